@@ -22,4 +22,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 echo "building"
+node scripts/gen_openapi.mjs
 npx tsc -p tsconfig.json
