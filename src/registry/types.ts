@@ -1,0 +1,98 @@
+// What a resource contributes to the generic store: its identity (ResourceDef) and its Strategy.
+// Everything generic (CRUD, list/watch, selectors, paging, patch/apply, dry-run, finalizers, graceful deletion,
+// ownerReferences, resourceVersion/uid/generation) lives in the generic store; a strategy holds only what is
+// specific to one resource: defaults, validation, what an update may change, table columns, field selectors.
+import type { FieldError } from "../machinery/errors.js";
+import type { StoredObject } from "../api/object.js";
+
+/** A version in which a resource is served. Objects are stored in the resource's storage version; a served version
+ *  that differs converts on the way in and out. */
+export interface ServedVersion {
+  version: string;
+  /** Served-version object -> storage-version object (apiVersion/kind rewritten). Absent: identity. */
+  toStorage?: (obj: StoredObject) => StoredObject;
+  /** Storage-version object -> served-version object. Absent: identity. */
+  fromStorage?: (obj: StoredObject) => StoredObject;
+}
+
+export interface TableColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  format?: string;
+  description: string;
+  /** 0: always shown; 1: only with -o wide. */
+  priority: 0 | 1;
+}
+
+export interface TableDef {
+  columns: TableColumn[];
+  /** One cell per column, in order (the NAME column included). `now` makes AGE-style cells testable. */
+  cells(obj: StoredObject, now: Date): unknown[];
+}
+
+/** The scale subresource (autoscaling/v1 Scale) maps onto these paths of the object. */
+export interface ScaleDef {
+  /** e.g. "spec.replicas" */
+  specReplicasPath: string;
+  /** e.g. "status.replicas" */
+  statusReplicasPath: string;
+  /** Label selector string for status.selector; from the object (e.g. spec.selector rendered as a string). */
+  selector(obj: StoredObject): string;
+}
+
+/** Context a strategy may consult: the time, and the user for audit-style fields. */
+export interface StrategyContext {
+  now: Date;
+}
+
+export interface Strategy {
+  /** Fills defaults in place, as Kubernetes' SetDefaults_* do (on create and on update). */
+  defaults?(obj: StoredObject): void;
+  /** Resets fields a create may not set (status when there is a status subresource, ...). The generic store has
+   *  already set uid, creationTimestamp, generation=1, resourceVersion. */
+  prepareForCreate?(obj: StoredObject, ctx: StrategyContext): void;
+  /** Keeps fields a main-resource update may not change (status, when there is a status subresource). */
+  prepareForUpdate?(obj: StoredObject, old: StoredObject, ctx: StrategyContext): void;
+  /** Keeps fields a status update may not change (everything but status, and metadata except labels/annotations
+   *  as Kubernetes allows). Required when the resource has a status subresource. */
+  prepareForStatusUpdate?(obj: StoredObject, old: StoredObject, ctx: StrategyContext): void;
+  validate(obj: StoredObject): FieldError[];
+  validateUpdate(obj: StoredObject, old: StoredObject): FieldError[];
+  validateStatusUpdate?(obj: StoredObject, old: StoredObject): FieldError[];
+  /** Whether a PUT to a missing object creates it (Kubernetes: true for e.g. leases and endpoints). */
+  allowCreateOnUpdate?: boolean;
+  /** Whether an update without metadata.resourceVersion is accepted (last write wins). */
+  allowUnconditionalUpdate?: boolean;
+  /** Field selector attributes beyond metadata.name / metadata.namespace (those are generic). */
+  fieldAttrs?(obj: StoredObject): Record<string, string>;
+  /** Warnings returned with a successful write (Warning headers). */
+  warnings?(obj: StoredObject, old?: StoredObject): string[];
+}
+
+export interface ResourceDef {
+  /** "" for the core group. */
+  group: string;
+  kind: string;
+  /** Plural lower-case name used in URLs, e.g. "deployments". */
+  resource: string;
+  singular: string;
+  namespaced: boolean;
+  /** The version objects are stored in. */
+  storageVersion: string;
+  /** Every version served (includes the storage version). */
+  versions: ServedVersion[];
+  shortNames?: string[];
+  /** e.g. ["all"] so `kubectl get all` includes it. */
+  categories?: string[];
+  /** Verbs served on the main resource; default: all of create, delete, deletecollection, get, list, patch, update, watch. */
+  verbs?: string[];
+  strategy: Strategy;
+  /** Has a status subresource (spec and status updated separately). */
+  status?: boolean;
+  scale?: ScaleDef;
+  table?: TableDef;
+  /** Defaults for deletion: pods default to a graceful deletion of their terminationGracePeriodSeconds. */
+  defaultGracePeriodSeconds?(obj: StoredObject): number;
+  /** Group/version/kinds of the objects whose deletion cascades to this one are not declared: cascading follows
+   *  metadata.ownerReferences generically. */
+}
