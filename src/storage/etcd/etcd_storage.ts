@@ -62,6 +62,11 @@ export class EtcdStorage implements Storage {
     this.client = new EtcdClient({ endpoints: opts.endpoints, logger: this.log, attemptTimeoutMs: opts.attemptTimeoutMs, retryBudgetMs: this.retryBudgetMs });
   }
 
+  /** The endpoint requests and new watches go to now (it moves when a member fails). */
+  currentEndpoint(): string {
+    return this.client.currentEndpoint();
+  }
+
   private full(key: string): Buffer {
     return Buffer.from(this.prefix + key, "utf8");
   }
