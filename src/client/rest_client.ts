@@ -1,0 +1,190 @@
+// The REST client: JSON over HTTP(S) to the API server, one keep-alive agent per client. Non-2xx answers throw a
+// StatusError rebuilt from the Status body; watches stream newline-delimited {"type","object"} events.
+import http from "node:http";
+import https from "node:https";
+import type { KubeList, KubeObject } from "../api/object.js";
+import type { Status } from "../machinery/errors.js";
+import { errorFromResponse } from "./response_error.js";
+import {
+  PATCH_CONTENT_TYPES,
+  type DeleteOptions,
+  type ListOptions,
+  type ResourceClient,
+  type ResourceRef,
+  type WatchHandle,
+  type WatchHandlers,
+  type WatchOptions,
+  type WriteOptions,
+} from "./types.js";
+import { openWatch } from "./watch_stream.js";
+
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecureSkipVerify?: boolean;
+}
+
+export interface ClientOptions {
+  /** Base URL, e.g. "https://127.0.0.1:6443". */
+  server: string;
+  token?: string;
+  userAgent?: string;
+  /** Used for non-streaming requests when given (tests, other runtimes); watches always use node:http. */
+  fetchImpl?: typeof fetch;
+  tls?: TlsOptions;
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RawRequest {
+  method: string;
+  path: string;
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+}
+
+export interface Client {
+  readonly server: string;
+  resource<T extends KubeObject = KubeObject>(ref: ResourceRef): ResourceClient<T>;
+  /** Any JSON request; throws StatusError on non-2xx. */
+  request<T = unknown>(req: RawRequest): Promise<T>;
+  /** Opens a watch stream at a full path (query included). */
+  watchPath<T extends KubeObject = KubeObject>(path: string, query: Query, handlers: WatchHandlers<T>): WatchHandle;
+  /** Closes idle keep-alive connections. */
+  close(): void;
+}
+
+export function buildQuery(q: Query | undefined): string {
+  if (!q) return "";
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** The collection path of a resource: /api/v1/namespaces/ns/pods, /apis/apps/v1/deployments. */
+export function resourcePath(ref: ResourceRef, ns?: string, name?: string, subresource?: string): string {
+  let p = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+  if (ref.namespaced && ns) p += `/namespaces/${encodeURIComponent(ns)}`;
+  p += `/${ref.resource}`;
+  if (name !== undefined) p += `/${encodeURIComponent(name)}`;
+  if (subresource) p += `/${subresource}`;
+  return p;
+}
+
+function writeQuery(opts?: WriteOptions): Query {
+  return { dryRun: opts?.dryRun ? "All" : undefined, fieldManager: opts?.fieldManager };
+}
+
+function listQuery(opts?: ListOptions): Query {
+  return { ...opts };
+}
+
+function deleteBody(opts?: DeleteOptions): Record<string, unknown> {
+  return {
+    kind: "DeleteOptions",
+    apiVersion: "v1",
+    propagationPolicy: opts?.propagationPolicy,
+    gracePeriodSeconds: opts?.gracePeriodSeconds,
+    preconditions: opts?.preconditions,
+    dryRun: opts?.dryRun ? ["All"] : undefined,
+  };
+}
+
+export function createClient(opts: ClientOptions): Client {
+  const base = new URL(opts.server);
+  const isHttps = base.protocol === "https:";
+  const agent = isHttps
+    ? new https.Agent({ keepAlive: true, ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key, rejectUnauthorized: !opts.tls?.insecureSkipVerify })
+    : new http.Agent({ keepAlive: true });
+  const basePath = base.pathname.replace(/\/$/, "");
+  const headers = (extra: Record<string, string>): Record<string, string> => ({
+    Accept: "application/json",
+    "User-Agent": opts.userAgent ?? "k8ts/0.1",
+    ...(opts.token ? { Authorization: `Bearer ${opts.token}` } : {}),
+    ...extra,
+  });
+
+  const viaNode = (req: RawRequest, url: URL, body: string | undefined, hdrs: Record<string, string>): Promise<{ code: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const r = (isHttps ? https : http).request(url, { method: req.method, agent, headers: hdrs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      });
+      r.on("error", reject);
+      r.end(body);
+    });
+
+  const request = async <T>(req: RawRequest): Promise<T> => {
+    const url = new URL(basePath + req.path + buildQuery(req.query), base);
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    // Content-Length always: node sends DELETE bodies neither chunked nor sized otherwise, which servers reject.
+    const hdrs = headers(body === undefined ? {} : { "Content-Type": req.contentType ?? "application/json", "Content-Length": String(Buffer.byteLength(body)) });
+    let code: number;
+    let text: string;
+    if (opts.fetchImpl) {
+      const { "Content-Length": _length, ...fetchHeaders } = hdrs;
+      const res = await opts.fetchImpl(url, { method: req.method, headers: fetchHeaders, body });
+      code = res.status;
+      text = await res.text();
+    } else {
+      ({ code, text } = await viaNode(req, url, body, hdrs));
+    }
+    if (code < 200 || code > 299) throw errorFromResponse(code, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+
+  const watchPath = <T extends KubeObject>(path: string, query: Query, handlers: WatchHandlers<T>): WatchHandle => {
+    const url = new URL(basePath + path + buildQuery(query), base);
+    return openWatch<T>({ url, agent, headers: headers({}), https: isHttps }, handlers);
+  };
+
+  const resource = <T extends KubeObject>(ref: ResourceRef): ResourceClient<T> => {
+    const at = (ns: string | undefined, name?: string, sub?: string): string => resourcePath(ref, ref.namespaced ? ns : undefined, name, sub);
+    const nameOf = (obj: T): string => {
+      const n = obj.metadata?.name;
+      if (!n) throw new TypeError(`${ref.resource}: object has no metadata.name`);
+      return n;
+    };
+    const nsOf = (ns: string | undefined, obj: T): string | undefined => ns || obj.metadata?.namespace;
+    return {
+      ref,
+      get: (ns, name) => request<T>({ method: "GET", path: at(ns, name) }),
+      list: (ns, o) => request<KubeList<T>>({ method: "GET", path: at(ns), query: listQuery(o) }),
+      create: (ns, obj, o) => request<T>({ method: "POST", path: at(nsOf(ns, obj)), query: writeQuery(o), body: obj }),
+      update: (ns, obj, o) => request<T>({ method: "PUT", path: at(nsOf(ns, obj), nameOf(obj)), query: writeQuery(o), body: obj }),
+      updateStatus: (ns, obj, o) => request<T>({ method: "PUT", path: at(nsOf(ns, obj), nameOf(obj), "status"), query: writeQuery(o), body: obj }),
+      updateSubresource: (ns, obj, o) =>
+        request<T>({ method: "PUT", path: at(nsOf(ns, obj), nameOf(obj), o.subresource), query: writeQuery(o), body: obj }),
+      patch: (ns, name, type, body, o) =>
+        request<T>({
+          method: "PATCH",
+          path: at(ns, name, o?.subresource),
+          query: { ...writeQuery(o), force: o?.force },
+          body,
+          contentType: PATCH_CONTENT_TYPES[type],
+        }),
+      delete: (ns, name, o) => request<T | Status>({ method: "DELETE", path: at(ns, name), body: deleteBody(o) }),
+      deleteCollection: (ns, o) =>
+        request<KubeList<T> | Status>({
+          method: "DELETE",
+          path: at(ns),
+          query: { labelSelector: o?.labelSelector, fieldSelector: o?.fieldSelector, limit: o?.limit, continue: o?.continue },
+          body: deleteBody(o),
+        }),
+      watch: (ns, o: WatchOptions, handlers) =>
+        watchPath<T>(at(ns), { ...o, watch: true, allowWatchBookmarks: o.allowWatchBookmarks || undefined }, handlers),
+    };
+  };
+
+  return {
+    server: opts.server,
+    resource,
+    request,
+    watchPath,
+    close: () => agent.destroy(),
+  };
+}
