@@ -1,0 +1,69 @@
+// Reading and decoding request bodies: size limit, JSON or YAML, and the checks every decoded object passes.
+import type { IncomingMessage } from "node:http";
+import { parse as yamlParse } from "yaml";
+import { errors } from "../machinery/errors.js";
+import type { KubeObject } from "../api/object.js";
+import { bodyEncoding, type BodyEncoding } from "./negotiation.js";
+
+/** Kubernetes' own limit on request bodies (etcd's value limit plus headroom). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw errors.tooLarge(`the request body is too large: ${declared} bytes, limit ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw errors.tooLarge(`the request body is too large: more than ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Decodes a body into a JSON value according to its Content-Type. JSON is valid YAML, so apply patches (YAML by
+ *  media type, JSON as kubectl sends them) go through the YAML parser only when JSON parsing fails. */
+export function decodeBody(buf: Buffer, contentType: string | undefined): { value: unknown; encoding: BodyEncoding } {
+  const encoding = bodyEncoding(contentType);
+  if (encoding === "protobuf" || encoding === "unknown") throw errors.unsupportedMediaType(contentType ?? "");
+  const text = buf.toString("utf8");
+  if (text.trim() === "") throw errors.badRequest("the request body is empty: an object was expected");
+  const yamlish = encoding === "yaml" || encoding === "apply-patch";
+  try {
+    return { value: JSON.parse(text), encoding };
+  } catch (err) {
+    if (!yamlish) throw errors.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return { value: yamlParse(text, { strict: true, uniqueKeys: true }), encoding };
+  } catch (err) {
+    throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Checks a decoded object against the endpoint it was sent to and fills apiVersion/kind when absent. */
+export function checkObject(value: unknown, expected: { apiVersion: string; kind: string }): KubeObject {
+  if (!isPlainObject(value)) throw errors.badRequest(`the request body must be a JSON or YAML object, got ${Array.isArray(value) ? "an array" : typeof value}`);
+  const obj = value as KubeObject;
+  if (obj.apiVersion !== undefined && obj.apiVersion !== expected.apiVersion) {
+    throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${expected.apiVersion})`);
+  }
+  if (obj.kind !== undefined && obj.kind !== expected.kind) {
+    throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${expected.kind}) of ${expected.apiVersion}`);
+  }
+  if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw errors.badRequest("metadata must be an object");
+  obj.apiVersion = expected.apiVersion;
+  obj.kind = expected.kind;
+  obj.metadata ??= {};
+  return obj;
+}

@@ -1,0 +1,115 @@
+// Content negotiation: which representation the client asked for (Accept) and how a request body is encoded
+// (Content-Type). JSON is the default; YAML is served on request; protobuf is answered with JSON (clients accept it).
+import { stringify as yamlStringify } from "yaml";
+
+export type Format = "json" | "yaml";
+
+/** Alternative representations of meta.k8s.io (`as=Table;g=meta.k8s.io;v=v1`). */
+export type Transform = "Table" | "PartialObjectMetadata" | "PartialObjectMetadataList";
+
+export interface Negotiated {
+  format: Format;
+  transform?: Transform;
+  /** meta.k8s.io version of the transform: "v1" or "v1beta1". */
+  transformVersion?: string;
+}
+
+export interface MediaType {
+  type: string;
+  params: Record<string, string>;
+}
+
+export function parseMediaTypes(header: string | undefined): MediaType[] {
+  if (!header) return [];
+  const out: { mt: MediaType; q: number; i: number }[] = [];
+  header.split(",").forEach((raw, i) => {
+    const [t, ...ps] = raw.split(";").map((s) => s.trim());
+    if (!t) return;
+    const params: Record<string, string> = {};
+    for (const p of ps) {
+      const eq = p.indexOf("=");
+      if (eq > 0) params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, "");
+    }
+    const q = params.q !== undefined ? Number(params.q) : 1;
+    out.push({ mt: { type: t.toLowerCase(), params }, q: Number.isFinite(q) ? q : 1, i });
+  });
+  // Stable by position among equal quality, as clients list their preferences in order.
+  return out.filter((x) => x.q > 0).sort((a, b) => b.q - a.q || a.i - b.i).map((x) => x.mt);
+}
+
+const JSON_TYPES = new Set(["application/json", "*/*", "application/*", "application/vnd.kubernetes.protobuf"]);
+const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml"]);
+const TRANSFORMS = new Set<string>(["Table", "PartialObjectMetadata", "PartialObjectMetadataList"]);
+
+/**
+ * Picks the first acceptable representation. `transforms` says which `as=` representations the endpoint offers
+ * (resource reads); an entry asking for another is skipped, as Kubernetes does, so clients fall back to the next.
+ */
+export function negotiate(accept: string | undefined, transforms: readonly Transform[] = []): Negotiated {
+  for (const mt of parseMediaTypes(accept)) {
+    const format: Format | undefined = YAML_TYPES.has(mt.type) ? "yaml" : JSON_TYPES.has(mt.type) ? "json" : undefined;
+    if (!format) continue;
+    const as = mt.params.as;
+    if (as === undefined) return { format };
+    if (!TRANSFORMS.has(as) || !transforms.includes(as as Transform)) continue;
+    if ((mt.params.g ?? "meta.k8s.io") !== "meta.k8s.io") continue;
+    const v = mt.params.v ?? "v1";
+    if (v !== "v1" && v !== "v1beta1") continue;
+    return { format, transform: as as Transform, transformVersion: v };
+  }
+  return { format: "json" };
+}
+
+/** The aggregated discovery version asked for (`g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`), if any. */
+export function aggregatedDiscoveryVersion(accept: string | undefined): "v2" | "v2beta1" | undefined {
+  for (const mt of parseMediaTypes(accept)) {
+    if (mt.type !== "application/json" && mt.type !== "application/vnd.kubernetes.protobuf") {
+      if (mt.type === "*/*" || mt.type === "application/*") return undefined;
+      continue;
+    }
+    const p = mt.params;
+    if (p.as === undefined) return undefined;
+    if (p.g === "apidiscovery.k8s.io" && p.as === "APIGroupDiscoveryList" && (p.v === "v2" || p.v === "v2beta1")) return p.v;
+  }
+  return undefined;
+}
+
+export interface Encoded {
+  contentType: string;
+  body: string;
+}
+
+export function encode(value: unknown, format: Format, opts: { pretty?: boolean } = {}): Encoded {
+  if (format === "yaml") return { contentType: "application/yaml", body: yamlStringify(value, { lineWidth: 0 }) };
+  return { contentType: "application/json", body: opts.pretty ? JSON.stringify(value, null, 2) + "\n" : JSON.stringify(value) + "\n" };
+}
+
+/** How a request body is encoded, from its Content-Type ("" when absent). */
+export type BodyEncoding = "json" | "yaml" | "json-patch" | "merge-patch" | "strategic-merge-patch" | "apply-patch" | "protobuf" | "unknown";
+
+export function bodyEncoding(contentType: string | undefined): BodyEncoding {
+  const t = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  switch (t) {
+    case "":
+    case "application/json":
+    case "*/*":
+      return "json";
+    case "application/yaml":
+    case "application/x-yaml":
+    case "text/yaml":
+      return "yaml";
+    case "application/json-patch+json":
+      return "json-patch";
+    case "application/merge-patch+json":
+      return "merge-patch";
+    case "application/strategic-merge-patch+json":
+      return "strategic-merge-patch";
+    case "application/apply-patch+yaml":
+    case "application/apply-patch+cbor":
+      return t.endsWith("cbor") ? "unknown" : "apply-patch";
+    case "application/vnd.kubernetes.protobuf":
+      return "protobuf";
+    default:
+      return "unknown";
+  }
+}

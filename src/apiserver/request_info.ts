@@ -1,0 +1,100 @@
+// Parses a request path into what it names, as Kubernetes' RequestInfoFactory does:
+//   /api/v1[/watch][/namespaces/{ns}]/{resource}[/{name}[/{subresource}[/...]]]
+//   /apis/{group}/{version}[/watch][/namespaces/{ns}]/{resource}[/{name}[/{subresource}[/...]]]
+// Everything else is a non-resource path (discovery, health, openapi).
+
+export interface ResourceRequestInfo {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+  /** Path segments after the subresource (e.g. a proxy path); rarely used. */
+  rest: string[];
+  /** get, list, watch, create, update, patch, delete, deletecollection, or the HTTP method for connect-style
+   *  subresources. */
+  verb: string;
+  /** True for /watch/ paths and ?watch=true|1. */
+  watch: boolean;
+}
+
+/** Namespace subresources that are not resources of their own. */
+const NAMESPACE_SUBRESOURCES = new Set(["status", "finalize"]);
+
+export type PathInfo =
+  | { kind: "resource"; info: ResourceRequestInfo }
+  /** /api, /api/v1, /apis, /apis/{group}, /apis/{group}/{version}. */
+  | { kind: "discovery"; group?: string; version?: string; legacy: boolean }
+  | { kind: "other" };
+
+export function parsePath(method: string, pathname: string, query: URLSearchParams): PathInfo {
+  const parts = pathname.split("/").filter((p) => p !== "").map(safeDecode);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === "api") {
+    if (parts.length === 1) return { kind: "discovery", legacy: true };
+    group = "";
+    version = parts[1]!;
+    if (parts.length === 2) return { kind: "discovery", legacy: true, group: "", version };
+    rest = parts.slice(2);
+  } else if (parts[0] === "apis") {
+    if (parts.length === 1) return { kind: "discovery", legacy: false };
+    group = parts[1]!;
+    if (parts.length === 2) return { kind: "discovery", legacy: false, group };
+    version = parts[2]!;
+    if (parts.length === 3) return { kind: "discovery", legacy: false, group, version };
+    rest = parts.slice(3);
+  } else {
+    return { kind: "other" };
+  }
+  let watch = false;
+  if (rest[0] === "watch") {
+    watch = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  if (rest[0] === "namespaces" && rest.length > 1) {
+    namespace = rest[1];
+    if (rest.length > 2 && !NAMESPACE_SUBRESOURCES.has(rest[2]!)) rest = rest.slice(2);
+  }
+  if (rest.length === 0) return { kind: "other" };
+  const resource = rest[0]!;
+  const name = rest[1];
+  const subresource = rest[2];
+  // /api/v1/namespaces/{name}[/status|/finalize] names the namespace object itself.
+  if (resource === "namespaces") namespace = undefined;
+  const qw = query.get("watch");
+  if (qw === "true" || qw === "1") watch = true;
+  let verb: string;
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      verb = watch ? "watch" : name !== undefined ? "get" : "list";
+      break;
+    case "POST":
+      verb = "create";
+      break;
+    case "PUT":
+      verb = "update";
+      break;
+    case "PATCH":
+      verb = "patch";
+      break;
+    case "DELETE":
+      verb = name !== undefined ? "delete" : "deletecollection";
+      break;
+    default:
+      verb = method.toLowerCase();
+  }
+  return { kind: "resource", info: { group, version, namespace, resource, name, subresource, rest: rest.slice(3), verb, watch } };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

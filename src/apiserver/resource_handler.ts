@@ -1,0 +1,354 @@
+// Resource requests after authentication and authorization: decode, admit, call the ResourceStore, encode.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { KubeList, StoredObject } from "../api/object.js";
+import { errors, isNotFound } from "../machinery/errors.js";
+import type { PatchType, Registry, RequestContext, ResourceStore, Subresource, WatchEventOut, WriteResult } from "../registry/rest.js";
+import type { ResourceDef } from "../registry/types.js";
+import type { Logger } from "../util/log.js";
+import { checkObject, decodeBody, isPlainObject, readBody } from "./body.js";
+import { negotiate, type Negotiated, type Transform } from "./negotiation.js";
+import { kubeletTarget, NODE_SUBRESOURCES, proxyHttp } from "./node_proxy.js";
+import { DEFAULT_WATCH_TIMEOUT_SECONDS, deleteParams, dryRunParam, fieldValidationParam, listParams, watchParams, boolParam } from "./params.js";
+import { admit, admissionIsEmpty } from "./pipeline.js";
+import type { ResourceRequestInfo } from "./request_info.js";
+import { successStatus, writeObject } from "./responses.js";
+import { parseIncludeObject, partialObjectMetadata, partialObjectMetadataList, toTable } from "./table.js";
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation, UserInfo } from "./types.js";
+import { serveWatch, type WatchTracker } from "./watch.js";
+
+export interface ResourceHandlerDeps {
+  registry: Registry;
+  admission: AdmissionChain;
+  tracker: WatchTracker;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Optional store methods for create-only subresources (pods/binding, pods/eviction). */
+interface SubresourceCreator {
+  createSubresource?(ctx: RequestContext, name: string, subresource: string, body: StoredObject): Promise<unknown>;
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  "json-patch": "json",
+  "merge-patch": "merge",
+  "strategic-merge-patch": "strategic",
+  "apply-patch": "apply",
+};
+
+/** Subresource bodies of another kind than the resource: group/version/kind expected in the request. */
+const SUBRESOURCE_KINDS: Record<string, { apiVersions: string[]; kind: string }> = {
+  scale: { apiVersions: ["autoscaling/v1"], kind: "Scale" },
+  eviction: { apiVersions: ["policy/v1", "policy/v1beta1"], kind: "Eviction" },
+  binding: { apiVersions: ["v1"], kind: "Binding" },
+};
+
+function gv(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  info: ResourceRequestInfo;
+  query: URLSearchParams;
+  store: ResourceStore;
+  def: ResourceDef;
+  ctx: RequestContext;
+  out: Negotiated;
+  pretty: boolean;
+}
+
+export async function handleResource(
+  deps: ResourceHandlerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: ResourceRequestInfo,
+  query: URLSearchParams,
+  user: UserInfo,
+  signal: AbortSignal,
+): Promise<void> {
+  const store = deps.registry.store(info.group, info.resource);
+  if (!store || !store.def.versions.some((v) => v.version === info.version)) throw errors.pathNotFound();
+  const def = store.def;
+  if (!def.namespaced && info.namespace !== undefined) throw errors.pathNotFound();
+  if (def.namespaced && info.namespace === undefined && !(info.verb === "list" || info.verb === "watch")) {
+    throw errors.pathNotFound(`the server could not find the requested resource: ${info.resource} are namespaced, the path must name a namespace`);
+  }
+  const sub = info.subresource;
+  const transforms: Transform[] = sub === undefined || sub === "status" ? ["Table", "PartialObjectMetadata", "PartialObjectMetadataList"] : [];
+  const out = negotiate(req.headers.accept, transforms);
+  const ctx: RequestContext = {
+    namespace: info.namespace,
+    version: info.version,
+    user,
+    dryRun: dryRunParam(query.getAll("dryRun")),
+    fieldManager: query.get("fieldManager") ?? undefined,
+    fieldValidation: fieldValidationParam(query),
+    warnings: [],
+    signal,
+  };
+  const call: Call = { req, res, info, query, store, def, ctx, out, pretty: query.get("pretty") === "true" };
+
+  if (sub !== undefined && NODE_SUBRESOURCES.has(sub) && def.group === "" && def.resource === "pods") {
+    const target = await kubeletTarget(deps.registry, ctx, { name: info.name!, subresource: sub, query });
+    proxyHttp(req, res, target, deps.logger);
+    return;
+  }
+  if (sub === undefined) return handleMain(deps, call);
+  if (info.name === undefined || info.rest.length > 0) throw errors.pathNotFound();
+  if (sub === "status" && def.status) return handleSubresourceRW(deps, call, "status");
+  if (sub === "scale" && def.scale) return handleSubresourceRW(deps, call, "scale");
+  if ((sub === "binding" || sub === "eviction") && def.group === "" && def.resource === "pods") return handleCreateSubresource(deps, call, sub);
+  if (sub === "finalize" && def.group === "" && def.resource === "namespaces") {
+    if (info.verb !== "update") throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${req.method} namespaces/finalize`);
+    const obj = await decodeObject(call, { apiVersion: "v1", kind: def.kind });
+    const r = await store.update(ctx, info.name, obj, { subresource: "finalize" as Subresource });
+    return respond(call, 200, r.object);
+  }
+  throw errors.pathNotFound();
+}
+
+function verbAllowed(def: ResourceDef, verb: string): boolean {
+  return def.verbs === undefined || def.verbs.includes(verb);
+}
+
+async function handleMain(deps: ResourceHandlerDeps, c: Call): Promise<void> {
+  const { info, store, def, ctx } = c;
+  if (!verbAllowed(def, info.verb)) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${info.verb} ${def.resource}`);
+  const name = info.name;
+  if (info.rest.length > 0) throw errors.pathNotFound();
+  switch (info.verb) {
+    case "get": {
+      const rv = c.query.get("resourceVersion") ?? undefined;
+      const obj = await store.get(ctx, name!, rv !== undefined ? { resourceVersion: rv } : undefined);
+      return respond(c, 200, obj);
+    }
+    case "list": {
+      const list = await store.list(ctx, listParams(c.query));
+      return respondList(c, list, deps.now());
+    }
+    case "watch": {
+      const params = watchParams(c.query);
+      // A watch of one named object (/watch/.../name) is a watch with a name field selector.
+      if (name !== undefined) params.fieldSelector = [params.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(",");
+      const stream = await store.watch(ctx, params);
+      serveWatch(c.res, stream, {
+        timeoutSeconds: params.timeoutSeconds || DEFAULT_WATCH_TIMEOUT_SECONDS,
+        tracker: deps.tracker,
+        logger: deps.logger,
+        transform: watchTransform(c, deps.now),
+      });
+      return;
+    }
+    case "create": {
+      if (name !== undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: POST to a named ${def.singular}`);
+      const obj = await decodeObject(c, { apiVersion: gv(def.group, info.version), kind: def.kind });
+      await runAdmission(deps, c, "CREATE", obj);
+      const created = await store.create(ctx, obj);
+      return respond(c, 201, created);
+    }
+    case "update": {
+      if (name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: PUT to the ${def.resource} collection`);
+      const obj = await decodeObject(c, { apiVersion: gv(def.group, info.version), kind: def.kind });
+      await runAdmission(deps, c, "UPDATE", obj);
+      const r = await store.update(ctx, name, obj);
+      return respond(c, r.created ? 201 : 200, r.object);
+    }
+    case "patch": {
+      if (name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: PATCH to the ${def.resource} collection`);
+      const r = await doPatch(deps, c, undefined);
+      return respond(c, r.created ? 201 : 200, r.object);
+    }
+    case "delete": {
+      const body = await optionalBody(c);
+      const { params, dryRun } = deleteParams(c.query, body);
+      ctx.dryRun ||= dryRun;
+      await runAdmission(deps, c, "DELETE", undefined);
+      const r = await store.delete(ctx, name!, params);
+      if (!r.deleted) return respond(c, 202, r.object);
+      const m = r.object.metadata;
+      return writeObject(c.res, 200, successStatus({ name: m.name, group: def.group, kind: def.resource, uid: m.uid }), { format: c.out.format, pretty: c.pretty, warnings: ctx.warnings });
+    }
+    case "deletecollection": {
+      const body = await optionalBody(c);
+      const { params, dryRun } = deleteParams(c.query, body);
+      ctx.dryRun ||= dryRun;
+      await runAdmission(deps, c, "DELETE", undefined);
+      const list = await store.deleteCollection(ctx, listParams(c.query), params);
+      return writeObject(c.res, 200, list, { format: c.out.format, pretty: c.pretty, warnings: ctx.warnings });
+    }
+    default:
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${c.req.method}`);
+  }
+}
+
+async function handleSubresourceRW(deps: ResourceHandlerDeps, c: Call, sub: Subresource): Promise<void> {
+  const { info, store, ctx, def } = c;
+  const name = info.name!;
+  switch (info.verb) {
+    case "get":
+      return respond(c, 200, await store.get(ctx, name, { subresource: sub }));
+    case "update": {
+      const expected = sub === "scale" ? { apiVersion: "autoscaling/v1", kind: "Scale" } : { apiVersion: gv(def.group, info.version), kind: def.kind };
+      const obj = await decodeObject(c, expected);
+      await runAdmission(deps, c, "UPDATE", obj);
+      const r = await store.update(ctx, name, obj, { subresource: sub });
+      return respond(c, r.created ? 201 : 200, r.object);
+    }
+    case "patch": {
+      const r = await doPatch(deps, c, sub);
+      return respond(c, 200, r.object);
+    }
+    default:
+      throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${c.req.method} ${def.resource}/${sub}`);
+  }
+}
+
+async function handleCreateSubresource(deps: ResourceHandlerDeps, c: Call, sub: "binding" | "eviction"): Promise<void> {
+  if (c.info.verb !== "create") throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${c.req.method} pods/${sub}`);
+  const creator = c.store as ResourceStore & SubresourceCreator;
+  if (typeof creator.createSubresource !== "function") throw errors.methodNotAllowed(`pods/${sub} is not served by this registry`);
+  const want = SUBRESOURCE_KINDS[sub]!;
+  const value = await readDecoded(c);
+  const apiVersion = isPlainObject(value) && typeof value.apiVersion === "string" && want.apiVersions.includes(value.apiVersion) ? value.apiVersion : want.apiVersions[0]!;
+  const obj = checkObject(value, { apiVersion, kind: want.kind }) as StoredObject;
+  checkNamespace(c, obj);
+  await runAdmission(deps, c, "CREATE", obj);
+  const result = await creator.createSubresource(c.ctx, c.info.name!, sub, obj);
+  // Kubernetes answers both with a Success Status and 201.
+  const body = isPlainObject(result) && result.kind !== undefined ? result : { ...successStatus({}), code: 201 };
+  writeObject(c.res, 201, body, { format: c.out.format, pretty: c.pretty, warnings: c.ctx.warnings });
+}
+
+async function doPatch(deps: ResourceHandlerDeps, c: Call, sub: Subresource | undefined): Promise<WriteResult> {
+  const { store, ctx, info } = c;
+  const ct = c.req.headers["content-type"];
+  const buf = await readBody(c.req);
+  const { value, encoding } = decodeBody(buf, ct);
+  const type = PATCH_TYPES[encoding];
+  if (!type) {
+    throw errors.unsupportedMediaType(ct ?? "");
+  }
+  if (type === "json" ? !Array.isArray(value) : !isPlainObject(value)) {
+    throw errors.badRequest(`the ${type} patch must be a JSON ${type === "json" ? "array of operations" : "object"}`);
+  }
+  const force = boolParam(c.query, "force");
+  if (force !== undefined && type !== "apply") throw errors.badRequest("force may only be set for apply patches (application/apply-patch+yaml)");
+  if (type === "apply" && !ctx.fieldManager) {
+    throw errors.invalid("PatchOptions", "meta.k8s.io", "", [{ type: "FieldValueRequired", field: "fieldManager", detail: "is required for apply patch" }]);
+  }
+  const patch = { type, body: value, force };
+  const opts = sub ? { subresource: sub } : undefined;
+  if (admissionIsEmpty(deps.admission)) return store.patch(ctx, info.name!, patch, opts);
+  // With admission plugins: compute the patched object without storing it, admit it, then store it as an update
+  // guarded by the resourceVersion the patch was computed on (a concurrent write makes it a 409, as usual).
+  const preview = await store.patch({ ...ctx, dryRun: true, warnings: [] }, info.name!, patch, opts);
+  const obj = preview.object;
+  await runAdmission(deps, c, preview.created ? "CREATE" : "UPDATE", obj);
+  if (ctx.dryRun) return { object: obj, created: preview.created };
+  if (preview.created) return { object: await store.create(ctx, obj), created: true };
+  return store.update(ctx, info.name!, obj, opts);
+}
+
+async function runAdmission(deps: ResourceHandlerDeps, c: Call, operation: AdmissionOperation, object: StoredObject | undefined): Promise<void> {
+  if (admissionIsEmpty(deps.admission)) return;
+  const { info, def, ctx, store } = c;
+  let oldObject: StoredObject | undefined;
+  if ((operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
+    try {
+      oldObject = await store.get(ctx, info.name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+  const attrs: AdmissionAttributes = {
+    operation,
+    group: def.group,
+    version: info.version,
+    kind: def.kind,
+    resource: def.resource,
+    subresource: info.subresource,
+    namespace: info.namespace,
+    name: info.name ?? object?.metadata.name ?? object?.metadata.generateName,
+    object,
+    oldObject,
+    user: ctx.user,
+    dryRun: ctx.dryRun,
+  };
+  await admit(deps.admission, attrs);
+}
+
+async function readDecoded(c: Call): Promise<unknown> {
+  const buf = await readBody(c.req);
+  const { value, encoding } = decodeBody(buf, c.req.headers["content-type"]);
+  if (encoding !== "json" && encoding !== "yaml") throw errors.unsupportedMediaType(c.req.headers["content-type"] ?? "");
+  return value;
+}
+
+async function decodeObject(c: Call, expected: { apiVersion: string; kind: string }): Promise<StoredObject> {
+  const obj = checkObject(await readDecoded(c), expected) as StoredObject;
+  checkNamespace(c, obj);
+  const name = c.info.name;
+  if (name !== undefined) {
+    if (obj.metadata.name === undefined || obj.metadata.name === "") obj.metadata.name = name;
+    else if (obj.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+  }
+  return obj;
+}
+
+function checkNamespace(c: Call, obj: StoredObject): void {
+  const ns = c.info.namespace;
+  if (!c.def.namespaced || ns === undefined) return;
+  if (obj.metadata.namespace && obj.metadata.namespace !== ns) {
+    throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+  obj.metadata.namespace = ns;
+}
+
+async function optionalBody(c: Call): Promise<unknown> {
+  const buf = await readBody(c.req);
+  if (buf.toString("utf8").trim() === "") return undefined;
+  return decodeBody(buf, c.req.headers["content-type"]).value;
+}
+
+function respond(c: Call, code: number, obj: StoredObject): void {
+  let body: unknown = obj;
+  const t = c.out.transform;
+  if (t === "Table") {
+    body = toTable(c.def, [obj], { resourceVersion: obj.metadata.resourceVersion }, { version: c.out.transformVersion, includeObject: parseIncludeObject(c.query.get("includeObject")) });
+  } else if (t === "PartialObjectMetadata") {
+    body = partialObjectMetadata(obj, c.out.transformVersion);
+  } else if (t === "PartialObjectMetadataList") {
+    throw errors.notAcceptable("only PartialObjectMetadata is served for a single object, not PartialObjectMetadataList");
+  }
+  writeObject(c.res, code, body, { format: c.out.format, pretty: c.pretty, warnings: c.ctx.warnings });
+}
+
+function respondList(c: Call, list: KubeList<StoredObject>, now: Date): void {
+  let body: unknown = list;
+  const t = c.out.transform;
+  if (t === "Table") {
+    body = toTable(c.def, list.items, list.metadata, { version: c.out.transformVersion, includeObject: parseIncludeObject(c.query.get("includeObject")), now });
+  } else if (t === "PartialObjectMetadataList" || t === "PartialObjectMetadata") {
+    body = partialObjectMetadataList(list, c.out.transformVersion);
+  }
+  writeObject(c.res, 200, body, { format: c.out.format, pretty: c.pretty, warnings: c.ctx.warnings });
+}
+
+function watchTransform(c: Call, now: () => Date): ((e: WatchEventOut, first: boolean) => unknown) | undefined {
+  const t = c.out.transform;
+  if (t === "Table") {
+    const include = parseIncludeObject(c.query.get("includeObject"));
+    return (e, first) => {
+      const obj = e.object as StoredObject;
+      return toTable(c.def, [obj], { resourceVersion: obj.metadata?.resourceVersion }, { version: c.out.transformVersion, includeObject: include, noHeaders: !first, now: now() });
+    };
+  }
+  if (t === "PartialObjectMetadata" || t === "PartialObjectMetadataList") {
+    return (e) => partialObjectMetadata(e.object as StoredObject, c.out.transformVersion);
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+// Serving a watch over HTTP: chunked, newline-delimited {"type","object"} events. Headers are flushed at once
+// (clients such as `kubectl wait` block until they see them). The stream ends on client disconnect, on
+// timeoutSeconds, when the registry ends it, or when the server shuts down.
+import type { ServerResponse } from "node:http";
+import type { WatchEventOut, WatchStream } from "../registry/rest.js";
+import type { Logger } from "../util/log.js";
+
+/** Live watches, so shutdown can end them all. */
+export class WatchTracker {
+  private readonly live = new Set<() => void>();
+  add(end: () => void): () => void {
+    this.live.add(end);
+    return () => this.live.delete(end);
+  }
+  get size(): number {
+    return this.live.size;
+  }
+  endAll(): void {
+    for (const end of [...this.live]) end();
+  }
+}
+
+export interface ServeWatchOptions {
+  timeoutSeconds: number;
+  tracker: WatchTracker;
+  /** Rewrites event objects (Table rows, PartialObjectMetadata); `first` is true for the first event. */
+  transform?: (e: WatchEventOut, first: boolean) => unknown;
+  logger: Logger;
+}
+
+export function serveWatch(res: ServerResponse, stream: WatchStream, opts: ServeWatchOptions): void {
+  res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
+  res.flushHeaders();
+  let ended = false;
+  let first = true;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    untrack();
+    try {
+      stream.stop();
+    } catch (err) {
+      opts.logger.warn("watch stop failed", { err });
+    }
+    if (!res.writableEnded) res.end();
+  };
+  const untrack = opts.tracker.add(end);
+  const timer = setTimeout(end, opts.timeoutSeconds * 1000);
+  timer.unref();
+  res.on("close", end);
+  stream.start({
+    onEvent: (e) => {
+      if (ended) return;
+      const object = opts.transform && e.type !== "ERROR" && e.type !== "BOOKMARK" ? opts.transform(e, first) : e.object;
+      if (e.type !== "ERROR" && e.type !== "BOOKMARK") first = false;
+      res.write(JSON.stringify({ type: e.type, object }) + "\n");
+    },
+    onClose: end,
+  });
+}
