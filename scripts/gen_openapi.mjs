@@ -201,11 +201,11 @@ function applyPatchMeta(schemas) {
   }
 }
 
-/** Reads every declaration file below `typesDir` and returns the schemas keyed by full name, sorted. */
-export function generateSchemas(typesDir = join(ROOT, "node_modules", "kubernetes-types")) {
+/** Reads every declaration file below `typesDir` and returns the schemas keyed by full name, sorted.
+ *  `patchMeta: false` skips the hand-written extension table (for declaration fixtures in tests). */
+export function generateSchemas({ typesDir = join(ROOT, "node_modules", "kubernetes-types"), patchMeta = true } = {}) {
   const schemas = { [INT_OR_STRING]: INT_OR_STRING_SCHEMA };
   const groupVersions = new Set();
-  const gvkOwners = [];
   for (const file of declarationFiles(typesDir)) {
     const module = relative(typesDir, file).split(sep).join("/").replace(/\.d\.ts$/, "");
     const pkg = packageFor(module);
@@ -241,19 +241,18 @@ export function generateSchemas(typesDir = join(ROOT, "node_modules", "kubernete
         if (hasMetadata) groupVersions.add(`${gvk.group}/${gvk.version}`);
       }
       schemas[fullName] = schema;
-      gvkOwners.push(fullName);
     }
   }
   const gvs = [...groupVersions].sort().map((gv) => splitApiVersion(gv.startsWith("/") ? gv.slice(1) : gv));
-  for (const name of PER_GROUP_VERSION_KINDS) {
+  for (const name of PER_GROUP_VERSION_KINDS.filter((n) => schemas[n])) {
     const kind = name.slice(name.lastIndexOf(".") + 1);
     schemas[name]["x-kubernetes-group-version-kind"] = gvs.map((gv) => ({ group: gv.group, version: gv.version, kind }));
   }
-  for (const name of CORE_V1_META_KINDS) {
+  for (const name of CORE_V1_META_KINDS.filter((n) => schemas[n])) {
     const kind = name.slice(name.lastIndexOf(".") + 1);
     schemas[name]["x-kubernetes-group-version-kind"] = [{ group: "", version: "v1", kind }];
   }
-  applyPatchMeta(schemas);
+  if (patchMeta) applyPatchMeta(schemas);
   return Object.fromEntries(Object.keys(schemas).sort().map((k) => [k, schemas[k]]));
 }
 
