@@ -162,9 +162,10 @@ function aliasSchema(decl, fullName, description, resolveName) {
       case "io.k8s.apimachinery.pkg.apis.meta.v1.Time":
       case "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime":
         return { type: "string", format: "date-time" };
-      // A quantity is written as a string ("500m", "1Gi") or a plain number.
+      // A quantity is written as a string ("500m", "1Gi") or a plain number. No `type`, as for IntOrString: a
+      // value of either type is valid, and kubectl explain then names the type (<Quantity>) as it does for Kubernetes.
       case "io.k8s.apimachinery.pkg.api.resource.Quantity":
-        return { type: "string", "x-kubernetes-int-or-string": true };
+        return { "x-kubernetes-int-or-string": true };
     }
     return typeSchema(decl.type, resolveName, fullName);
   })();
@@ -174,7 +175,6 @@ function aliasSchema(decl, fullName, description, resolveName) {
 const INT_OR_STRING_SCHEMA = {
   description:
     "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.",
-  type: "string",
   format: "int-or-string",
   "x-kubernetes-int-or-string": true,
 };

@@ -116,6 +116,9 @@ test("kubectl explain prints field documentation from the v3 document", { skip }
   const spec = await kubectl(["explain", "deployment.spec.template.spec.containers"]);
   assert.match(spec, /List of containers belonging to the pod/);
   assert.match(spec, /image\s+<string>/);
+  const surge = await kubectl(["explain", "deployment.spec.strategy.rollingUpdate"]);
+  assert.match(surge, /maxSurge\s+<IntOrString>/);
+  assert.match(surge, /The maximum number of pods that can be scheduled above the desired number/);
 });
 
 test("kubectl apply validates on the server (fieldValidation=Strict) and merges containers by name", { skip }, async () => {

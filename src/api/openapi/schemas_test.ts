@@ -78,6 +78,9 @@ test("special types: Time, Quantity, IntOrString, integer formats, maps", () => 
   assert.equal(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]?.format, "int-or-string");
   assert.equal(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]?.["x-kubernetes-int-or-string"], true);
   assert.equal(s["io.k8s.apimachinery.pkg.api.resource.Quantity"]?.["x-kubernetes-int-or-string"], true);
+  // Either JSON type is valid, so neither names a `type` (kubectl explain then shows <IntOrString>, <Quantity>).
+  assert.equal(s["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]?.type, undefined);
+  assert.equal(s["io.k8s.apimachinery.pkg.api.resource.Quantity"]?.type, undefined);
   assert.deepEqual(prop("io.k8s.api.core.v1.ServicePort", "targetPort").allOf, [{ $ref: `${REF}io.k8s.apimachinery.pkg.util.intstr.IntOrString` }]);
   assert.equal(prop("io.k8s.api.apps.v1.DeploymentSpec", "replicas").format, "int32");
   assert.equal(prop("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "generation").format, "int64");
