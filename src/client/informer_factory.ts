@@ -6,7 +6,7 @@ import type { Clock } from "./clock.js";
 import type { Indexers } from "./indexer.js";
 import type { Client } from "./rest_client.js";
 import { refKey } from "./resources.js";
-import { SharedInformer } from "./shared_informer.js";
+import { SharedInformer } from "./informer.js";
 import type { ResourceRef } from "./types.js";
 
 export interface InformerFactoryOptions {

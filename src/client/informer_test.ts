@@ -4,7 +4,7 @@ import type { KubeObject } from "../api/object.js";
 import { createClient } from "./rest_client.js";
 import { resources } from "./resources.js";
 import { SharedInformerFactory } from "./informer_factory.js";
-import { SharedInformer, Tombstone, unwrapTombstone } from "./shared_informer.js";
+import { SharedInformer, Tombstone, unwrapTombstone } from "./informer.js";
 import { NODE_NAME_INDEX, nodeNameIndexFunc, OWNER_UID_INDEX, ownerUidIndexFunc } from "./indexer.js";
 import { startFakeApiServer, type FakeApiServer } from "./testing/fake_apiserver.js";
 
