@@ -35,9 +35,17 @@ export function openapiV3Path(groupVersion: string): string {
   return groupVersion.includes("/") ? `apis/${groupVersion}` : `api/${groupVersion}`;
 }
 
-/** A stable content hash of a served document, used in serverRelativeURL so clients can cache per hash. */
+const hashes = new WeakMap<object, string>();
+
+/** A stable content hash of a served document, used in serverRelativeURL so clients can cache per hash. Memoized
+ *  per document object (documents are not mutated once built). */
 export function documentHash(doc: object): string {
-  return createHash("sha512").update(JSON.stringify(doc)).digest("hex").toUpperCase();
+  let hash = hashes.get(doc);
+  if (!hash) {
+    hash = createHash("sha512").update(JSON.stringify(doc)).digest("hex").toUpperCase();
+    hashes.set(doc, hash);
+  }
+  return hash;
 }
 
 /** The /openapi/v3 index. `groupVersions` are apiVersion strings ("v1", "apps/v1"). Pass the served documents (keyed
@@ -60,13 +68,33 @@ function fallbackHash(gv: string): string {
   return createHash("sha512").update(`${gv}\n${schemasHash}`).digest("hex").toUpperCase();
 }
 
-/** The OpenAPI document of one group-version ("" group for the core API). */
+// Documents built from the generated schemas, by group-version and resource set: the index needs every document
+// to hash it, and building one walks a few hundred schemas. Bounded because custom resources change the key.
+const documentCache = new Map<string, OpenAPIV3Document>();
+const DOCUMENT_CACHE_LIMIT = 256;
+
+/** The OpenAPI document of one group-version ("" group for the core API). Built from the generated schemas (no
+ *  `opts.schemas`), the result is cached and shared: callers must not mutate it. */
 export function openapiV3Document(
   gv: { group: string; version: string },
   resources: OpenAPIResource[],
   opts: DocumentOptions = {},
 ): OpenAPIV3Document {
-  const base = opts.schemas ?? loadSchemas();
+  if (opts.schemas) return buildDocument(gv, resources, opts.schemas);
+  const key = JSON.stringify([gv.group, gv.version, resources]);
+  const hit = documentCache.get(key);
+  if (hit) return hit;
+  const doc = buildDocument(gv, resources, loadSchemas());
+  if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
+  documentCache.set(key, doc);
+  return doc;
+}
+
+function buildDocument(
+  gv: { group: string; version: string },
+  resources: OpenAPIResource[],
+  base: Record<string, OpenAPISchema>,
+): OpenAPIV3Document {
   const extra: Record<string, OpenAPISchema> = {};
   const resolver = mapResolver(base);
   const kinds = kindSchemas(gv, base, resolver, extra);
