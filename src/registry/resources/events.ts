@@ -1,0 +1,132 @@
+// Events: core/v1 and events.k8s.io/v1 serve the same stored objects (core/v1 form, storage prefix "events").
+// Validation follows Kubernetes: events with an eventTime are "new style" and must name their reporter and action.
+import type { Event } from "kubernetes-types/core/v1.js";
+import type { StoredObject } from "../../api/object.js";
+import type { ResourceDef, Strategy } from "../types.js";
+import { invalid, required, type FieldError } from "../../api/validation/field.js";
+import { check, isQualifiedName } from "../../api/validation/names.js";
+import { NAME_COLUMN, as, col, since } from "./common.js";
+import { coreToEventsV1, eventsV1ToCore } from "./event_conversion.js";
+
+/** Storage key prefix both event resources use. */
+export const EVENTS_STORAGE_PREFIX = "events";
+const NOTE_MAX = 1024;
+const REASON_ACTION_MAX = 128;
+const REPORTING_INSTANCE_MAX = 128;
+
+function validateEvent(e: Event): FieldError[] {
+  const errs: FieldError[] = [];
+  const ns = e.metadata?.namespace ?? "";
+  const involvedNs = e.involvedObject?.namespace ?? "";
+  if (involvedNs && ns && involvedNs !== ns) {
+    errs.push(invalid("involvedObject.namespace", involvedNs, "does not match event.namespace"));
+  }
+  if (!e.eventTime) {
+    // Legacy (core/v1 clients): only the namespace consistency above.
+    return errs;
+  }
+  if (!e.reportingComponent) errs.push(required("reportingController"));
+  else errs.push(...check(e.reportingComponent, "reportingController", isQualifiedName));
+  if (!e.reportingInstance) errs.push(required("reportingInstance"));
+  else if (e.reportingInstance.length > REPORTING_INSTANCE_MAX) errs.push(invalid("reportingInstance", "", `can have at most ${REPORTING_INSTANCE_MAX} characters`));
+  if (!e.action) errs.push(required("action"));
+  else if (e.action.length > REASON_ACTION_MAX) errs.push(invalid("action", "", `can have at most ${REASON_ACTION_MAX} characters`));
+  if (!e.reason) errs.push(required("reason"));
+  else if (e.reason.length > REASON_ACTION_MAX) errs.push(invalid("reason", "", `can have at most ${REASON_ACTION_MAX} characters`));
+  if (e.type && e.type !== "Normal" && e.type !== "Warning") errs.push(invalid("type", "", "has invalid value: " + e.type));
+  if ((e.message ?? "").length > NOTE_MAX) errs.push(invalid("note", "", `can have at most ${NOTE_MAX} characters`));
+  return errs;
+}
+
+function eventFieldAttrs(obj: StoredObject): Record<string, string> {
+  const e = as<Event>(obj);
+  const io = e.involvedObject ?? {};
+  return {
+    "involvedObject.kind": io.kind ?? "",
+    "involvedObject.namespace": io.namespace ?? "",
+    "involvedObject.name": io.name ?? "",
+    "involvedObject.uid": io.uid ?? "",
+    "involvedObject.apiVersion": io.apiVersion ?? "",
+    "involvedObject.resourceVersion": io.resourceVersion ?? "",
+    "involvedObject.fieldPath": io.fieldPath ?? "",
+    reason: e.reason ?? "",
+    reportingComponent: e.reportingComponent ?? "",
+    source: e.source?.component ?? "",
+    type: e.type ?? "",
+  };
+}
+
+const eventStrategy: Strategy = {
+  allowCreateOnUpdate: true,
+  validate: (obj) => validateEvent(as<Event>(obj)),
+  validateUpdate: (obj) => validateEvent(as<Event>(obj)),
+  fieldAttrs: eventFieldAttrs,
+};
+
+function sourceCell(e: Event): string {
+  const component = e.source?.component || e.reportingComponent || "";
+  const instance = e.source?.host || e.reportingInstance || "";
+  if (!component) return "";
+  return instance ? `${component}, ${instance}` : component;
+}
+
+const eventTable: ResourceDef["table"] = {
+  columns: [
+    col("Last Seen", "string", "lastTimestamp is the time at which the most recent occurrence of this event was recorded."),
+    col("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future"),
+    col("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+    col("Object", "string", "The object that this event is about."),
+    col("Subobject", "string", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go-field access statement.", 1),
+    col("Source", "string", "The component reporting this event. Should be a short machine understandable string.", 1),
+    col("Message", "string", "A human-readable description of the status of this operation."),
+    col("First Seen", "string", "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)", 1),
+    col("Count", "string", "The number of times this event has occurred.", 1),
+    { ...NAME_COLUMN, priority: 1 },
+  ],
+  cells(obj, now) {
+    const e = as<Event>(obj);
+    const first = e.firstTimestamp ? since(e.firstTimestamp, now) : since(e.eventTime, now);
+    let last = e.lastTimestamp ? since(e.lastTimestamp, now) : first;
+    let count = e.count || 1;
+    if (e.series) {
+      last = since(e.series.lastObservedTime, now);
+      count = e.series.count ?? count;
+    }
+    const io = e.involvedObject ?? {};
+    const kind = (io.kind ?? "").toLowerCase();
+    const target = io.name ? `${kind}/${io.name}` : kind;
+    return [last, e.type ?? "", e.reason ?? "", target, io.fieldPath ?? "", sourceCell(e), (e.message ?? "").trim(), first, count, obj.metadata.name];
+  },
+};
+
+export const coreEvents: ResourceDef = {
+  group: "",
+  kind: "Event",
+  resource: "events",
+  singular: "event",
+  namespaced: true,
+  storageVersion: "v1",
+  versions: [{ version: "v1" }],
+  shortNames: ["ev"],
+  storagePrefix: EVENTS_STORAGE_PREFIX,
+  strategy: eventStrategy,
+  table: eventTable,
+};
+
+/**
+ * events.k8s.io/v1: the stored objects are core/v1 Events; this served version converts them. Its storageVersion
+ * "v1" is nominal: toStorage produces the core/v1 form both definitions store.
+ */
+export const eventsV1: ResourceDef = {
+  group: "events.k8s.io",
+  kind: "Event",
+  resource: "events",
+  singular: "event",
+  namespaced: true,
+  storageVersion: "v1",
+  versions: [{ version: "v1", toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 }],
+  shortNames: ["ev"],
+  storagePrefix: EVENTS_STORAGE_PREFIX,
+  strategy: eventStrategy,
+  table: eventTable,
+};
