@@ -57,17 +57,25 @@ class SqliteStorage implements Storage {
     });
     this.stmts = {
       latest: db.prepare<[string], Row>("SELECT * FROM kv WHERE key = ? ORDER BY id DESC LIMIT 1"),
-      // The latest row of each key in [from, end) at revision `rev`, skipping keys deleted by then. The
-      // correlated MAX walks the (key, id) index, so a page stops after `limit` keys instead of scanning them all.
+      // A page: the latest row of each key in [from, end) at revision `rev`, skipping keys deleted by then. The
+      // correlated MAX walks the (key, id) index in key order, so it stops after `limit` keys.
       page: db.prepare<{ from: string; end: string; rev: number; limit: number }, Row>(
         `SELECT * FROM kv k WHERE k.key >= @from AND k.key < @end AND k.id <= @rev AND k.deleted = 0
            AND k.id = (SELECT MAX(id) FROM kv WHERE key = k.key AND id <= @rev)
          ORDER BY k.key LIMIT @limit`,
       ),
-      count: db.prepare<{ from: string; end: string; rev: number }, number>(
-        `SELECT COUNT(*) FROM kv k WHERE k.key >= @from AND k.key < @end AND k.id <= @rev AND k.deleted = 0
-           AND k.id = (SELECT MAX(id) FROM kv WHERE key = k.key AND id <= @rev)`,
-      ).pluck(),
+      // Everything in range: grouping over the covering index first is several times faster than the
+      // correlated form when every key is read anyway.
+      all: db.prepare<{ from: string; end: string; rev: number }, Row>(
+        `SELECT k.* FROM (SELECT key AS gk, MAX(id) AS m FROM kv WHERE key >= @from AND key < @end AND id <= @rev GROUP BY key) g
+           JOIN kv k ON k.id = g.m WHERE k.deleted = 0 ORDER BY g.gk`,
+      ),
+      count: db
+        .prepare<{ from: string; end: string; rev: number }, number>(
+          `SELECT COUNT(*) FROM (SELECT MAX(id) AS m FROM kv WHERE key >= @from AND key < @end AND id <= @rev GROUP BY key) g
+             JOIN kv k ON k.id = g.m WHERE k.deleted = 0`,
+        )
+        .pluck(),
     };
     this.compactor.start();
   }
@@ -99,7 +107,7 @@ class SqliteStorage implements Storage {
     const from = point ? point.after + "\u0000" : prefix;
     const end = prefixEnd(prefix);
     // One more than asked tells whether another page exists.
-    const rows = this.stmts.page.all({ from, end, rev, limit: limit === undefined ? -1 : limit + 1 });
+    const rows = limit === undefined ? this.stmts.all.all({ from, end, rev }) : this.stmts.page.all({ from, end, rev, limit: limit + 1 });
     const items = rows.slice(0, limit).map(rowToKv);
     const result: ListResult = { items, revision: rev };
     if (limit !== undefined && rows.length > limit) {

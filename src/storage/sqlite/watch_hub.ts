@@ -33,6 +33,7 @@ interface Watcher {
 }
 
 const DEFAULT_REPLAY_BATCH = 1000;
+const REPLAY_STEP_BYTES = 16 * 1024 * 1024;
 
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
@@ -100,9 +101,19 @@ export class WatchHub {
       this.fail(w, storageErrors.expired(w.pos, state.compactRevision));
       return;
     }
-    let rows: RowWithPrev[];
+    const rows: RowWithPrev[] = [];
+    let full = false;
     try {
-      rows = this.replay.all(w.pos, state.revision, w.prefix, w.end, this.batch);
+      let bytes = 0;
+      for (const row of this.replay.iterate(w.pos, state.revision, w.prefix, w.end, this.batch)) {
+        rows.push(row);
+        bytes += row.value.length + (row.p_value?.length ?? 0);
+        // Values can be 1.5 MiB each: bound what one step holds in memory, not only the row count.
+        if (rows.length >= this.batch || bytes >= REPLAY_STEP_BYTES) {
+          full = true;
+          break;
+        }
+      }
     } catch (err) {
       this.o.logger.error("watch replay failed", { prefix: w.prefix, pos: w.pos, err });
       this.fail(w, new StorageError("Internal", `watch replay of ${w.prefix} failed: ${String(err)}`, { cause: err }));
@@ -113,7 +124,7 @@ export class WatchHub {
       w.pos = rows[rows.length - 1]!.id;
     }
     if (w.stopped) return;
-    if (rows.length < this.batch) {
+    if (!full) {
       w.pos = Math.max(w.pos, state.revision);
       w.live = true;
     } else {
