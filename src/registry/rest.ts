@@ -55,8 +55,14 @@ export interface WatchEventOut {
 }
 
 export interface WatchStream {
-  /** Receives events in order; the stream ends with onClose (after an ERROR event, a timeout, or stop()). */
-  start(handlers: { onEvent: (e: WatchEventOut) => void; onClose: () => void }): void;
+  /** Receives events in order, asynchronously (never on the caller's stack); the stream ends with onClose (after an
+   *  ERROR event, a timeout, or stop()). Backpressure: onEvent returning false (e.g. res.write() returned false)
+   *  pauses delivery until resume() (call it on the response's "drain"). A consumer that stays paused while more
+   *  than a bounded number of events pile up is dropped with an ERROR event (410 Expired; clients relist). */
+  start(handlers: { onEvent: (e: WatchEventOut) => void | boolean; onClose: () => void }): void;
+  /** Resumes delivery after onEvent returned false. */
+  resume(): void;
+  /** Ends the stream; onClose follows. Idempotent. */
   stop(): void;
 }
 
@@ -83,8 +89,12 @@ export interface DeleteResult {
   deleted: boolean;
 }
 
-/** Subresources that read or write part of the object through the main store. */
-export type Subresource = "status" | "scale";
+/** Subresources that read or write part of the object through the main store. "finalize": namespaces only
+ *  (PUT namespaces/x/finalize writes spec.finalizers). */
+export type Subresource = "status" | "scale" | "finalize";
+
+/** Subresources that are created with POST (pods only). Both answer a Status Success (HTTP 201). */
+export type CreateSubresource = "binding" | "eviction";
 
 export interface ResourceStore {
   readonly def: ResourceDef;
@@ -96,6 +106,8 @@ export interface ResourceStore {
   delete(ctx: RequestContext, name: string, params: DeleteParams): Promise<DeleteResult>;
   deleteCollection(ctx: RequestContext, list: ListParams, params: DeleteParams): Promise<KubeList<StoredObject>>;
   watch(ctx: RequestContext, params: WatchParams): Promise<WatchStream>;
+  /** POST pods/x/binding (core/v1 Binding) and pods/x/eviction (policy/v1 Eviction). Other resources: 404. */
+  createSubresource?(ctx: RequestContext, name: string, subresource: CreateSubresource, body: unknown): Promise<StoredObject | Status>;
 }
 
 export interface Registry {

@@ -65,6 +65,12 @@ export interface Strategy {
   allowUnconditionalUpdate?: boolean;
   /** Field selector attributes beyond metadata.name / metadata.namespace (those are generic). */
   fieldAttrs?(obj: StoredObject): Record<string, string>;
+  /** The field labels fieldAttrs returns, for rejecting unsupported ones (400 "field label not supported: x").
+   *  Absent: learned by calling fieldAttrs on an empty object. */
+  fieldLabels?: string[];
+  /** Problems with metadata.name (generateName prefixes are checked with a trailing "x"). Absent: the name must
+   *  be a DNS-1123 subdomain, as for most resources. */
+  validateName?(name: string): string[];
   /** Warnings returned with a successful write (Warning headers). */
   warnings?(obj: StoredObject, old?: StoredObject): string[];
 }
@@ -79,6 +85,9 @@ export interface ResourceDef {
   namespaced: boolean;
   /** The version objects are stored in. */
   storageVersion: string;
+  /** Storage key prefix when it is not `resource` (or `group/resource`): two definitions serving the same stored
+   *  objects share it. core/v1 events and events.k8s.io/v1 events both use "events" and store core/v1 Events. */
+  storagePrefix?: string;
   /** Every version served (includes the storage version). */
   versions: ServedVersion[];
   shortNames?: string[];
@@ -91,8 +100,13 @@ export interface ResourceDef {
   status?: boolean;
   scale?: ScaleDef;
   table?: TableDef;
-  /** Defaults for deletion: pods default to a graceful deletion of their terminationGracePeriodSeconds. */
+  /** Defaults for deletion: pods default to a graceful deletion of their terminationGracePeriodSeconds.
+   *  Only resources with this hook are deleted gracefully. */
   defaultGracePeriodSeconds?(obj: StoredObject): number;
+  /** The grace period a deletion gets, given the one requested (0: delete at once), as Kubernetes'
+   *  CheckGracefulDelete. Absent: requested ?? defaultGracePeriodSeconds(obj), and 0 for an object that is not
+   *  bound to a node (no spec.nodeName) or whose status.phase is Succeeded/Failed (pod semantics). */
+  checkGracefulDelete?(obj: StoredObject, requested: number | undefined): number;
   /** Group/version/kinds of the objects whose deletion cascades to this one are not declared: cascading follows
    *  metadata.ownerReferences generically. */
 }

@@ -1,0 +1,55 @@
+// Storage encoding and version conversion. Objects are stored as JSON in the resource's storage version without
+// metadata.resourceVersion (the key's modRevision is the resourceVersion); served versions convert through
+// ResourceDef.versions. Objects read from the cache are shared: every function here returns a fresh copy.
+import { deepClone, type StoredObject } from "../api/object.js";
+import { errors } from "../machinery/errors.js";
+import type { KeyValue } from "../storage/types.js";
+import type { ResourceDef, ServedVersion } from "./types.js";
+
+export function apiVersionOf(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+/** Parses a stored value; resourceVersion = the given revision (the key's modRevision, or a delete's revision). */
+export function decodeKv(kv: KeyValue, revision: number = kv.modRevision): StoredObject {
+  const obj = JSON.parse(kv.value) as StoredObject;
+  obj.metadata ??= {};
+  (obj.metadata as { resourceVersion?: string }).resourceVersion = String(revision);
+  return obj;
+}
+
+export function encodeObject(obj: StoredObject): string {
+  const { resourceVersion: _rv, ...meta } = obj.metadata;
+  return JSON.stringify({ ...obj, metadata: meta });
+}
+
+export class VersionCodec {
+  constructor(readonly def: ResourceDef) {}
+
+  served(version: string): ServedVersion {
+    const v = this.def.versions.find((s) => s.version === version);
+    if (!v) throw errors.pathNotFound(`the server could not find the requested resource (${this.def.resource}.${apiVersionOf(this.def.group, version)})`);
+    return v;
+  }
+
+  /** A copy of a served-version object in the storage version. */
+  toStorage(obj: StoredObject, version: string): StoredObject {
+    const sv = this.served(version);
+    const copy = deepClone(obj);
+    copy.metadata ??= {};
+    const out = sv.toStorage ? sv.toStorage(copy) : copy;
+    out.apiVersion = apiVersionOf(this.def.group, this.def.storageVersion);
+    out.kind = this.def.kind;
+    return out;
+  }
+
+  /** A copy of a storage-version object in a served version. */
+  fromStorage(obj: StoredObject, version: string): StoredObject {
+    const sv = this.served(version);
+    const copy = deepClone(obj);
+    const out = sv.fromStorage ? sv.fromStorage(copy) : copy;
+    out.apiVersion = apiVersionOf(this.def.group, version);
+    out.kind = this.def.kind;
+    return out;
+  }
+}

@@ -1,0 +1,63 @@
+// List and watch filters: namespace, label selector and field selector over storage-version objects.
+// metadata.name and metadata.namespace are supported for every resource; a strategy adds its own field labels.
+import type { StoredObject } from "../api/object.js";
+import { errors } from "../machinery/errors.js";
+import { parseFieldSelector } from "../machinery/fields.js";
+import { parseSelector } from "../machinery/labels.js";
+import type { ResourceDef } from "./types.js";
+
+export interface ObjectFilter {
+  /** Only objects of this namespace (absent: every namespace). */
+  namespace?: string;
+  /** When the field selector pins metadata.name, that name (lets callers skip a scan). */
+  name?: string;
+  /** True when no label or field selector restricts anything beyond the namespace. */
+  everything: boolean;
+  matches(obj: StoredObject): boolean;
+}
+
+/** Field labels a resource supports: the generic ones plus its strategy's. */
+export function supportedFieldLabels(def: ResourceDef): Set<string> {
+  const labels = new Set(["metadata.name", "metadata.namespace"]);
+  const s = def.strategy;
+  if (s.fieldLabels) for (const l of s.fieldLabels) labels.add(l);
+  else if (s.fieldAttrs) {
+    // Without a declared list, learn the labels from the attributes of an empty object.
+    try {
+      for (const l of Object.keys(s.fieldAttrs({ metadata: {}, spec: {}, status: {} }))) labels.add(l);
+    } catch {
+      /* a strategy that cannot read an empty object only gets the generic labels checked */
+    }
+  }
+  return labels;
+}
+
+export function fieldAttrs(def: ResourceDef, obj: StoredObject): Record<string, string> {
+  return {
+    ...(def.strategy.fieldAttrs?.(obj) ?? {}),
+    "metadata.name": obj.metadata.name ?? "",
+    "metadata.namespace": obj.metadata.namespace ?? "",
+  };
+}
+
+export function buildFilter(def: ResourceDef, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): ObjectFilter {
+  const labels = parseSelector(opts.labelSelector ?? "");
+  const fields = parseFieldSelector(opts.fieldSelector ?? "");
+  const supported = supportedFieldLabels(def);
+  for (const r of fields.requirements()) {
+    if (!supported.has(r.field)) throw errors.badRequest(`field label not supported: ${r.field}`);
+  }
+  const namespace = def.namespaced ? opts.namespace || undefined : undefined;
+  const labelsEmpty = labels.empty();
+  const fieldsEmpty = fields.empty();
+  return {
+    namespace,
+    name: fields.requiresExactMatch("metadata.name"),
+    everything: labelsEmpty && fieldsEmpty,
+    matches(obj) {
+      if (namespace !== undefined && obj.metadata.namespace !== namespace) return false;
+      if (!labelsEmpty && !labels.matches(obj.metadata.labels ?? {})) return false;
+      return fieldsEmpty || fields.matches(fieldAttrs(def, obj));
+    },
+  };
+}

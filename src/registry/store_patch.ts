@@ -1,0 +1,120 @@
+// PATCH: read the current object, apply the patch to it in the client's version, then update with
+// compare-and-swap, re-reading and re-applying when someone else wrote in between (Kubernetes' patcher).
+// A resourceVersion inside the patch is a precondition (409 when stale). Server-side apply on a missing object
+// creates it.
+import type { StoredObject } from "../api/object.js";
+import { errors } from "../machinery/errors.js";
+import { apiVersionOf } from "./codec.js";
+import type { GenericStore } from "./generic_store.js";
+import type { PatchType, RequestContext, Subresource, WriteResult } from "./rest.js";
+import { checkUnknownFields } from "./store_context.js";
+import { writableMeta } from "./object_meta.js";
+import { getScale, scaleUpdate } from "./store_scale.js";
+import { checkUidPrecondition, conflictMessage, writeUpdate, type Built } from "./store_update.js";
+
+export interface PatchInput {
+  type: PatchType;
+  body: unknown;
+  force?: boolean;
+}
+
+function applyPatch(store: GenericStore, ctx: RequestContext, doc: StoredObject, patch: PatchInput, schemaKind: { group: string; version: string; kind: string }): StoredObject {
+  const p = store.deps.patchers;
+  switch (patch.type) {
+    case "json":
+      return p.json(doc, patch.body);
+    case "merge":
+      return p.merge(doc, patch.body);
+    case "strategic": {
+      const resolver = store.deps.resolver;
+      const schema = resolver?.forKind(schemaKind);
+      return p.strategic(doc, patch.body, { resolver, schema });
+    }
+    default:
+      throw errors.unsupportedMediaType(`application/${patch.type}-patch`);
+  }
+}
+
+export async function patchObject(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput, sub?: Subresource): Promise<WriteResult> {
+  if (sub === "scale") return patchScale(store, ctx, name, patch);
+  if (sub === "finalize") throw errors.methodNotAllowed("the finalize subresource does not support PATCH");
+  if (patch.type === "apply") return applyObject(store, ctx, name, patch, sub);
+  return writeUpdate(store, ctx, name, sub, async (cur): Promise<Built> => {
+    if (!cur) throw errors.notFound(store.gr, name);
+    const served = store.out(cur, ctx);
+    const patched = applyPatch(store, ctx, served, patch, { group: store.def.group, version: ctx.version, kind: store.def.kind });
+    return { obj: checkPatched(store, ctx, name, patched, cur) };
+  });
+}
+
+/** Common checks on a patched served-version object; returns it in the storage version. */
+function checkPatched(store: GenericStore, ctx: RequestContext, name: string, patched: StoredObject, cur: StoredObject): StoredObject {
+  const rv = patched.metadata.resourceVersion;
+  // A patch that names a resourceVersion must name the current one.
+  if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
+  if (patched.metadata.name !== undefined && patched.metadata.name !== name) {
+    throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  checkUidPrecondition(store, name, patched.metadata.uid, cur);
+  checkUnknownFields(store.deps, store.def, ctx, patched);
+  const obj = store.codec.toStorage(patched, ctx.version);
+  obj.metadata.name = name;
+  writableMeta(obj).resourceVersion = cur.metadata.resourceVersion;
+  return obj;
+}
+
+async function applyObject(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput, sub?: Subresource): Promise<WriteResult> {
+  const manager = ctx.fieldManager;
+  if (!manager) throw errors.badRequest("PATCH, application/apply-patch+yaml requests require fieldManager to be set");
+  const applied = patch.body;
+  if (typeof applied !== "object" || applied === null || Array.isArray(applied)) throw errors.badRequest("apply patch: the body must be a JSON object");
+  const ssa = await store.deps.patchers.apply();
+  const def = store.def;
+  const appliedObj = applied as StoredObject;
+  checkUnknownFields(store.deps, def, ctx, appliedObj);
+  const schema = store.deps.resolver?.forKind({ group: def.group, version: ctx.version, kind: def.kind });
+  return writeUpdate(store, ctx, name, sub, async (cur): Promise<Built> => {
+    const apiVersion = apiVersionOf(def.group, ctx.version);
+    const live: StoredObject = cur
+      ? store.out(cur, ctx)
+      : { apiVersion, kind: def.kind, metadata: { name, ...(def.namespaced ? { namespace: store.ns(ctx) } : {}) } };
+    const result = ssa(live, appliedObj, { manager, force: patch.force ?? false, resolver: store.deps.resolver, schema, now: store.now() });
+    if (result.conflicts.length) throw applyConflict(store, name, result.conflicts);
+    if (!cur) {
+      if (sub) throw errors.notFound(store.gr, name);
+      const obj = store.codec.toStorage(result.object, ctx.version);
+      obj.metadata.name = name;
+      return { obj, create: true, managedFieldsDone: true };
+    }
+    return { obj: checkPatched(store, ctx, name, result.object, cur), managedFieldsDone: true };
+  });
+}
+
+function describeConflict(c: unknown): string {
+  if (typeof c === "string") return c;
+  if (typeof c === "object" && c !== null) {
+    const o = c as { manager?: string; field?: string; path?: string; message?: string };
+    if (o.message) return o.message;
+    return `conflict with ${JSON.stringify(o.manager ?? "")}: ${o.field ?? o.path ?? ""}`;
+  }
+  return String(c);
+}
+
+function applyConflict(store: GenericStore, name: string, conflicts: unknown[]) {
+  const msgs = conflicts.map(describeConflict);
+  const e = errors.conflict(store.gr, name, `Apply failed with ${msgs.length} conflict${msgs.length === 1 ? "" : "s"}: ${msgs.join("\n")}`);
+  e.status.details = { ...e.status.details, causes: msgs.map((message) => ({ reason: "FieldManagerConflict", message })) };
+  return e;
+}
+
+/** PATCH .../scale: the patch applies to the autoscaling/v1 Scale view, then spec.replicas is written back. */
+async function patchScale(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput): Promise<WriteResult> {
+  if (patch.type === "apply") throw errors.unsupportedMediaType("application/apply-patch+yaml on the scale subresource");
+  return scaleUpdate(store, ctx, name, (cur) => {
+    const scale = getScale(store, cur);
+    const patched = applyPatch(store, ctx, scale, patch, { group: "autoscaling", version: "v1", kind: "Scale" });
+    const rv = patched.metadata.resourceVersion;
+    if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
+    return patched;
+  });
+}

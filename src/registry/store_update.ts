@@ -1,0 +1,154 @@
+// Updates, as Kubernetes' Store.Update/GuaranteedUpdate: read the current object, build the new one, prepare and
+// validate it, then compare-and-swap on the read revision, retrying when someone else wrote in between.
+// A stale client resourceVersion is a 409 Conflict; a no-op writes nothing; generation counts spec changes; the
+// status subresource changes only status and the main resource never does; removing the last finalizer of an
+// object being deleted deletes it.
+import { deepClone, type StoredObject } from "../api/object.js";
+import { errors } from "../machinery/errors.js";
+import { isStorageError } from "../storage/errors.js";
+import { apiVersionOf, decodeKv, encodeObject } from "./codec.js";
+import type { GenericStore } from "./generic_store.js";
+import { updateManagedFields } from "./managed_fields.js";
+import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldDeleteNamespace } from "./namespace_lifecycle.js";
+import { writableMeta, prepareUpdateMeta, reconcileNamespace, sameObject, specChanged, validateObjectMetaUpdate } from "./object_meta.js";
+import type { RequestContext, Subresource, WriteResult } from "./rest.js";
+import { updateScale } from "./store_scale.js";
+import { checkUnknownFields } from "./store_context.js";
+
+/** What a build step returns: the desired object in the storage version (owned by the caller), or a create. */
+export interface Built {
+  obj: StoredObject;
+  /** Create the object (PUT with allowCreateOnUpdate, apply on a missing object). */
+  create?: boolean;
+  /** managedFields were already computed (server-side apply). */
+  managedFieldsDone?: boolean;
+  /** A server-side write of its own (binding): subresource rules and the strategy's update hooks do not apply. */
+  internal?: boolean;
+}
+
+export type Build = (current: StoredObject | null) => Promise<Built>;
+
+export const conflictMessage = "the object has been modified; please apply your changes to the latest version and try again";
+
+export function updateObject(store: GenericStore, ctx: RequestContext, name: string, input: StoredObject, sub?: Subresource): Promise<WriteResult> {
+  if (sub === "scale") return updateScale(store, ctx, name, input);
+  if (sub === "finalize") return finalizeNamespace(store, ctx, name, input);
+  checkUnknownFields(store.deps, store.def, ctx, input);
+  const s = store.def.strategy;
+  return writeUpdate(store, ctx, name, sub, async (cur) => {
+    const obj = store.codec.toStorage(input, ctx.version);
+    if (obj.metadata.name && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+    obj.metadata.name = name;
+    if (!cur) {
+      if (!s.allowCreateOnUpdate || sub) throw errors.notFound(store.gr, name);
+      return { obj, create: true };
+    }
+    const rv = obj.metadata.resourceVersion;
+    if (!rv && !s.allowUnconditionalUpdate) {
+      throw errors.invalid(store.def.kind, store.def.group, name, [{ type: "FieldValueInvalid", field: "metadata.resourceVersion", value: "0x0", detail: "must be specified for an update" }]);
+    }
+    if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
+    checkUidPrecondition(store, name, obj.metadata.uid, cur);
+    return { obj };
+  });
+}
+
+export function checkUidPrecondition(store: GenericStore, name: string, uid: string | undefined, cur: StoredObject): void {
+  if (uid && uid !== cur.metadata.uid) {
+    throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cur.metadata.uid ?? ""}`);
+  }
+}
+
+/** The update loop. Storage conflicts re-read and rebuild (the build step raises 409 for stale client versions). */
+export async function writeUpdate(store: GenericStore, ctx: RequestContext, name: string, sub: Subresource | undefined, build: Build): Promise<WriteResult> {
+  const { storage } = store.deps;
+  const key = store.key(store.ns(ctx), name);
+  for (let attempt = 0; attempt < store.deps.tuning.maxRetries; attempt++) {
+    let kv;
+    try {
+      kv = await storage.get(key);
+    } catch (err) {
+      throw store.storageError(err, name);
+    }
+    const cur = kv ? decodeKv(kv) : null;
+    const built = await build(cur);
+    if (built.create || !cur || !kv) {
+      if (!built.create) throw errors.notFound(store.gr, name);
+      try {
+        return { object: store.out(await store.createStored(ctx, built.obj, { managedFieldsDone: built.managedFieldsDone }), ctx), created: true };
+      } catch (err) {
+        if ((err as { reason?: string }).reason === "AlreadyExists") continue; // created meanwhile: update it instead
+        throw err;
+      }
+    }
+    const next = prepareUpdate(store, ctx, built, cur, sub);
+    if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
+    try {
+      if (shouldDeleteOnUpdate(store, next)) {
+        if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
+        const gone = await storage.delete(key, { expectedRevision: kv.modRevision });
+        writableMeta(next).resourceVersion = String(gone.modRevision);
+        return { object: store.out(next, ctx), created: false };
+      }
+      if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
+      const written = await storage.update(key, encodeObject(next), { expectedRevision: kv.modRevision });
+      return { object: store.out(decodeKv(written), ctx), created: false };
+    } catch (err) {
+      if (isStorageError(err, "Conflict") || isStorageError(err, "KeyNotFound")) continue;
+      throw store.storageError(err, name);
+    }
+  }
+  throw errors.conflict(store.gr, name, conflictMessage);
+}
+
+/** An update that leaves a deleting object without finalizers (and no grace period pending) deletes it. */
+function shouldDeleteOnUpdate(store: GenericStore, obj: StoredObject): boolean {
+  const m = obj.metadata;
+  if (!m.deletionTimestamp || (m.finalizers?.length ?? 0) > 0) return false;
+  if (isNamespaceResource(store.def)) return shouldDeleteNamespace(obj);
+  return (m.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+/** BeforeUpdate: server-owned metadata, what the subresource may change, defaults, generation, validation. */
+export function prepareUpdate(store: GenericStore, ctx: RequestContext, built: Built, cur: StoredObject, sub: Subresource | undefined): StoredObject {
+  const def = store.def;
+  const s = def.strategy;
+  const now = store.now();
+  let obj = built.obj;
+  reconcileNamespace(obj, def, store.ns(ctx) ?? cur.metadata.namespace);
+  if (def.namespaced && obj.metadata.namespace !== cur.metadata.namespace) throw errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  if (sub === "status") {
+    if (s.prepareForStatusUpdate) {
+      prepareUpdateMeta(obj, cur);
+      s.prepareForStatusUpdate(obj, cur, { now });
+    } else {
+      // Everything but status comes from the stored object (ResetObjectMetaForStatus keeps managedFields).
+      const next = deepClone(cur);
+      if (obj.status === undefined) delete next.status;
+      else next.status = obj.status;
+      next.metadata.managedFields = obj.metadata.managedFields;
+      obj = next;
+    }
+  } else if (sub === "finalize" || built.internal) {
+    prepareUpdateMeta(obj, cur);
+  } else {
+    prepareUpdateMeta(obj, cur);
+    if (def.status) {
+      if (cur.status === undefined) delete obj.status;
+      else obj.status = deepClone(cur.status);
+    }
+    if (isNamespaceResource(def)) prepareNamespaceUpdate(obj, cur);
+    s.prepareForUpdate?.(obj, cur, { now });
+  }
+  s.defaults?.(obj);
+  writableMeta(obj).generation = (cur.metadata.generation ?? 1) + (specChanged(obj, cur) ? 1 : 0);
+  const strategyErrs = built.internal ? [] : sub === "status" ? (s.validateStatusUpdate?.(obj, cur) ?? []) : s.validateUpdate(obj, cur);
+  const errs = [...validateObjectMetaUpdate(obj, cur, def), ...strategyErrs];
+  if (errs.length) throw errors.invalid(def.kind, def.group, obj.metadata.name ?? "", errs);
+  if (!built.managedFieldsDone) {
+    updateManagedFields(obj, { manager: ctx.fieldManager, apiVersion: apiVersionOf(def.group, ctx.version), subresource: sub, now, old: cur });
+  }
+  writableMeta(obj).resourceVersion = cur.metadata.resourceVersion;
+  ctx.warnings.push(...(s.warnings?.(obj, cur) ?? []));
+  return obj;
+}

@@ -1,0 +1,232 @@
+// The watch cache: ONE storage watch on /registry/ feeds an in-memory copy of every resource, so the cache's
+// revision is the store's global revision. Lists at resourceVersion "0" (or any version it has reached) and every
+// watch are served from here; a bounded history of recent events lets watches resume from a resourceVersion.
+//
+// Contract: events are applied in revision order; subscribers of a resource get them synchronously, in order, on
+// the cache's stack (they must only queue). A subscription starts atomically at a revision: initial state plus the
+// events after it, with nothing lost or repeated in between.
+import type { StoredObject } from "../api/object.js";
+import { errors, type StatusError } from "../machinery/errors.js";
+import type { Storage, Watch, WatchEvent } from "../storage/types.js";
+import { silentLogger, type Logger } from "../util/log.js";
+import { decodeKv } from "./codec.js";
+import { REGISTRY_PREFIX } from "./storage_keys.js";
+import { tooOldResourceVersion, translateStorageError } from "./storage_errors.js";
+
+export interface CacheEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  key: string;
+  revision: number;
+  /** Storage version; resourceVersion = revision. For DELETED: the last state, at the delete's revision. Shared:
+   *  never mutate. */
+  object: StoredObject;
+  /** The state before (MODIFIED, DELETED), resourceVersion = its own modRevision. Shared: never mutate. */
+  prevObject?: StoredObject;
+}
+
+export interface CacheSubscriber {
+  deliver(ev: CacheEvent): void;
+  /** The cache cannot continue this subscription (storage watch lost, reinitialized). */
+  terminate(err: StatusError): void;
+}
+
+export interface WatchCacheOptions {
+  storage: Storage;
+  /** The resource prefixes (storage_keys.resourcePrefix) the cache serves. */
+  prefixes: string[];
+  /** Events kept for resuming watches. Kubernetes keeps up to ~100-10000 per resource; one shared window here. */
+  historySize?: number;
+  /** Page size of the priming list. */
+  pageSize?: number;
+  logger?: Logger;
+  /** Delay before re-listing after the storage watch fails. */
+  retryDelayMs?: number;
+}
+
+const DEFAULT_HISTORY = 10_000;
+
+export class WatchCache {
+  /** The revision every event up to which has been applied. */
+  revision = 0;
+  /** The lowest resourceVersion a watch may resume from (history after it is complete). */
+  private oldest = 0;
+  private readonly buckets = new Map<string, Map<string, StoredObject>>();
+  private history: CacheEvent[] = [];
+  private readonly subscribers = new Map<string, Set<CacheSubscriber>>();
+  private waiters: { revision: number; resolve: () => void }[] = [];
+  private storageWatch: Watch | undefined;
+  private stopped = false;
+  private readonly historySize: number;
+  private readonly log: Logger;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: WatchCacheOptions) {
+    this.historySize = opts.historySize ?? DEFAULT_HISTORY;
+    this.log = opts.logger ?? silentLogger;
+    for (const p of opts.prefixes) this.buckets.set(p, new Map());
+  }
+
+  /** Lists everything under /registry/ at one revision, then watches from it. Resolves when primed. */
+  async start(): Promise<void> {
+    const { storage } = this.opts;
+    const fresh = new Map<string, Map<string, StoredObject>>([...this.buckets.keys()].map((p) => [p, new Map()]));
+    let cont: string | undefined;
+    let revision = 0;
+    do {
+      const page = await storage.list(REGISTRY_PREFIX, { limit: this.opts.pageSize ?? 1000, continue: cont });
+      revision = page.revision;
+      for (const kv of page.items) {
+        const bucket = this.bucketOf(kv.key);
+        if (bucket) fresh.get(bucket)!.set(kv.key, decodeKv(kv));
+      }
+      cont = page.continue;
+    } while (cont);
+    if (this.stopped) return;
+    for (const [p, m] of fresh) this.buckets.set(p, m);
+    this.history = [];
+    this.revision = revision;
+    this.oldest = revision;
+    this.storageWatch = storage.watch(REGISTRY_PREFIX, {
+      sinceRevision: revision,
+      onEvents: (events) => this.apply(events),
+      onError: (err) => this.onWatchError(err),
+    });
+    this.log.debug("watch cache primed", { revision });
+    this.wake();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.storageWatch?.stop();
+    this.storageWatch = undefined;
+  }
+
+  /** The bucket (resource prefix) of a key: /registry/<group>/<resource>/ first, then /registry/<resource>/. */
+  private bucketOf(key: string): string | undefined {
+    const segs = key.slice(REGISTRY_PREFIX.length).split("/");
+    if (segs.length >= 3) {
+      const two = `${REGISTRY_PREFIX}${segs[0]}/${segs[1]}/`;
+      if (this.buckets.has(two)) return two;
+    }
+    const one = `${REGISTRY_PREFIX}${segs[0]}/`;
+    return this.buckets.has(one) ? one : undefined;
+  }
+
+  private apply(events: WatchEvent[]): void {
+    for (const ev of events) {
+      const rev = ev.kv.modRevision;
+      if (rev <= this.revision) continue;
+      const bucket = this.bucketOf(ev.kv.key);
+      if (bucket) {
+        const objects = this.buckets.get(bucket)!;
+        const ce: CacheEvent =
+          ev.type === "delete"
+            ? { type: "DELETED", key: ev.kv.key, revision: rev, object: decodeKv(ev.prevKv ?? ev.kv, rev), prevObject: objects.get(ev.kv.key) }
+            : { type: ev.type === "create" ? "ADDED" : "MODIFIED", key: ev.kv.key, revision: rev, object: decodeKv(ev.kv), prevObject: objects.get(ev.kv.key) };
+        if (ce.type === "DELETED") objects.delete(ce.key);
+        else objects.set(ce.key, ce.object);
+        this.history.push(ce);
+        this.revision = rev;
+        for (const s of this.subscribers.get(bucket) ?? []) s.deliver(ce);
+      } else {
+        this.revision = rev;
+      }
+    }
+    this.trimHistory();
+    this.wake();
+  }
+
+  private trimHistory(): void {
+    // Trim in chunks so the splice cost is amortized over many events.
+    const slack = Math.max(1, Math.floor(this.historySize / 10));
+    if (this.history.length <= this.historySize + slack - 1) return;
+    const drop = this.history.length - this.historySize;
+    this.oldest = this.history[drop - 1]!.revision;
+    this.history.splice(0, drop);
+  }
+
+  private onWatchError(err: Error): void {
+    if (this.stopped) return;
+    this.log.warn("watch cache lost its storage watch; re-listing", { err });
+    this.storageWatch = undefined;
+    const status = translateStorageError(err, { gr: { group: "", resource: "" } });
+    const gone = status.code === 410 ? status : errors.gone(`watch cache reinitialized: ${status.message}`);
+    for (const subs of this.subscribers.values()) for (const s of subs) s.terminate(gone);
+    this.subscribers.clear();
+    const retry = (): void => {
+      if (this.stopped) return;
+      this.start().catch((e: unknown) => {
+        this.log.error("watch cache re-list failed", { err: e });
+        this.retryTimer = setTimeout(retry, this.opts.retryDelayMs ?? 1000);
+      });
+    };
+    retry();
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.revision <= this.revision);
+    this.waiters = this.waiters.filter((w) => w.revision > this.revision);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Resolves true once the cache has reached `revision`, false after timeoutMs. */
+  waitFor(revision: number, timeoutMs: number): Promise<boolean> {
+    if (revision <= this.revision) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Waits until the cache has every write acknowledged before the call; false when it did not get there. */
+  async waitFresh(timeoutMs: number): Promise<boolean> {
+    return this.waitFor(await this.opts.storage.currentRevision(), timeoutMs);
+  }
+
+  get(key: string): StoredObject | undefined {
+    const bucket = this.bucketOf(key);
+    return bucket ? this.buckets.get(bucket)!.get(key) : undefined;
+  }
+
+  /** The objects under `prefix` (a bucket or a namespace inside one), in key order, at this.revision. Shared. */
+  list(bucket: string, prefix: string = bucket): StoredObject[] {
+    const objects = this.buckets.get(bucket);
+    if (!objects) return [];
+    const out: [string, StoredObject][] = [];
+    for (const [k, o] of objects) if (k.startsWith(prefix)) out.push([k, o]);
+    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return out.map(([, o]) => o);
+  }
+
+  /**
+   * Subscribes to a bucket. With fromRevision, the subscriber first receives the history after it (410 when it
+   * is older than the window); without, it starts at this.revision. Returns the start revision.
+   */
+  subscribe(bucket: string, sub: CacheSubscriber, fromRevision?: number): { revision: number; unsubscribe: () => void } {
+    if (fromRevision !== undefined) {
+      if (fromRevision < this.oldest) throw tooOldResourceVersion(fromRevision, this.oldest);
+      for (const ev of this.history) if (ev.revision > fromRevision && this.bucketOf(ev.key) === bucket) sub.deliver(ev);
+    }
+    let subs = this.subscribers.get(bucket);
+    if (!subs) this.subscribers.set(bucket, (subs = new Set()));
+    subs.add(sub);
+    return { revision: this.revision, unsubscribe: () => void this.subscribers.get(bucket)?.delete(sub) };
+  }
+
+  /** Test hook: how many subscribers a bucket has. */
+  subscriberCount(bucket: string): number {
+    return this.subscribers.get(bucket)?.size ?? 0;
+  }
+}
