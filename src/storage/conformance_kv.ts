@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./keys.js";
 import { assertKv, rejectsWith, storageTest, WatchCollector, type MakeFixture } from "./conformance_helpers.js";
-import { isStorageError } from "./errors.js";
+import { isStorageError, type StorageErrorCode } from "./errors.js";
 import type { Storage } from "./types.js";
 
 export function kvTests(make: MakeFixture): void {
@@ -127,7 +127,7 @@ export function kvTests(make: MakeFixture): void {
       await rejectsWith(store.update(key, "v", { expectedRevision: 1 }), "InvalidKey", `update ${what}`);
       await rejectsWith(store.delete(key), "InvalidKey", `delete ${what}`);
       await rejectsWith(store.list(key), "InvalidKey", `list ${what}`);
-      await watchRejects(store, key, what);
+      await watchRejects(store, key, "InvalidKey", what);
     }
   });
 
@@ -143,6 +143,8 @@ export function kvTests(make: MakeFixture): void {
     await rejectsWith(store.delete(`${root}/a`), "Closed", "delete after close");
     await rejectsWith(store.list(`${root}/`), "Closed", "list after close");
     await rejectsWith(store.currentRevision(), "Closed", "currentRevision after close");
+    await rejectsWith(store.compact(1), "Closed", "compact after close");
+    await watchRejects(store, `${root}/`, "Closed", "after close");
     assert.deepEqual(w.errors.map((e) => e.message), [], "a pending watch ends without error on close");
   });
 
@@ -168,19 +170,19 @@ export function kvTests(make: MakeFixture): void {
   });
 }
 
-/** A watch on a bad prefix may throw at once or report the error through onError; either must be InvalidKey. */
-async function watchRejects(store: Storage, prefix: string, what: string): Promise<void> {
+/** A watch that cannot start may throw at once or report through onError; either way with `code`. */
+async function watchRejects(store: Storage, prefix: string, code: StorageErrorCode, what: string): Promise<void> {
   const w = new WatchCollector();
   let handle;
   try {
     handle = store.watch(prefix, w.options(0));
   } catch (err) {
-    assert.ok(isStorageError(err, "InvalidKey"), `watch ${what}: expected InvalidKey, got ${String(err)}`);
+    assert.ok(isStorageError(err, code), `watch ${what}: expected ${code}, got ${String(err)}`);
     return;
   }
   try {
-    await w.waitFor(() => w.errors.length > 0, `watch ${what} to report InvalidKey`);
-    assert.ok(isStorageError(w.errors[0], "InvalidKey"), `watch ${what}: expected InvalidKey, got ${String(w.errors[0])}`);
+    await w.waitFor(() => w.errors.length > 0, `watch ${what} to report ${code}`);
+    assert.ok(isStorageError(w.errors[0], code), `watch ${what}: expected ${code}, got ${String(w.errors[0])}`);
     assert.equal(w.events.length, 0);
   } finally {
     handle.stop();
