@@ -20,11 +20,14 @@ async function waitFor(pred: () => boolean, what: string): Promise<void> {
 
 /** Creates `key`; a write whose outcome is unknown (member died mid-request) is resolved by reading it back. */
 async function createSurely(store: EtcdStorage, key: string, value: string): Promise<KeyValue> {
+  let uncertain = false;
   for (let attempt = 0; ; attempt++) {
     try {
       return await store.create(key, value);
     } catch (err) {
-      if (attempt > 20 || !isStorageError(err, "Unavailable")) throw err;
+      // KeyExists after an uncertain attempt: that attempt was applied after all.
+      if (attempt > 20 || !(isStorageError(err, "Unavailable") || (uncertain && isStorageError(err, "KeyExists")))) throw err;
+      uncertain = true;
       const cur = await store.get(key);
       if (cur) {
         assert.equal(cur.value, value);
