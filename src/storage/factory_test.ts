@@ -8,7 +8,7 @@ import { startEtcd, type EtcdCluster } from "./etcd/testing.js";
 import { openStorage } from "./factory.js";
 import { silentLogger } from "../util/log.js";
 
-describe("openStorage", () => {
+describe("openStorage", { timeout: 60_000 }, () => {
   let dir: string;
   let etcd: EtcdCluster;
 

@@ -15,7 +15,7 @@ describe("prefixEnd", () => {
   });
 });
 
-describe("etcd storage", () => {
+describe("etcd storage", { timeout: 120_000 }, () => {
   let etcd: EtcdCluster;
   before(async () => {
     etcd = await startEtcd({ members: 1 });
@@ -73,5 +73,25 @@ describe("etcd storage", () => {
   it("fails to open with Unavailable when no endpoint answers", async () => {
     const endpoints = [`127.0.0.1:${await freePort()}`];
     await assert.rejects(openEtcdStorage({ endpoints, retryBudgetMs: 300 }), (err: unknown) => isStorageError(err, "Unavailable"));
+  });
+
+  it("ends a watch with Unavailable when no member answers for the retry budget", async () => {
+    const lone = await startEtcd({ members: 1 });
+    const store = await openEtcdStorage({ endpoints: lone.endpoints, retryBudgetMs: 500 });
+    try {
+      const events: WatchEvent[] = [];
+      const errors: Error[] = [];
+      store.watch("/w/", { sinceRevision: await store.currentRevision(), onEvents: (evs) => events.push(...evs), onError: (e) => errors.push(e) });
+      const kv = await store.create("/w/a", "1");
+      while (events.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await lone.kill(0);
+      while (errors.length === 0) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(errors.length, 1);
+      assert.ok(isStorageError(errors[0], "Unavailable"), String(errors[0]));
+      assert.deepEqual(events.map((e) => e.kv.modRevision), [kv.modRevision]);
+    } finally {
+      await store.close();
+      await lone.stop();
+    }
   });
 });
