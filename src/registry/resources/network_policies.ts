@@ -1,5 +1,5 @@
 // networking.k8s.io/v1 networkpolicies: pod selector, policy types (defaulted from the rules), peers and ports.
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from "kubernetes-types/networking/v1.js";
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from "kubernetes-types/networking/v1.js";
 import type { ResourceDef } from "../types.js";
 import { invalid, notSupported, type FieldError } from "../../api/validation/field.js";
 import { PROTOCOLS } from "../../api/validation/container.js";
@@ -44,7 +44,7 @@ function validatePeers(peers: NetworkPolicyPeer[] | undefined, field: string): F
 }
 
 function validate(np: NetworkPolicy): FieldError[] {
-  const spec = np.spec ?? {};
+  const spec: NetworkPolicySpec = np.spec ?? { podSelector: {} };
   const errs = validateLabelSelector(spec.podSelector, "spec.podSelector");
   (spec.ingress ?? []).forEach((r, i) => errs.push(...validatePorts(r.ports, `spec.ingress[${i}].ports`), ...validatePeers(r.from, `spec.ingress[${i}].from`)));
   (spec.egress ?? []).forEach((r, i) => errs.push(...validatePorts(r.ports, `spec.egress[${i}].ports`), ...validatePeers(r.to, `spec.egress[${i}].to`)));
@@ -76,6 +76,6 @@ export const networkPolicies: ResourceDef = {
   },
   table: {
     columns: [NAME_COLUMN, col("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies."), AGE_COLUMN],
-    cells: (obj, now) => [obj.metadata.name, formatLabelSelector(as<NetworkPolicy>(obj).spec?.podSelector).replace("<none>", "<none>"), age(obj, now)],
+    cells: (obj, now) => [obj.metadata.name, formatLabelSelector(as<NetworkPolicy>(obj).spec?.podSelector), age(obj, now)],
   },
 };
