@@ -107,11 +107,16 @@ export class EtcdClient {
     return this.endpoints.indexOf(endpoint);
   }
 
-  private metadata(): grpc.Metadata {
-    // Ask members without a raft leader to refuse at once instead of blocking until a timeout.
+  /** Shared by every call (grpc-js copies metadata when a call starts). Asks members without a raft leader to
+   *  refuse at once instead of blocking until a timeout. */
+  private readonly requireLeader = (() => {
     const md = new grpc.Metadata();
     md.set("hasleader", "true");
     return md;
+  })();
+
+  private metadata(): grpc.Metadata {
+    return this.requireLeader;
   }
 
   private codec<M extends UnaryMethod>(method: M): MethodCodec<UnaryMethods[M][0], UnaryMethods[M][1]> {
