@@ -64,8 +64,8 @@ export async function checkNamespaceForCreate(store: GenericStore, obj: StoredOb
   const namespaces = store.deps.lookup("", "namespaces");
   const name = obj.metadata.namespace;
   if (!namespaces || !name) return;
-  // The cache first (as the admission plugin's lister); a namespace created a moment ago may only be in storage.
-  const ns = namespaces.cachedList().find((n) => n.metadata.name === name) ?? (await namespaces.readStored(undefined, name));
+  // A consistent read, not the cache: a namespace created or marked Terminating a moment ago must count.
+  const ns = await namespaces.readStored(undefined, name);
   if (!ns) throw errors.notFound(NAMESPACES, name);
   if (isTerminating(ns)) {
     const e = errors.forbidden(store.gr, obj.metadata.name ?? obj.metadata.generateName ?? "", `unable to create new content in namespace ${name} because it is being terminated`);
