@@ -31,6 +31,9 @@ export interface GroupCommitOptions {
   onCommit: (events: WatchEvent[]) => void;
 }
 
+/** A write that passed its checks (with the key's previous live state, for prevKv), or why it did not. */
+type Outcome = { row: Row; prev: KeyValue | undefined } | StorageError;
+
 /** SQLite's extended code for a UNIQUE constraint violation. */
 const UNIQUE_VIOLATION = "SQLITE_CONSTRAINT_UNIQUE";
 
@@ -47,11 +50,11 @@ export class GroupCommit {
     this.insert = db.prepare<[Row]>(
       "INSERT INTO kv (id, key, created, deleted, create_revision, prev_revision, value) VALUES (@id, @key, @created, @deleted, @create_revision, @prev_revision, @value)",
     );
-    this.runBatch = db.transaction((batch: Pending[], outcomes: (Row | StorageError)[]) => {
+    this.runBatch = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
       let rev = opts.state.revision;
       for (const p of batch) {
         const out = this.apply(p.op, rev + 1);
-        if (!(out instanceof StorageError)) rev = out.id;
+        if (!(out instanceof StorageError)) rev = out.row.id;
         outcomes.push(out);
       }
     });
@@ -72,11 +75,10 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const outcomes: (Row | StorageError)[] = [];
+    const outcomes: Outcome[] = [];
     try {
       this.runBatch.immediate(batch, outcomes);
     } catch (err) {
-      this.prevKvs.clear();
       this.opts.logger.error("sqlite write transaction failed", { writes: batch.length, err });
       const failure = new StorageError("Internal", `sqlite write of ${batch.length} changes failed: ${String(err)}`, { cause: err });
       for (const p of batch) p.reject(failure);
@@ -89,11 +91,10 @@ export class GroupCommit {
         results.push(out);
         continue;
       }
-      results.push(rowToKv(out));
-      events.push(rowToEvent(out, this.prevKvs.get(out.id)));
-      this.opts.state.revision = out.id;
+      results.push(rowToKv(out.row));
+      events.push(rowToEvent(out.row, out.prev));
+      this.opts.state.revision = out.row.id;
     }
-    this.prevKvs.clear();
     try {
       this.opts.onCommit(events);
     } catch (err) {
@@ -106,10 +107,7 @@ export class GroupCommit {
     });
   }
 
-  /** The previous live state of each row written in the running batch, for the events' prevKv. */
-  private readonly prevKvs = new Map<number, KeyValue>();
-
-  private apply(op: WriteOp, id: number): Row | StorageError {
+  private apply(op: WriteOp, id: number): Outcome {
     const cur = this.latest.get(op.key);
     const live = cur && !cur.deleted ? cur : undefined;
     let row: Row;
@@ -131,18 +129,16 @@ export class GroupCommit {
         prev_revision: live.id,
         value: deleting ? live.value : op.value,
       };
-      this.prevKvs.set(id, rowToKv(live));
     }
     try {
       this.insert.run(row);
     } catch (err) {
       // Only another process writing the same file could get here: report the write as lost, not the batch.
       if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) {
-        this.prevKvs.delete(id);
         return new StorageError("Conflict", `key ${op.key} was changed concurrently`, { key: op.key, cause: err });
       }
       throw err;
     }
-    return row;
+    return { row, prev: live && rowToKv(live) };
   }
 }
