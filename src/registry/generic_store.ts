@@ -2,7 +2,7 @@
 // does. A resource contributes its ResourceDef and Strategy; this file holds reads (get, list, watch) and create;
 // updates, patches, deletes and subresources live in the sibling store_*.ts files.
 import type { KubeList, StoredObject } from "../api/object.js";
-import { errors, type GroupResource, type Status } from "../machinery/errors.js";
+import { errors, StatusError, type GroupResource, type Status } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
 import { CacheWatcher } from "./cache_watcher.js";
 import { apiVersionOf, decodeKv, encodeObject, VersionCodec } from "./codec.js";
@@ -177,7 +177,13 @@ export class GenericStore implements ResourceStore, StoreLookup {
       watcher.addInitial(this.cachedList(filter.namespace), cache.revision, params.allowWatchBookmarks ?? false);
       unsubscribe = cache.subscribe(this.bucket, watcher).unsubscribe;
     } else {
-      unsubscribe = cache.subscribe(this.bucket, watcher, from ?? cache.revision).unsubscribe;
+      try {
+        unsubscribe = cache.subscribe(this.bucket, watcher, from ?? cache.revision).unsubscribe;
+      } catch (err) {
+        // Too old for the history window: like Kubernetes' cacher, the watch itself answers with an ERROR event.
+        if (!(err instanceof StatusError) || err.code !== 410) throw err;
+        watcher.terminate(err);
+      }
     }
     ctx.signal?.addEventListener("abort", () => watcher.stop(), { once: true });
     return watcher;

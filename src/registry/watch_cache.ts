@@ -16,6 +16,8 @@ import { tooOldResourceVersion, translateStorageError } from "./storage_errors.j
 export interface CacheEvent {
   type: "ADDED" | "MODIFIED" | "DELETED";
   key: string;
+  /** The resource prefix the key belongs to. */
+  bucket: string;
   revision: number;
   /** Storage version; resourceVersion = revision. For DELETED: the last state, at the delete's revision. Shared:
    *  never mutate. */
@@ -122,8 +124,8 @@ export class WatchCache {
         const objects = this.buckets.get(bucket)!;
         const ce: CacheEvent =
           ev.type === "delete"
-            ? { type: "DELETED", key: ev.kv.key, revision: rev, object: decodeKv(ev.prevKv ?? ev.kv, rev), prevObject: objects.get(ev.kv.key) }
-            : { type: ev.type === "create" ? "ADDED" : "MODIFIED", key: ev.kv.key, revision: rev, object: decodeKv(ev.kv), prevObject: objects.get(ev.kv.key) };
+            ? { type: "DELETED", key: ev.kv.key, bucket, revision: rev, object: decodeKv(ev.prevKv ?? ev.kv, rev), prevObject: objects.get(ev.kv.key) }
+            : { type: ev.type === "create" ? "ADDED" : "MODIFIED", key: ev.kv.key, bucket, revision: rev, object: decodeKv(ev.kv), prevObject: objects.get(ev.kv.key) };
         if (ce.type === "DELETED") objects.delete(ce.key);
         else objects.set(ce.key, ce.object);
         this.history.push(ce);
@@ -217,7 +219,7 @@ export class WatchCache {
   subscribe(bucket: string, sub: CacheSubscriber, fromRevision?: number): { revision: number; unsubscribe: () => void } {
     if (fromRevision !== undefined) {
       if (fromRevision < this.oldest) throw tooOldResourceVersion(fromRevision, this.oldest);
-      for (const ev of this.history) if (ev.revision > fromRevision && this.bucketOf(ev.key) === bucket) sub.deliver(ev);
+      for (const ev of this.history) if (ev.revision > fromRevision && ev.bucket === bucket) sub.deliver(ev);
     }
     let subs = this.subscribers.get(bucket);
     if (!subs) this.subscribers.set(bucket, (subs = new Set()));

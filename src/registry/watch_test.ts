@@ -76,7 +76,11 @@ describe("watch cache: watches", () => {
     h = await harness({ watchHistorySize: 5 });
     const first = await h.widgets.create(ctx("default"), widget("a", { size: 0 }));
     for (let i = 1; i <= 20; i++) await h.widgets.patch(ctx("default"), "a", { type: "merge", body: { spec: { size: i } } });
-    const s = await statusOf(h.widgets.watch(ctx("default"), { resourceVersion: first.metadata.resourceVersion }));
+    const w = collect(await h.widgets.watch(ctx("default"), { resourceVersion: first.metadata.resourceVersion }));
+    await w.waitFor(() => w.closed, "the stream to end");
+    assert.equal(w.events.length, 1);
+    assert.equal(w.events[0]!.type, "ERROR");
+    const s = w.events[0]!.object as Status;
     assert.equal(s.code, 410);
     assert.equal(s.reason, "Expired");
     assert.match(s.message ?? "", new RegExp(`^too old resource version: ${first.metadata.resourceVersion} \\(\\d+\\)$`));
