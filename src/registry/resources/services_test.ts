@@ -1,0 +1,55 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Service } from "kubernetes-types/core/v1.js";
+import { services } from "./services.js";
+import { NOW, created, fields, updated } from "./testing.js";
+
+const svc = (spec: Record<string, unknown>, name = "web") => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec });
+
+test("service defaults", () => {
+  const { obj, errs } = created(services, svc({ selector: { app: "a" }, ports: [{ port: 80 }] }));
+  assert.deepEqual(errs, []);
+  const s = obj as unknown as Service;
+  assert.equal(s.spec!.type, "ClusterIP");
+  assert.equal(s.spec!.sessionAffinity, "None");
+  assert.deepEqual(s.spec!.ports, [{ port: 80, protocol: "TCP", targetPort: 80 }]);
+  assert.equal(s.spec!.internalTrafficPolicy, "Cluster");
+  assert.equal(s.spec!.ipFamilyPolicy, "SingleStack");
+  assert.deepEqual(s.spec!.ipFamilies, ["IPv4"]);
+  assert.equal(s.spec!.externalTrafficPolicy, undefined);
+  const np = created(services, svc({ type: "NodePort", ports: [{ port: 80 }] })).obj as unknown as Service;
+  assert.equal(np.spec!.externalTrafficPolicy, "Cluster");
+});
+
+test("service validation", () => {
+  assert.deepEqual(fields(created(services, svc({ ports: [{ port: 80 }, { port: 81 }] })).errs), ["FieldValueRequired:spec.ports[0].name", "FieldValueRequired:spec.ports[1].name"]);
+  assert.deepEqual(fields(created(services, svc({ ports: [{ port: 0 }] })).errs), ["FieldValueInvalid:spec.ports[0].port", "FieldValueInvalid:spec.ports[0].targetPort"]);
+  assert.deepEqual(fields(created(services, svc({})).errs), ["FieldValueRequired:spec.ports"]);
+  assert.deepEqual(fields(created(services, svc({ clusterIP: "None" })).errs), []);
+  assert.deepEqual(fields(created(services, svc({ type: "Weird", ports: [{ port: 80 }] })).errs), ["FieldValueNotSupported:spec.type"]);
+  assert.deepEqual(fields(created(services, svc({ ports: [{ port: 80, nodePort: 30080 }] })).errs), ["FieldValueForbidden:spec.ports[0].nodePort"]);
+  assert.deepEqual(fields(created(services, svc({ type: "ExternalName" })).errs), ["FieldValueRequired:spec.externalName"]);
+  assert.deepEqual(fields(created(services, svc({ ports: [{ port: 80 }] }, "1web")).errs), ["FieldValueInvalid:metadata.name"]);
+});
+
+test("cluster IP is immutable, and kept when an update omits it", () => {
+  const { obj: old } = created(services, svc({ ports: [{ port: 80 }] }));
+  (old.spec as { clusterIP?: string; clusterIPs?: string[] }).clusterIP = "10.96.0.20";
+  (old.spec as { clusterIPs?: string[] }).clusterIPs = ["10.96.0.20"];
+  const changed = structuredClone(old);
+  (changed.spec as { clusterIP?: string }).clusterIP = "10.96.0.21";
+  (changed.spec as { clusterIPs?: string[] }).clusterIPs = ["10.96.0.21"];
+  assert.deepEqual(fields(updated(services, changed, old).errs), ["FieldValueInvalid:spec.clusterIPs[0]"]);
+  const omitted = svc({ ports: [{ port: 80 }] }) as never;
+  const r = updated(services, omitted, old);
+  assert.deepEqual(r.errs, []);
+  assert.equal((r.obj.spec as { clusterIP?: string }).clusterIP, "10.96.0.20");
+});
+
+test("service table", () => {
+  const { obj } = created(services, svc({ type: "NodePort", selector: { app: "a" }, ports: [{ port: 80, nodePort: 30080 }] }));
+  (obj.spec as { clusterIP?: string }).clusterIP = "10.96.0.20";
+  assert.deepEqual(services.table!.cells(obj, NOW), ["web", "NodePort", "10.96.0.20", "<none>", "80:30080/TCP", "5m", "app=a"]);
+  const lb = created(services, svc({ type: "LoadBalancer", ports: [{ port: 443 }] })).obj;
+  assert.equal(services.table!.cells(lb, NOW)[3], "<pending>");
+});
