@@ -1,7 +1,8 @@
 // Reads a kubeconfig file (the YAML kubectl uses) into client options: the current (or named) context's cluster
 // server and CA, and the user's token or client certificate.
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, join } from "node:path";
+import { homedir } from "node:os";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { parse } from "yaml";
 import { createClient, type Client, type ClientOptions } from "./rest_client.js";
 
@@ -67,6 +68,12 @@ export function parseKubeconfig(text: string, baseDir: string, opts: KubeconfigO
 
 export function loadKubeconfig(path: string, opts: KubeconfigOptions = {}): LoadedKubeconfig {
   return parseKubeconfig(readFileSync(path, "utf8"), dirname(path), opts);
+}
+
+/** Where kubectl looks: the first entry of $KUBECONFIG, else ~/.kube/config. */
+export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const first = env.KUBECONFIG?.split(delimiter).find((p) => p !== "");
+  return first ?? join(homedir(), ".kube", "config");
 }
 
 /** A client for the kubeconfig's current (or named) context. */

@@ -32,6 +32,11 @@ export async function runWorkers<T>(opts: RunWorkersOptions<T>): Promise<void> {
     for (;;) {
       const key = await queue.get();
       if (key === undefined) return;
+      // Stopped (say, leadership lost): leave queued work undone rather than write on a stale mandate.
+      if (signal.aborted) {
+        queue.done(key);
+        return;
+      }
       try {
         const res = await sync(key);
         queue.forget(key);

@@ -33,6 +33,8 @@ export interface ClientOptions {
   /** Used for non-streaming requests when given (tests, other runtimes); watches always use node:http. */
   fetchImpl?: typeof fetch;
   tls?: TlsOptions;
+  /** Limit for one non-watch request, so a hung connection cannot wedge a controller (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -98,6 +100,7 @@ export function createClient(opts: ClientOptions): Client {
   const agent = isHttps
     ? new https.Agent({ keepAlive: true, ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key, rejectUnauthorized: !opts.tls?.insecureSkipVerify })
     : new http.Agent({ keepAlive: true });
+  const timeoutMs = opts.requestTimeoutMs ?? 60_000;
   const basePath = base.pathname.replace(/\/$/, "");
   const headers = (extra: Record<string, string>): Record<string, string> => ({
     Accept: "application/json",
@@ -114,6 +117,7 @@ export function createClient(opts: ClientOptions): Client {
         res.on("end", () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", reject);
       });
+      r.setTimeout(timeoutMs, () => r.destroy(new Error(`${req.method} ${req.path}: no answer within ${timeoutMs} ms`)));
       r.on("error", reject);
       r.end(body);
     });
@@ -127,7 +131,7 @@ export function createClient(opts: ClientOptions): Client {
     let text: string;
     if (opts.fetchImpl) {
       const { "Content-Length": _length, ...fetchHeaders } = hdrs;
-      const res = await opts.fetchImpl(url, { method: req.method, headers: fetchHeaders, body });
+      const res = await opts.fetchImpl(url, { method: req.method, headers: fetchHeaders, body, signal: AbortSignal.timeout(timeoutMs) });
       code = res.status;
       text = await res.text();
     } else {

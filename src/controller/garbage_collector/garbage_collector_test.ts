@@ -138,3 +138,13 @@ test("a dependent with one live owner keeps living and loses the reference to it
   assert.equal(shared.metadata?.ownerReferences?.[0]?.name, "b");
   assert.equal(shared.metadata?.deletionTimestamp, undefined);
 });
+
+test("an owner with many dependents is verified gone with a few GETs, not one per dependent", async (t) => {
+  const { srv, client } = await setup(t);
+  const rs = await client.resource(resources.replicasets).create("default", { metadata: { name: "big" }, spec: {} });
+  for (let i = 0; i < 20; i++) await client.resource(resources.pods).create("default", { metadata: { name: `big-${i}`, ownerReferences: [ownerRef(rs)] } });
+  await client.resource(resources.replicasets).delete("default", "big", { propagationPolicy: "Background" });
+  await until(async () => (await client.resource(resources.pods).list("default")).items.length === 0, "pods collected");
+  const ownerGets = srv.requests.filter((r) => r.method === "GET" && r.path === "/apis/apps/v1/namespaces/default/replicasets/big").length;
+  assert.ok(ownerGets <= 4, `owner read ${ownerGets} times`);
+});
