@@ -129,3 +129,31 @@ contexts:
   assert.equal(k.tls?.key?.toString(), "KEY");
   assert.throws(() => loadKubeconfig(path, { context: "nope" }), /context "nope" not found/);
 });
+
+test("watch decodes events split across chunks and reports a non-2xx answer as a StatusError", async (t) => {
+  const http = await import("node:http");
+  const server = http.createServer((req, res) => {
+    if (req.url?.includes("/secrets")) {
+      res.writeHead(403, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "Forbidden", code: 403, message: "secrets is forbidden" }));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "application/json" });
+    const line = JSON.stringify({ type: "ADDED", object: { metadata: { name: "split" } } }) + "\n";
+    res.write(line.slice(0, 10));
+    setTimeout(() => {
+      res.write(line.slice(10) + JSON.stringify({ type: "DELETED", object: { metadata: { name: "split" } } }));
+      setTimeout(() => res.end("\n"), 10);
+    }, 10);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const c = createClient({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  t.after(() => c.close());
+  const events: string[] = [];
+  await c.resource(resources.configmaps).watch("default", {}, { onEvent: (e) => events.push(`${e.type} ${(e.object as KubeObject).metadata?.name}`) }).done;
+  assert.deepEqual(events, ["ADDED split", "DELETED split"]);
+  let failure: unknown;
+  await c.resource(resources.secrets).watch("default", {}, { onEvent: () => {}, onError: (e) => (failure = e) }).done;
+  assert.ok(isStatusError(failure, "Forbidden"));
+});
