@@ -37,10 +37,16 @@ export class VersionCodec {
     const sv = this.served(version);
     const copy = deepClone(obj);
     copy.metadata ??= {};
-    const out = sv.toStorage ? sv.toStorage(copy) : copy;
-    out.apiVersion = apiVersionOf(this.def.group, this.def.storageVersion);
-    out.kind = this.def.kind;
-    return out;
+    if (sv.toStorage) {
+      // A converter owns the stored form (it may be another group's, when storagePrefix shares objects).
+      const out = sv.toStorage(copy);
+      if (!out.apiVersion || out.apiVersion === apiVersionOf(this.def.group, version)) out.apiVersion = apiVersionOf(this.def.group, this.def.storageVersion);
+      out.kind ||= this.def.kind;
+      return out;
+    }
+    copy.apiVersion = apiVersionOf(this.def.group, this.def.storageVersion);
+    copy.kind = this.def.kind;
+    return copy;
   }
 
   /** A copy of a storage-version object in a served version. */
