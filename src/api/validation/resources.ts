@@ -6,26 +6,29 @@ import { QUANTITY_SYNTAX_ERROR, quantityValue } from "./quantity.js";
 
 const STANDARD_CONTAINER_RESOURCES = ["cpu", "memory", "ephemeral-storage"];
 
-function isStandardOrExtended(name: string): boolean {
-  if (STANDARD_CONTAINER_RESOURCES.includes(name) || name.startsWith("hugepages-")) return true;
+/** Resource names volumes are sized in. */
+export const STORAGE_RESOURCES = ["storage"];
+
+function isStandardOrExtended(name: string, standard: readonly string[]): boolean {
+  if (standard.includes(name) || name.startsWith("hugepages-")) return true;
   // Extended resources are fully qualified and outside the kubernetes.io domain.
   return name.includes("/") && !name.includes("kubernetes.io/") && isQualifiedName(name).length === 0;
 }
 
 /** Errors at `${field}.limits[name]` / `${field}.requests[name]`. */
-export function validateResourceList(list: Record<string, unknown> | undefined, field: string): FieldError[] {
+export function validateResourceList(list: Record<string, unknown> | undefined, field: string, standard: readonly string[] = STANDARD_CONTAINER_RESOURCES): FieldError[] {
   const errs: FieldError[] = [];
   for (const [name, q] of Object.entries(list ?? {})) {
     const p = `${field}[${name}]`;
-    if (!isStandardOrExtended(name)) {
+    if (!isStandardOrExtended(name, standard)) {
       for (const m of isQualifiedName(name)) errs.push(invalid(p, name, m));
-      if (isQualifiedName(name).length === 0) errs.push(notSupported(p, name, STANDARD_CONTAINER_RESOURCES));
+      if (isQualifiedName(name).length === 0) errs.push(notSupported(p, name, standard));
       continue;
     }
     const v = quantityValue(q);
     if (v === undefined) errs.push(invalid(p, q, QUANTITY_SYNTAX_ERROR));
     else if (v < 0) errs.push(invalid(p, q, "must be greater than or equal to 0"));
-    else if (!STANDARD_CONTAINER_RESOURCES.includes(name) && !name.startsWith("hugepages-") && !Number.isInteger(v)) {
+    else if (!standard.includes(name) && !name.startsWith("hugepages-") && !Number.isInteger(v)) {
       errs.push(invalid(p, q, "must be an integer"));
     }
   }

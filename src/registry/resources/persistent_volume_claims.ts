@@ -3,7 +3,7 @@
 import type { PersistentVolumeClaim, PersistentVolumeClaimSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { deepEqual, forbidden, invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
-import { validateResourceList } from "../../api/validation/resources.js";
+import { STORAGE_RESOURCES, validateResourceList } from "../../api/validation/resources.js";
 import { quantityValue } from "../../api/validation/quantity.js";
 import { validateLabelSelector } from "../../machinery/labels.js";
 import { AGE_COLUMN, NAME_COLUMN, age, as, col, resetForStatus } from "./common.js";
@@ -35,7 +35,7 @@ export function validateClaimSpec(spec: PersistentVolumeClaimSpec | undefined, f
   const storage = spec.resources?.requests?.storage;
   if (storage === undefined) errs.push(required(`${field}.resources[storage]`));
   else {
-    errs.push(...validateResourceList(spec.resources?.requests, `${field}.resources.requests`));
+    errs.push(...validateResourceList(spec.resources?.requests, `${field}.resources.requests`, STORAGE_RESOURCES));
     if ((quantityValue(storage) ?? 0) <= 0) errs.push(invalid(`${field}.resources[storage]`, storage, "must be greater than zero"));
   }
   if (spec.volumeMode && !VOLUME_MODES.includes(spec.volumeMode)) errs.push(notSupported(`${field}.volumeMode`, spec.volumeMode, VOLUME_MODES));

@@ -3,7 +3,7 @@
 import type { PersistentVolume, PersistentVolumeSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { forbidden, immutable, notSupported, required, type FieldError } from "../../api/validation/field.js";
-import { validateResourceList } from "../../api/validation/resources.js";
+import { STORAGE_RESOURCES, validateResourceList } from "../../api/validation/resources.js";
 import { AGE_COLUMN, NAME_COLUMN, age, as, col, resetForStatus } from "./common.js";
 import { VOLUME_MODES, accessModesCell, validateAccessModes } from "./persistent_volume_claims.js";
 
@@ -18,7 +18,7 @@ function validateSpec(spec: PersistentVolumeSpec | undefined): FieldError[] {
   if (!spec) return [required("spec")];
   const errs = validateAccessModes(spec.accessModes, "spec.accessModes");
   if (!spec.capacity?.storage) errs.push(required("spec.capacity", "must specify capacity"));
-  else errs.push(...validateResourceList(spec.capacity, "spec.capacity"));
+  else errs.push(...validateResourceList(spec.capacity, "spec.capacity", STORAGE_RESOURCES));
   const rec = spec as unknown as Record<string, unknown>;
   const sources = PV_SOURCES.filter((k) => rec[k] !== undefined && rec[k] !== null);
   if (sources.length === 0) errs.push(required("spec", "must specify a volume type"));

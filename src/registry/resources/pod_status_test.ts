@@ -13,6 +13,10 @@ function pod(status: Pod["status"], extra: Partial<Pod> = {}): Pod {
   return { metadata: { name: "p", creationTimestamp: "2026-01-01T11:00:00Z" }, spec: { containers: [{ name: "a" }] }, status, ...extra };
 }
 
+function deleting(p: Pod): Pod {
+  return { ...p, metadata: { ...p.metadata, deletionTimestamp: "2026-01-01T11:59:00Z" } };
+}
+
 test("running and ready", () => {
   const s = summarizePod(pod({ phase: "Running", containerStatuses: [cs("a", { running: {} }, { ready: true })] }), NOW);
   assert.deepEqual(s, { ready: "1/1", status: "Running", restarts: "0" });
@@ -69,14 +73,11 @@ test("sidecars count in READY and do not block initialization", () => {
 });
 
 test("terminating pods, and a deleted pod on a lost node is Unknown", () => {
-  const t = pod({ phase: "Running", containerStatuses: [cs("a", { running: {} }, { ready: true })] });
-  t.metadata!.deletionTimestamp = "2026-01-01T11:59:00Z";
+  const t = deleting(pod({ phase: "Running", containerStatuses: [cs("a", { running: {} }, { ready: true })] }));
   assert.equal(summarizePod(t, NOW).status, "Terminating");
-  const lost = pod({ phase: "Running", reason: "NodeLost" });
-  lost.metadata!.deletionTimestamp = "2026-01-01T11:59:00Z";
+  const lost = deleting(pod({ phase: "Running", reason: "NodeLost" }));
   assert.equal(summarizePod(lost, NOW).status, "Unknown");
-  const done = pod({ phase: "Succeeded", containerStatuses: [cs("a", { terminated: { exitCode: 0, reason: "Completed" } })] });
-  done.metadata!.deletionTimestamp = "2026-01-01T11:59:00Z";
+  const done = deleting(pod({ phase: "Succeeded", containerStatuses: [cs("a", { terminated: { exitCode: 0, reason: "Completed" } })] }));
   assert.equal(summarizePod(done, NOW).status, "Completed");
 });
 

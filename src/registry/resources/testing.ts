@@ -8,9 +8,8 @@ export const NOW = new Date("2026-01-01T12:00:00Z");
 
 export function created(def: ResourceDef, obj: Record<string, unknown>): { obj: StoredObject; errs: FieldError[] } {
   const o = structuredClone(obj) as StoredObject;
-  o.metadata ??= {};
-  o.metadata.uid ??= "0a1b2c3d-0000-4000-8000-000000000001";
-  o.metadata.creationTimestamp ??= "2026-01-01T11:55:00Z";
+  // The generic store sets these before the strategy runs.
+  o.metadata = { uid: "0a1b2c3d-0000-4000-8000-000000000001", creationTimestamp: "2026-01-01T11:55:00Z", ...o.metadata };
   def.strategy.defaults?.(o);
   def.strategy.prepareForCreate?.(o, { now: NOW });
   const errs = def.strategy.validate(o);
