@@ -67,6 +67,10 @@ export class CacheWatcher implements WatchStream, CacheSubscriber {
     this.fail(err.status);
   }
 
+  end(): void {
+    this.stop();
+  }
+
   private push(item: Item): void {
     if (this.closing) return;
     this.queue.push(item);

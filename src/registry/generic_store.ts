@@ -99,7 +99,14 @@ export class GenericStore implements ResourceStore, StoreLookup {
 
   // ---- reads ----
 
+  /** 404 for a subresource this resource does not have. */
+  checkSubresource(sub: Subresource | undefined): void {
+    const has = sub === undefined || (sub === "status" && !!this.def.status) || (sub === "scale" && !!this.def.scale) || (sub === "finalize" && isNamespaceResource(this.def));
+    if (!has) throw errors.pathNotFound(`the server could not find the requested resource (${this.def.resource}/${sub})`);
+  }
+
   async get(ctx: RequestContext, name: string, opts: { resourceVersion?: string; subresource?: Subresource } = {}): Promise<StoredObject> {
+    this.checkSubresource(opts.subresource);
     const obj = await this.read(ctx, name, opts.resourceVersion ?? "");
     if (opts.subresource === "scale") return getScale(this, obj);
     return this.out(obj, ctx);
@@ -237,11 +244,13 @@ export class GenericStore implements ResourceStore, StoreLookup {
 
   // ---- writes delegated to their own files ----
 
-  update(ctx: RequestContext, name: string, obj: StoredObject, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
+  async update(ctx: RequestContext, name: string, obj: StoredObject, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
+    this.checkSubresource(opts.subresource);
     return updateObject(this, ctx, name, obj, opts.subresource);
   }
 
-  patch(ctx: RequestContext, name: string, patch: { type: PatchType; body: unknown; force?: boolean }, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
+  async patch(ctx: RequestContext, name: string, patch: { type: PatchType; body: unknown; force?: boolean }, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
+    this.checkSubresource(opts.subresource);
     return patchObject(this, ctx, name, patch, opts.subresource);
   }
 

@@ -30,6 +30,8 @@ export interface CacheSubscriber {
   deliver(ev: CacheEvent): void;
   /** The cache cannot continue this subscription (storage watch lost, reinitialized). */
   terminate(err: StatusError): void;
+  /** The cache is stopping: end without an error. */
+  end(): void;
 }
 
 export interface WatchCacheOptions {
@@ -97,11 +99,15 @@ export class WatchCache {
     this.wake();
   }
 
+  /** Stops the storage watch and ends every subscription. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.storageWatch?.stop();
     this.storageWatch = undefined;
+    const subs = [...this.subscribers.values()].flatMap((s) => [...s]);
+    this.subscribers.clear();
+    for (const s of subs) s.end();
   }
 
   /** The bucket (resource prefix) of a key: /registry/<group>/<resource>/ first, then /registry/<resource>/. */
