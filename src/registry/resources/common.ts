@@ -1,7 +1,7 @@
 // Pieces many resource definitions share: table columns (Name, Age, workload Containers/Images/Selector), the
 // status-subresource rules of prepareForCreate/Update/StatusUpdate, and typed access to decoded objects.
 import type { StoredObject } from "../../api/object.js";
-import type { Strategy, TableColumn } from "../types.js";
+import type { TableColumn } from "../types.js";
 import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { formatLabelSelector } from "../../machinery/labels.js";
@@ -60,20 +60,7 @@ function nonStatusKeys(o: StoredObject): string[] {
 /** Metadata a status update may not change (metav1.ResetObjectMetaForStatus). */
 const STATUS_LOCKED_META = ["deletionTimestamp", "generation", "selfLink", "labels", "annotations", "finalizers", "ownerReferences"] as const;
 
-/** Status-subresource rules: create and main updates ignore status; status updates change only status. */
-export const statusRules: Pick<Strategy, "prepareForCreate" | "prepareForUpdate" | "prepareForStatusUpdate"> = {
-  prepareForCreate(obj) {
-    delete obj.status;
-  },
-  prepareForUpdate(obj, old) {
-    if (old.status === undefined) delete obj.status;
-    else obj.status = clone(old.status);
-  },
-  prepareForStatusUpdate(obj, old) {
-    resetForStatus(obj, old);
-  },
-};
-
+/** Status updates change only status (and not the metadata Kubernetes locks for them). */
 export function resetForStatus(obj: StoredObject, old: StoredObject): void {
   for (const k of nonStatusKeys(obj)) if (!(k in old)) delete obj[k];
   for (const k of nonStatusKeys(old)) obj[k] = clone(old[k]);
@@ -84,11 +71,5 @@ export function resetForStatus(obj: StoredObject, old: StoredObject): void {
     else meta[k] = clone(oldMeta[k]);
   }
 }
-
-/** A strategy with no rules beyond the generic store's. */
-export const noValidation: Pick<Strategy, "validate" | "validateUpdate"> = {
-  validate: () => [],
-  validateUpdate: () => [],
-};
 
 export const ALL = ["all"];

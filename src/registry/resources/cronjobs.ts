@@ -61,7 +61,8 @@ export const cronjobs: ResourceDef = {
       if (cj.spec) defaultCronJobSpec(cj.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = {};
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

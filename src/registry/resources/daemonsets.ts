@@ -52,7 +52,8 @@ export const daemonsets: ResourceDef = {
       if (d.spec) defaultDaemonSetSpec(d.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

@@ -64,7 +64,8 @@ export const deployments: ResourceDef = {
       if (d.spec) defaultDeploymentSpec(d.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = {};
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

@@ -146,7 +146,8 @@ export const horizontalPodAutoscalers: ResourceDef = {
       if (h.spec) defaultHpaSpec(h.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = { desiredReplicas: 0 };
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

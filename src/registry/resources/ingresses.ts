@@ -73,7 +73,8 @@ export const ingresses: ResourceDef = {
   status: true,
   strategy: {
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = { loadBalancer: {} };
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

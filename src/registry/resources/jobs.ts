@@ -129,7 +129,8 @@ export const jobs: ResourceDef = {
       if (j.spec) defaultJobSpec(j.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = {};
       generateSelector(as<Job>(obj));
     },
     prepareForUpdate(obj, old) {

@@ -31,7 +31,8 @@ export const replicasets: ResourceDef = {
       }
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = { replicas: 0 };
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

@@ -46,7 +46,8 @@ export const resourceQuotas: ResourceDef = {
   status: true,
   strategy: {
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = {};
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

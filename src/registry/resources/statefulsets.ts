@@ -81,7 +81,8 @@ export const statefulsets: ResourceDef = {
       if (s.spec) defaultStatefulSetSpec(s.spec);
     },
     prepareForCreate(obj) {
-      delete obj.status;
+      // A new object starts from an empty status (its zero-valued required fields included, as Kubernetes serializes it).
+      obj.status = { replicas: 0, availableReplicas: 0 };
     },
     prepareForUpdate(obj, old) {
       obj.status = structuredClone(old.status);

@@ -22,7 +22,7 @@ test("deployment defaults", () => {
   assert.equal(d.spec!.progressDeadlineSeconds, 600);
   assert.equal(d.spec!.template.spec!.restartPolicy, "Always");
   assert.equal(d.spec!.template.spec!.containers[0]!.imagePullPolicy, "IfNotPresent");
-  assert.equal(d.status, undefined);
+  assert.deepEqual(d.status, {});
 });
 
 test("a deployment whose selector does not match its template labels is invalid", () => {
