@@ -1,7 +1,8 @@
 // Storage benchmark: the SQLite and etcd backends, same machine, same run, same workload.
-//   node --import tsx bench/store.ts [--backend=both|sqlite|etcd] [--scale=1] [--rounds=3]
-// Prints each figure per backend and round, then the medians and the ratio SQLite/etcd. etcd is a real single-member etcd started on
-// loopback with a temp data dir (src/storage/etcd/testing.ts); SQLite a temp database file.
+//   node --import tsx bench/store.ts [--backend=both|sqlite|etcd] [--scale=1] [--rounds=5]
+// Both stores stay open for the whole run; each round measures every figure on both back to back. Prints each
+// figure per round, then medians and the SQLite/etcd ratio. etcd is a real single-member etcd started on loopback
+// with a temp data dir (src/storage/etcd/testing.ts); SQLite a temp database file.
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,44 +32,34 @@ const WATCH_WRITES = n(300);
 /** A typical small object (a ConfigMap-sized JSON document). */
 const VALUE = JSON.stringify({ kind: "ConfigMap", apiVersion: "v1", metadata: { name: "x", namespace: "default", labels: { app: "bench" } }, data: { k: "v".repeat(400) } });
 
-interface Figures {
-  createsPerSec1: number;
-  createsPerSec32: number;
-  casPerSec: number;
-  casConflicts: number;
-  listMs: number;
-  watchP50Ms: number;
-  watchP99Ms: number;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function sequentialCreates(store: Storage): Promise<number> {
+async function sequentialCreates(store: Storage, root: string): Promise<number> {
   const t0 = performance.now();
-  for (let i = 0; i < SEQ_CREATES; i++) await store.create(`/bench/seq/${i}`, VALUE);
+  for (let i = 0; i < SEQ_CREATES; i++) await store.create(`${root}/seq/${i}`, VALUE);
   return SEQ_CREATES / ((performance.now() - t0) / 1000);
 }
 
-async function concurrentCreates(store: Storage): Promise<number> {
+async function concurrentCreates(store: Storage, root: string): Promise<number> {
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: WRITERS }, async (_, w) => {
-      for (let i = 0; i < CREATES_PER_WRITER; i++) await store.create(`/bench/par/${w}/${i}`, VALUE);
+      for (let i = 0; i < CREATES_PER_WRITER; i++) await store.create(`${root}/par/${w}/${i}`, VALUE);
     }),
   );
   return (WRITERS * CREATES_PER_WRITER) / ((performance.now() - t0) / 1000);
 }
 
 /** CAS_WORKERS read-modify-write loops over CAS_KEYS counters: successful updates per second, and conflicts. */
-async function contendedCas(store: Storage): Promise<{ perSec: number; conflicts: number }> {
-  for (let k = 0; k < CAS_KEYS; k++) await store.create(`/bench/cas/${k}`, "0");
+async function contendedCas(store: Storage, root: string): Promise<{ perSec: number; conflicts: number }> {
+  for (let k = 0; k < CAS_KEYS; k++) await store.create(`${root}/cas/${k}`, "0");
   let conflicts = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CAS_WORKERS }, async (_, w) => {
-      const key = `/bench/cas/${w % CAS_KEYS}`;
+      const key = `${root}/cas/${w % CAS_KEYS}`;
       let cur: KeyValue = (await store.get(key))!;
       for (let done = 0; done < CAS_PER_WORKER; ) {
         try {
@@ -84,23 +75,23 @@ async function contendedCas(store: Storage): Promise<{ perSec: number; conflicts
   );
   const secs = (performance.now() - t0) / 1000;
   let total = 0;
-  for (let k = 0; k < CAS_KEYS; k++) total += Number((await store.get(`/bench/cas/${k}`))!.value);
+  for (let k = 0; k < CAS_KEYS; k++) total += Number((await store.get(`${root}/cas/${k}`))!.value);
   if (total !== CAS_WORKERS * CAS_PER_WORKER) throw new Error(`CAS lost updates: ${total} != ${CAS_WORKERS * CAS_PER_WORKER}`);
   return { perSec: total / secs, conflicts };
 }
 
 /** Median time of a full (unpaged) list of LIST_KEYS keys. */
-async function listLarge(store: Storage): Promise<number> {
+async function listLarge(store: Storage, root: string): Promise<number> {
   let next = 0;
   await Promise.all(
     Array.from({ length: 64 }, async () => {
-      for (let i = next++; i < LIST_KEYS; i = next++) await store.create(`/bench/list/${String(i).padStart(5, "0")}`, VALUE);
+      for (let i = next++; i < LIST_KEYS; i = next++) await store.create(`${root}/list/${String(i).padStart(5, "0")}`, VALUE);
     }),
   );
   const times: number[] = [];
   for (let r = 0; r < LIST_RUNS; r++) {
     const t0 = performance.now();
-    const res = await store.list("/bench/list/");
+    const res = await store.list(`${root}/list/`);
     times.push(performance.now() - t0);
     if (res.items.length !== LIST_KEYS) throw new Error(`list returned ${res.items.length} items`);
   }
@@ -108,7 +99,7 @@ async function listLarge(store: Storage): Promise<number> {
 }
 
 /** WATCHERS watches on one prefix; one write at a time; latency from issuing the write to each delivery. */
-async function watchLatency(store: Storage): Promise<{ p50: number; p99: number }> {
+async function watchLatency(store: Storage, root: string): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
   const issued = new Map<string, number>();
   let pending = 0;
@@ -118,7 +109,7 @@ async function watchLatency(store: Storage): Promise<{ p50: number; p99: number 
   const watches: Watch[] = [];
   for (let w = 0; w < WATCHERS; w++) {
     watches.push(
-      store.watch("/bench/watch/", {
+      store.watch(`${root}/watch/`, {
         sinceRevision: since,
         onEvents: (events) => {
           const now = performance.now();
@@ -138,13 +129,13 @@ async function watchLatency(store: Storage): Promise<{ p50: number; p99: number 
     // still being set up when a write lands is a start-up cost, not delivery latency).
     pending += WATCHERS;
     const ready = new Promise<void>((resolve) => (wake = resolve));
-    issued.set("/bench/watch/warmup", performance.now());
-    await store.create("/bench/watch/warmup", VALUE);
+    issued.set(`${root}/watch/warmup`, performance.now());
+    await store.create(`${root}/watch/warmup`, VALUE);
     if (pending > 0) await ready;
     if (failure) throw failure;
     samples.length = 0;
     for (let i = 0; i < WATCH_WRITES; i++) {
-      const key = `/bench/watch/${i}`;
+      const key = `${root}/watch/${i}`;
       pending += WATCHERS;
       const delivered = new Promise<void>((resolve) => (wake = resolve));
       issued.set(key, performance.now());
@@ -159,44 +150,46 @@ async function watchLatency(store: Storage): Promise<{ p50: number; p99: number 
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-async function measure(name: string, store: Storage): Promise<Figures> {
-  const log = (what: string, v: string) => console.log(`  ${name.padEnd(6)} ${what.padEnd(34)} ${v}`);
-  const createsPerSec1 = await sequentialCreates(store);
-  log("creates/s, 1 writer", createsPerSec1.toFixed(0));
-  const createsPerSec32 = await concurrentCreates(store);
-  log(`creates/s, ${WRITERS} writers`, createsPerSec32.toFixed(0));
-  const cas = await contendedCas(store);
-  log(`CAS updates/s, ${CAS_WORKERS} workers on ${CAS_KEYS} keys`, `${cas.perSec.toFixed(0)} (${cas.conflicts} conflicts)`);
-  const listMs = await listLarge(store);
-  log(`list ${LIST_KEYS} keys (ms, median)`, listMs.toFixed(1));
-  const w = await watchLatency(store);
-  log(`watch latency, ${WATCHERS} watchers (ms)`, `p50 ${w.p50.toFixed(2)} p99 ${w.p99.toFixed(2)}`);
-  return { createsPerSec1, createsPerSec32, casPerSec: cas.perSec, casConflicts: cas.conflicts, listMs, watchP50Ms: w.p50, watchP99Ms: w.p99 };
+type Backend = "sqlite" | "etcd";
+
+/** One figure: how to measure it on a store, how to print it, and which direction is better. */
+interface Workload {
+  name: string;
+  run: (store: Storage, root: string) => Promise<number[]>;
+  labels: string[];
+  digits: number;
+  better: "higher" | "lower";
 }
 
-async function benchSqlite(): Promise<Figures> {
-  const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sqlite-"));
-  const store = await openSqliteStorage({ path: join(dir, "state.db"), logger: silentLogger });
-  try {
-    return await measure("sqlite", store);
-  } finally {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const WORKLOADS: Workload[] = [
+  { name: "creates, 1 writer", run: async (s, r) => [await sequentialCreates(s, r)], labels: ["creates/s, 1 writer"], digits: 0, better: "higher" },
+  { name: `creates, ${WRITERS} writers`, run: async (s, r) => [await concurrentCreates(s, r)], labels: [`creates/s, ${WRITERS} concurrent writers`], digits: 0, better: "higher" },
+  {
+    name: "contended CAS",
+    run: async (s, r) => {
+      const c = await contendedCas(s, r);
+      return [c.perSec, c.conflicts];
+    },
+    labels: [`CAS updates/s, ${CAS_WORKERS} workers on ${CAS_KEYS} keys`, "CAS conflicts"],
+    digits: 0,
+    better: "higher",
+  },
+  { name: `list ${LIST_KEYS}`, run: async (s, r) => [await listLarge(s, r)], labels: [`list of ${LIST_KEYS} keys (ms)`], digits: 1, better: "lower" },
+  {
+    name: "watch latency",
+    run: async (s, r) => {
+      const w = await watchLatency(s, r);
+      return [w.p50, w.p99];
+    },
+    labels: [`watch latency p50, ${WATCHERS} watchers (ms)`, `watch latency p99, ${WATCHERS} watchers (ms)`],
+    digits: 2,
+    better: "lower",
+  },
+];
 
-async function benchEtcd(): Promise<Figures> {
-  const etcd = await startEtcd({ members: 1 });
-  try {
-    const store = await openEtcdStorage({ endpoints: etcd.endpoints, logger: silentLogger });
-    try {
-      return await measure("etcd", store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await etcd.stop();
-  }
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 function etcdVersion(): string {
@@ -207,40 +200,52 @@ function etcdVersion(): string {
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function medianFigures(all: Figures[]): Figures {
-  const keys = Object.keys(all[0]!) as (keyof Figures)[];
-  return Object.fromEntries(keys.map((k) => [k, median(all.map((f) => f[k]))])) as unknown as Figures;
-}
-
 async function main(): Promise<void> {
-  const rounds = Number(args.get("rounds") ?? "3");
+  const rounds = Number(args.get("rounds") ?? "5");
   console.log(`# bench/store ${new Date().toISOString()} node ${process.version}, etcd ${etcdVersion()}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, scale ${scale}, ${rounds} rounds`);
-  const results: Record<"sqlite" | "etcd", Figures[]> = { sqlite: [], etcd: [] };
   const backends = (["sqlite", "etcd"] as const).filter((b) => which === "both" || which === b);
-  for (let r = 0; r < rounds; r++) {
-    // Alternate the order so a machine busy with other work in one period does not favour one backend.
-    const order = r % 2 === 0 ? backends : [...backends].reverse();
-    console.log(`round ${r + 1}`);
-    for (const b of order) results[b].push(b === "sqlite" ? await benchSqlite() : await benchEtcd());
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sqlite-"));
+  const etcd = backends.includes("etcd") ? await startEtcd({ members: 1 }) : undefined;
+  const stores = new Map<Backend, Storage>();
+  // results[backend][label] = one value per round
+  const results: Record<Backend, Map<string, number[]>> = { sqlite: new Map(), etcd: new Map() };
+  try {
+    if (backends.includes("sqlite")) stores.set("sqlite", await openSqliteStorage({ path: join(dir, "state.db"), logger: silentLogger }));
+    if (etcd) stores.set("etcd", await openEtcdStorage({ endpoints: etcd.endpoints, logger: silentLogger }));
+    for (let r = 0; r < rounds; r++) {
+      console.log(`round ${r + 1}`);
+      for (const [wi, w] of WORKLOADS.entries()) {
+        // Each figure is measured on both backends back to back, in alternating order, so both see the same
+        // machine conditions (other jobs on a shared machine change fsync and CPU times from minute to minute).
+        const order = (r + wi) % 2 === 0 ? backends : [...backends].reverse();
+        for (const b of order) {
+          const values = await w.run(stores.get(b)!, `/bench/r${r}`);
+          w.labels.forEach((label, i) => {
+            const list = results[b].get(label) ?? [];
+            list.push(values[i]!);
+            results[b].set(label, list);
+          });
+          console.log(`  ${b.padEnd(6)} ${w.labels.map((l, i) => `${l}: ${values[i]!.toFixed(w.digits)}`).join(", ")}`);
+        }
+      }
+    }
+  } finally {
+    for (const s of stores.values()) await s.close();
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
   if (backends.length < 2) return;
-  const sqlite = medianFigures(results.sqlite);
-  const etcd = medianFigures(results.etcd);
-  const row = (what: string, s: number, e: number, digits: number, better: "higher" | "lower") =>
-    console.log(`| ${what} | ${s.toFixed(digits)} | ${e.toFixed(digits)} | ${(s / e).toFixed(2)} (${better} is better) |`);
-  console.log(`\nMedians of ${rounds} rounds:\n\n| figure | SQLite | etcd | SQLite/etcd |\n|---|---|---|---|`);
-  row("creates/s, 1 writer", sqlite.createsPerSec1, etcd.createsPerSec1, 0, "higher");
-  row(`creates/s, ${WRITERS} concurrent writers`, sqlite.createsPerSec32, etcd.createsPerSec32, 0, "higher");
-  row(`CAS updates/s, ${CAS_WORKERS} workers on ${CAS_KEYS} keys`, sqlite.casPerSec, etcd.casPerSec, 0, "higher");
-  row(`list of ${LIST_KEYS} keys (ms)`, sqlite.listMs, etcd.listMs, 1, "lower");
-  row(`watch latency p50, ${WATCHERS} watchers (ms)`, sqlite.watchP50Ms, etcd.watchP50Ms, 2, "lower");
-  row(`watch latency p99, ${WATCHERS} watchers (ms)`, sqlite.watchP99Ms, etcd.watchP99Ms, 2, "lower");
-  console.log(`\nCAS conflicts (median): SQLite ${sqlite.casConflicts}, etcd ${etcd.casConflicts}`);
+  console.log(`\nMedians of ${rounds} rounds; the ratio is the median of the per-round ratios (each round measures both back to back).\n`);
+  console.log("| figure | SQLite | etcd | SQLite/etcd | ratio range |\n|---|---|---|---|---|");
+  for (const w of WORKLOADS) {
+    for (const label of w.labels) {
+      const s = results.sqlite.get(label)!;
+      const e = results.etcd.get(label)!;
+      const ratios = s.map((v, i) => v / e[i]!);
+      const better = label === "CAS conflicts" ? "" : ` (${w.better} is better)`;
+      console.log(`| ${label} | ${median(s).toFixed(w.digits)} | ${median(e).toFixed(w.digits)} | ${median(ratios).toFixed(2)}${better} | ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} |`);
+    }
+  }
 }
 
 await main();
