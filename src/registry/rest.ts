@@ -27,6 +27,10 @@ export interface RequestContext {
   warnings: string[];
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /** Admission for patches (and apply), run inside the update loop on the patched object in the request's version
+   *  before the strategy prepares and validates it, again on every optimistic-concurrency retry, as Kubernetes
+   *  does. `old` is null when an apply creates the object. May mutate `obj`; throw a StatusError to reject. */
+  admitPatched?: (op: "CREATE" | "UPDATE", obj: StoredObject, old: StoredObject | null) => Promise<void>;
 }
 
 export interface ListParams {

@@ -43,6 +43,7 @@ export async function patchObject(store: GenericStore, ctx: RequestContext, name
     if (!cur) throw errors.notFound(store.gr, name);
     const served = store.out(cur, ctx);
     const patched = applyPatch(store, ctx, served, patch, { group: store.def.group, version: ctx.version, kind: store.def.kind });
+    await ctx.admitPatched?.("UPDATE", patched, served);
     return { obj: checkPatched(store, ctx, name, patched, cur) };
   });
 }
@@ -80,6 +81,7 @@ async function applyObject(store: GenericStore, ctx: RequestContext, name: strin
       : { apiVersion, kind: def.kind, metadata: { name, ...(def.namespaced ? { namespace: store.ns(ctx) } : {}) } };
     const result = ssa(live, appliedObj, { manager, force: patch.force ?? false, resolver: store.deps.resolver, schema, now: store.now() });
     if (result.conflicts.length) throw applyConflict(store, name, result.conflicts);
+    await ctx.admitPatched?.(cur ? "UPDATE" : "CREATE", result.object, cur ? live : null);
     if (!cur) {
       if (sub) throw errors.notFound(store.gr, name);
       const obj = store.codec.toStorage(result.object, ctx.version);

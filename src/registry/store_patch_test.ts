@@ -39,6 +39,24 @@ describe("generic store: patch", () => {
     assert.equal((await statusOf(h.widgets.patch(ctx("default"), "missing", { type: "merge", body: {} }))).code, 404);
   });
 
+  it("admitPatched sees (and may change or reject) the patched object before it is written", async () => {
+    h = await harness();
+    await h.widgets.create(ctx("default"), widget("a", { size: 1 }));
+    const seen: string[] = [];
+    const c = ctx("default", {
+      admitPatched: async (op, obj, old) => {
+        seen.push(`${op} ${spec(old!).size}->${spec(obj).size}`);
+        if (spec(obj).size === 13) throw new Error("unlucky");
+        obj.metadata.labels = { admitted: "yes" };
+      },
+    });
+    const r = await h.widgets.patch(c, "a", { type: "merge", body: { spec: { size: 2 } } });
+    assert.deepEqual(seen, ["UPDATE 1->2"]);
+    assert.deepEqual(r.object.metadata.labels, { admitted: "yes" });
+    await assert.rejects(h.widgets.patch(c, "a", { type: "merge", body: { spec: { size: 13 } } }), /unlucky/);
+    assert.equal(spec(await h.widgets.get(ctx("default"), "a")).size, 2);
+  });
+
   it("a resourceVersion in the patch is a precondition", async () => {
     h = await harness();
     const w = await h.widgets.create(ctx("default"), widget("a", { size: 1 }));
