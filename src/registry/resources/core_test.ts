@@ -99,9 +99,12 @@ test("events.k8s.io/v1 converts to and from the stored core/v1 form", () => {
   assert.equal(v1.note, "Successfully pulled image");
   assert.equal(v1.deprecatedCount, 3);
   const back = eventsV1ToCore(v1 as unknown as StoredObject) as unknown as Record<string, unknown>;
+  assert.deepEqual(back, coreEvent, "core -> events.k8s.io -> core is lossless");
   assert.equal(back.message, "Successfully pulled image");
   assert.equal(back.count, 3);
   assert.deepEqual(eventsV1.versions[0]!.toStorage, eventsV1ToCore);
+  assert.deepEqual(eventsV1.table!.cells(coreToEventsV1(coreEvent), NOW), coreEvents.table!.cells(coreEvent, NOW), "rows are the same in both APIs");
+  assert.equal(eventsV1.strategy.fieldAttrs!(coreToEventsV1(coreEvent))["involvedObject.name"], "web");
 });
 
 test("new-style events must name their reporter", () => {

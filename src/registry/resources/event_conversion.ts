@@ -40,7 +40,7 @@ export function coreToEventsV1(obj: StoredObject): StoredObject {
   move(src, out, "lastTimestamp", "deprecatedLastTimestamp");
   move(src, out, "count", "deprecatedCount");
   if (src.series !== undefined) out.series = src.series;
-  // events.k8s.io/v1 requires eventTime: legacy events show their first timestamp there.
-  if (out.eventTime === undefined && src.firstTimestamp) out.eventTime = new Date(String(src.firstTimestamp)).toISOString().replace("Z", "000Z");
+  // Legacy events keep no eventTime (Kubernetes answers null): synthesizing one would make a read-modify-write
+  // turn them into new-style events with stricter validation.
   return out as StoredObject;
 }

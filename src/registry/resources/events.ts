@@ -38,8 +38,13 @@ function validateEvent(e: Event): FieldError[] {
   return errs;
 }
 
+/** Tables and field selectors may see either API's form; both read the core/v1 one. */
+function asCore(obj: StoredObject): Event & StoredObject {
+  return as<Event>(obj.apiVersion === "events.k8s.io/v1" ? eventsV1ToCore(obj) : obj);
+}
+
 function eventFieldAttrs(obj: StoredObject): Record<string, string> {
-  const e = as<Event>(obj);
+  const e = asCore(obj);
   const io = e.involvedObject ?? {};
   return {
     "involvedObject.kind": io.kind ?? "",
@@ -84,7 +89,7 @@ const eventTable: ResourceDef["table"] = {
     { ...NAME_COLUMN, priority: 1 },
   ],
   cells(obj, now) {
-    const e = as<Event>(obj);
+    const e = asCore(obj);
     const first = e.firstTimestamp ? since(e.firstTimestamp, now) : since(e.eventTime, now);
     let last = e.lastTimestamp ? since(e.lastTimestamp, now) : first;
     let count = e.count || 1;
@@ -95,7 +100,7 @@ const eventTable: ResourceDef["table"] = {
     const io = e.involvedObject ?? {};
     const kind = (io.kind ?? "").toLowerCase();
     const target = io.name ? `${kind}/${io.name}` : kind;
-    return [last, e.type ?? "", e.reason ?? "", target, io.fieldPath ?? "", sourceCell(e), (e.message ?? "").trim(), first, count, obj.metadata.name];
+    return [last, e.type ?? "", e.reason ?? "", target, io.fieldPath ?? "", sourceCell(e), (e.message ?? "").trim(), first, count, e.metadata.name];
   },
 };
 

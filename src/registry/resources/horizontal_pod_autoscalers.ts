@@ -167,7 +167,8 @@ export const horizontalPodAutoscalers: ResourceDef = {
       AGE_COLUMN,
     ],
     cells(obj, now) {
-      const h = as<HorizontalPodAutoscaler>(obj);
+      // Rows are built from the version the client asked for; v1 objects read as their v2 form.
+      const h = as<HorizontalPodAutoscaler>(obj.apiVersion === "autoscaling/v1" ? hpaV1ToV2(obj) : obj);
       const ref = h.spec?.scaleTargetRef;
       return [
         obj.metadata.name, `${ref?.kind ?? ""}/${ref?.name ?? ""}`, hpaTargetsCell(h), h.spec?.minReplicas !== undefined ? String(h.spec.minReplicas) : "<unset>",

@@ -49,4 +49,5 @@ test("v2 validation and table", () => {
   obj.status = hpaV1ToV2(v1).status;
   assert.deepEqual(hpa.table!.cells(obj, NOW), ["web", "Deployment/web", "cpu: 30%/50%", "2", 5, 2, "5m"]);
   assert.deepEqual(hpa.versions.map((v) => v.version), ["v2", "v1"]);
+  assert.deepEqual(hpa.table!.cells(v1, NOW).slice(1, 3), ["Deployment/web", "cpu: 30%/50%"], "a v1 object gives the same row");
 });
