@@ -64,8 +64,8 @@ export interface WatchStream {
    *  pauses delivery until resume() (call it on the response's "drain"). A consumer that stays paused while more
    *  than a bounded number of events pile up is dropped with an ERROR event (410 Expired; clients relist). */
   start(handlers: { onEvent: (e: WatchEventOut) => void | boolean; onClose: () => void }): void;
-  /** Resumes delivery after onEvent returned false. */
-  resume(): void;
+  /** Resumes delivery after onEvent returned false (optional so simple fakes need not implement it). */
+  resume?(): void;
   /** Ends the stream; onClose follows. Idempotent. */
   stop(): void;
 }

@@ -171,7 +171,7 @@ describe("watch cache: watches", () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(w.events.length, 1);
     paused = false;
-    w.stream.resume();
+    w.stream.resume?.();
     await w.waitForCount(3);
   });
 
