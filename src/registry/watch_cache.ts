@@ -157,6 +157,7 @@ export class WatchCache {
   private onWatchError(err: Error): void {
     if (this.stopped) return;
     this.log.warn("watch cache lost its storage watch; re-listing", { err });
+    this.storageWatch?.stop();
     this.storageWatch = undefined;
     const status = translateStorageError(err, { gr: { group: "", resource: "" } });
     const gone = status.code === 410 ? status : errors.gone(`watch cache reinitialized: ${status.message}`);
