@@ -62,6 +62,21 @@ export function validateTolerations(tolerations: Toleration[] | undefined, field
   return errs;
 }
 
+/** Two containers of a pod cannot claim the same host port and protocol (AccumulateUniqueHostPorts). */
+function validateHostPorts(spec: PodSpec, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const [list, key] of [[spec.containers, "containers"], [spec.initContainers, "initContainers"]] as const) {
+    (list ?? []).forEach((c, i) => (c.ports ?? []).forEach((p, j) => {
+      if (!p.hostPort) return;
+      const k = `${p.hostPort}/${p.protocol ?? "TCP"}`;
+      if (seen.has(k)) errs.push(duplicate(`${field}.${key}[${i}].ports[${j}].hostPort`, k));
+      seen.add(k);
+    }));
+  }
+  return errs;
+}
+
 /** ValidatePodSpec. `field` is the spec's path ("spec" for pods, "spec.template.spec" for workloads). */
 export function validatePodSpec(spec: PodSpec | undefined, field: string, opts: PodSpecOptions = {}): FieldError[] {
   if (!spec) return [required(field)];
@@ -112,6 +127,7 @@ export function validatePodSpec(spec: PodSpec | undefined, field: string, opts: 
       }));
     }
   }
+  errs.push(...validateHostPorts(spec, field));
   (spec.imagePullSecrets ?? []).forEach((s, i) => {
     if (!s.name) errs.push(required(`${field}.imagePullSecrets[${i}].name`));
   });

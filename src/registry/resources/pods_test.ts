@@ -45,6 +45,24 @@ test("pod validation names the bad fields", () => {
   assert.deepEqual(fields(created(pods, res).errs), ["FieldValueInvalid:spec.containers[0].resources.requests[cpu]"]);
 });
 
+test("two containers may not claim the same host port", () => {
+  const { errs } = created(pods, basic([{ name: "a", image: "x", ports: [{ containerPort: 80, hostPort: 8080 }] }, { name: "b", image: "y", ports: [{ containerPort: 81, hostPort: 8080 }] }]));
+  assert.deepEqual(fields(errs), ["FieldValueDuplicate:spec.containers[1].ports[0].hostPort"]);
+});
+
+test("volumes are defaulted and checked", () => {
+  const spec = { containers: [{ name: "a", image: "x", volumeMounts: [{ name: "cfg", mountPath: "/etc/cfg" }] }], volumes: [{ name: "cfg", configMap: { name: "c" } }, { name: "scratch" }] };
+  const { obj, errs } = created(pods, { ...basic([]), spec });
+  assert.deepEqual(errs, []);
+  const vols = (obj as unknown as Pod).spec!.volumes!;
+  assert.equal(vols[0]!.configMap!.defaultMode, 0o644);
+  assert.deepEqual(vols[1]!.emptyDir, {});
+  const dup = { containers: [{ name: "a", image: "x" }], volumes: [{ name: "v", emptyDir: {} }, { name: "v", emptyDir: {} }] };
+  assert.deepEqual(fields(created(pods, { ...basic([]), spec: dup }).errs), ["FieldValueDuplicate:spec.volumes[1].name"]);
+  const two = { containers: [{ name: "a", image: "x" }], volumes: [{ name: "v", emptyDir: {}, hostPath: { path: "/tmp" } }] };
+  assert.deepEqual(fields(created(pods, { ...basic([]), spec: two }).errs), ["FieldValueForbidden:spec.volumes[0].emptyDir"]);
+});
+
 test("requests default to limits and make a Guaranteed pod", () => {
   const { obj } = created(pods, basic([{ name: "a", image: "x", resources: { limits: { cpu: "500m", memory: "128Mi" } } }]));
   const p = obj as unknown as Pod;
