@@ -323,6 +323,17 @@ export class EtcdStorage implements Storage {
     this.log.info("compacted", { revision });
   }
 
+  /** The current member's etcd version and database size (Maintenance.Status). */
+  async memberStatus(): Promise<{ version: string; dbSizeBytes: number }> {
+    this.checkOpen();
+    try {
+      const res = await this.client.call("Maintenance.Status", {}, { idempotent: true });
+      return { version: res.version, dbSizeBytes: res.dbSize };
+    } catch (err) {
+      throw this.translate(err, "member status");
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -331,11 +342,13 @@ export class EtcdStorage implements Storage {
   }
 }
 
-/** Connects to etcd and checks that it answers; fails with Unavailable when no endpoint does. */
+/** Connects to etcd and checks that it answers a linearizable read; fails with Unavailable when no endpoint does. */
 export async function openEtcdStorage(opts: EtcdStorageOptions): Promise<Storage> {
   const store = new EtcdStorage(opts);
   try {
-    await store.currentRevision();
+    const revision = await store.currentRevision();
+    const status = await store.memberStatus();
+    (opts.logger ?? silentLogger).info("etcd storage opened", { endpoint: store.currentEndpoint(), version: status.version, revision, prefix: opts.prefix ?? "" });
   } catch (err) {
     await store.close();
     throw err;

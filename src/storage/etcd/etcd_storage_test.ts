@@ -47,6 +47,17 @@ describe("etcd storage", { timeout: 120_000 }, () => {
     }
   });
 
+  it("reports the member's etcd version", async () => {
+    const store = new EtcdStorage({ endpoints: etcd.endpoints });
+    try {
+      const status = await store.memberStatus();
+      assert.match(status.version, /^3\.\d+\.\d+/);
+      assert.ok(status.dbSizeBytes > 0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("rejects a key prefix that is not a path", () => {
     for (const prefix of ["tenant", "/tenant/"]) {
       assert.throws(() => new EtcdStorage({ endpoints: etcd.endpoints, prefix }), (err: unknown) => isStorageError(err, "InvalidKey"));
