@@ -1,0 +1,169 @@
+// How server-side apply sees a value through its OpenAPI schema: a leaf (scalar or atomic), a granular map
+// (struct fields or map entries), an associative list keyed by x-kubernetes-list-map-keys, or a set.
+// Lists without x-kubernetes-list-type fall back to the patch strategy (merge + merge key -> keyed list,
+// merge without key -> set) and are otherwise atomic, as Kubernetes derives them. Values without a schema
+// are "deduced": maps are granular, lists atomic.
+import { errors } from "./errors.js";
+import { jsonEqual } from "./json_patch.js";
+import { derefSchema, type OpenAPISchema, type SchemaResolver } from "./openapi_schema.js";
+import { FieldSet, type FieldPath, type PathElement } from "./field_set.js";
+
+export type Obj = Record<string, unknown>;
+
+export function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export type Shape =
+  | { kind: "leaf" }
+  | { kind: "map"; struct: boolean; child: (key: string) => { schema: OpenAPISchema | undefined; declared: boolean; required: boolean } }
+  | { kind: "list"; item: OpenAPISchema | undefined; keyOf: (item: unknown) => PathElement };
+
+/** Reads an extension from the property schema first, then from what it refers to. */
+function ext<K extends keyof OpenAPISchema>(s: OpenAPISchema | undefined, name: K, resolver: SchemaResolver): OpenAPISchema[K] | undefined {
+  if (!s) return undefined;
+  return s[name] ?? derefSchema(s, resolver)?.[name];
+}
+
+export class SchemaView {
+  constructor(readonly resolver: SchemaResolver) {}
+
+  shape(schema: OpenAPISchema | undefined, value: unknown): Shape {
+    const s = derefSchema(schema, this.resolver);
+    if (Array.isArray(value)) return this.listShape(schema, s);
+    if (!isObj(value)) return { kind: "leaf" };
+    if (ext(schema, "x-kubernetes-map-type", this.resolver) === "atomic") return { kind: "leaf" };
+    if (s && s.type !== undefined && s.type !== "object" && !s["x-kubernetes-preserve-unknown-fields"]) return { kind: "leaf" };
+    const props = s?.properties;
+    const additional = typeof s?.additionalProperties === "object" ? s.additionalProperties : undefined;
+    const required = new Set(s?.required ?? []);
+    return {
+      kind: "map",
+      struct: !!props,
+      child: (key) => {
+        if (props && Object.prototype.hasOwnProperty.call(props, key)) return { schema: props[key], declared: true, required: required.has(key) };
+        return { schema: additional, declared: false, required: false };
+      },
+    };
+  }
+
+  private listShape(schema: OpenAPISchema | undefined, s: OpenAPISchema | undefined): Shape {
+    const item = s?.items;
+    let listType = ext(schema, "x-kubernetes-list-type", this.resolver);
+    let keys = ext(schema, "x-kubernetes-list-map-keys", this.resolver) ?? [];
+    if (!listType) {
+      const strategy = ext(schema, "x-kubernetes-patch-strategy", this.resolver) ?? "";
+      const mergeKey = ext(schema, "x-kubernetes-patch-merge-key", this.resolver);
+      if (strategy.split(",").includes("merge")) {
+        listType = mergeKey ? "map" : "set";
+        keys = mergeKey ? [mergeKey] : [];
+      }
+    }
+    if (listType === "map" && keys.length > 0) {
+      const itemProps = derefSchema(item, this.resolver)?.properties ?? {};
+      const sorted = [...keys].sort();
+      return {
+        kind: "list",
+        item,
+        keyOf: (v) => {
+          if (!isObj(v)) throw errors.badRequest(`associative list with keys has an element that is not a map: ${JSON.stringify(v)}`);
+          const key: Obj = {};
+          for (const k of sorted) {
+            const val = v[k] ?? derefSchema(itemProps[k], this.resolver)?.default;
+            if (val !== undefined && val !== null) key[k] = val;
+          }
+          if (Object.keys(key).length === 0) throw errors.badRequest(`associative list with keys has an element that omits key field ${JSON.stringify(sorted[0])}`);
+          return `k:${JSON.stringify(key)}`;
+        },
+      };
+    }
+    if (listType === "set") return { kind: "list", item, keyOf: (v) => `v:${JSON.stringify(v)}` };
+    return { kind: "leaf" };
+  }
+
+  /** List items by key; duplicate keys in one list are refused, as Kubernetes does. */
+  index(list: unknown[], keyOf: (item: unknown) => PathElement, where: string): Map<PathElement, unknown> {
+    const m = new Map<PathElement, unknown>();
+    for (const v of list) {
+      const k = keyOf(v);
+      if (m.has(k)) throw errors.badRequest(`${where}: duplicate entries for key ${k.slice(2)}`);
+      m.set(k, v);
+    }
+    return m;
+  }
+
+  /**
+   * The fields an applied configuration sets (Kubernetes' ToFieldSet): every scalar and atomic value, every
+   * list item, map entries that are not declared struct fields, and explicit nulls or empty maps.
+   */
+  fieldSet(value: unknown, schema: OpenAPISchema | undefined): FieldSet {
+    const set = new FieldSet();
+    const walk = (v: unknown, s: OpenAPISchema | undefined, path: FieldPath) => {
+      const shape = this.shape(s, v);
+      if (shape.kind === "leaf") {
+        if (path.length > 0) set.insert(path);
+        return;
+      }
+      if (shape.kind === "map") {
+        for (const [k, child] of Object.entries(v as Obj)) {
+          const c = shape.child(k);
+          const p = [...path, `f:${k}`];
+          walk(child, c.schema, p);
+          if (child === null || (isObj(child) && Object.keys(child).length === 0) || !c.declared) set.insert(p);
+        }
+        return;
+      }
+      for (const item of v as unknown[]) {
+        const p = [...path, shape.keyOf(item)];
+        walk(item, shape.item, p);
+        set.insert(p);
+      }
+    };
+    walk(value, schema, []);
+    return set;
+  }
+
+  /**
+   * What changed from `before` to `after`: leaves added, modified, removed. Lists and maps that appear or
+   * disappear count themselves too, except struct-typed maps and required fields: in Kubernetes those exist
+   * (as zero values) before they are set, so they never "appear".
+   */
+  compare(before: unknown, after: unknown, schema: OpenAPISchema | undefined): { added: FieldSet; modified: FieldSet; removed: FieldSet } {
+    const added = new FieldSet();
+    const modified = new FieldSet();
+    const removed = new FieldSet();
+    const walk = (a: unknown, b: unknown, s: OpenAPISchema | undefined, path: FieldPath, alwaysThere: boolean) => {
+      const an = a === null ? undefined : a;
+      const bn = b === null ? undefined : b;
+      if (an === undefined && bn === undefined) return;
+      const sa = an === undefined ? undefined : this.shape(s, an);
+      const sb = bn === undefined ? undefined : this.shape(s, bn);
+      const container = (sa ?? sb)!;
+      if (container.kind === "leaf" || (sa && sb && sa.kind !== sb.kind)) {
+        if (an === undefined) added.insert(path);
+        else if (bn === undefined) removed.insert(path);
+        else if (!jsonEqual(an, bn)) modified.insert(path);
+        return;
+      }
+      const isItem = path.length > 0 && !path[path.length - 1]!.startsWith("f:");
+      if (path.length > 0 && (isItem || (!alwaysThere && !(container.kind === "map" && container.struct)))) {
+        if (an === undefined) added.insert(path);
+        if (bn === undefined) removed.insert(path);
+      }
+      if (container.kind === "map") {
+        const ao = (an as Obj | undefined) ?? {};
+        const bo = (bn as Obj | undefined) ?? {};
+        for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
+          const c = container.child(k);
+          walk(ao[k], bo[k], c.schema, [...path, `f:${k}`], c.required);
+        }
+        return;
+      }
+      const la = this.index((an as unknown[] | undefined) ?? [], container.keyOf, path.join("."));
+      const lb = this.index((bn as unknown[] | undefined) ?? [], container.keyOf, path.join("."));
+      for (const k of new Set([...la.keys(), ...lb.keys()])) walk(la.get(k), lb.get(k), container.item, [...path, k], false);
+    };
+    walk(before, after, schema, [], true);
+    return { added, modified, removed };
+  }
+}
