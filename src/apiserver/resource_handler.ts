@@ -241,21 +241,28 @@ async function doPatch(deps: ResourceHandlerDeps, c: Call, sub: Subresource | un
   const patch = { type, body: value, force };
   const opts = sub ? { subresource: sub } : undefined;
   if (admissionIsEmpty(deps.admission)) return store.patch(ctx, info.name!, patch, opts);
-  // With admission plugins: compute the patched object without storing it, admit it, then store it as an update
-  // guarded by the resourceVersion the patch was computed on (a concurrent write makes it a 409, as usual).
+  // With admission plugins: read the current object, compute the patched one without storing it, admit it, then
+  // store it as an update guarded by the resourceVersion that was read (a concurrent write makes it a 409).
+  let old: StoredObject | undefined;
+  try {
+    old = await store.get(ctx, info.name!);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
   const preview = await store.patch({ ...ctx, dryRun: true, warnings: [] }, info.name!, patch, opts);
   const obj = preview.object;
-  await runAdmission(deps, c, preview.created ? "CREATE" : "UPDATE", obj);
+  await runAdmission(deps, c, preview.created ? "CREATE" : "UPDATE", obj, old);
   if (ctx.dryRun) return { object: obj, created: preview.created };
   if (preview.created) return { object: await store.create(ctx, obj), created: true };
+  obj.metadata = { ...obj.metadata, resourceVersion: old?.metadata.resourceVersion };
   return store.update(ctx, info.name!, obj, opts);
 }
 
-async function runAdmission(deps: ResourceHandlerDeps, c: Call, operation: AdmissionOperation, object: StoredObject | undefined): Promise<void> {
+async function runAdmission(deps: ResourceHandlerDeps, c: Call, operation: AdmissionOperation, object: StoredObject | undefined, known?: StoredObject): Promise<void> {
   if (admissionIsEmpty(deps.admission)) return;
   const { info, def, ctx, store } = c;
-  let oldObject: StoredObject | undefined;
-  if ((operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
+  let oldObject = known;
+  if (!oldObject && (operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
     try {
       oldObject = await store.get(ctx, info.name);
     } catch (err) {

@@ -69,6 +69,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const logger = opts.logger ?? silentLogger;
   const now = opts.now ?? (() => new Date());
   const tracker = new WatchTracker();
+  const upgraded = new Set<Duplex>();
   let ready = false;
   let started = false;
   let closing = false;
@@ -190,6 +191,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
+    // Upgraded connections leave the HTTP server's bookkeeping; shutdown ends them itself.
+    upgraded.add(socket);
+    socket.on("close", () => upgraded.delete(socket));
     upgrade(req, socket, head).catch((err) => {
       const status = toStatusError(err).status;
       logger.info("upgrade refused", { path: req.url, code: status.code, reason: status.message });
@@ -235,6 +239,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const srv = server;
       const closed = srv ? new Promise<void>((resolve) => srv.close(() => resolve())) : Promise.resolve();
       tracker.endAll();
+      for (const s of upgraded) s.destroy();
       srv?.closeIdleConnections();
       // Requests still running after the grace period are cut off.
       const force = setTimeout(() => srv?.closeAllConnections(), 5_000);

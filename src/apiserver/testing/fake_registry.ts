@@ -182,7 +182,7 @@ export class FakeStore implements ResourceStore {
       throw errors.conflict(this.gr(), name, "the object has been modified; please apply your changes to the latest version and try again");
     }
     const o = structuredClone(obj);
-    o.metadata = { ...old.metadata, ...o.metadata, resourceVersion: String(++this.reg.rev) };
+    o.metadata = { ...old.metadata, ...o.metadata, resourceVersion: ctx.dryRun ? old.metadata.resourceVersion : String(++this.reg.rev) };
     if (!ctx.dryRun) {
       this.objects.set(this.key(ctx, name), o);
       this.emit("MODIFIED", this.out(ctx, o));
