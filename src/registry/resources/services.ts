@@ -93,14 +93,34 @@ function validateService(obj: StoredObject): FieldError[] {
   return validateServiceSpec(as<Service>(obj).spec);
 }
 
+const NEEDS_NODE_PORTS = ["NodePort", "LoadBalancer"];
+
+/** A type change drops what the new type cannot have: node ports below NodePort, cluster IPs for ExternalName. */
+function dropForTypeChange(spec: ServiceSpec, old: ServiceSpec): void {
+  if (!NEEDS_NODE_PORTS.includes(spec.type ?? "") && NEEDS_NODE_PORTS.includes(old.type ?? "")) {
+    for (const p of spec.ports ?? []) {
+      if (p.nodePort !== undefined && (old.ports ?? []).some((q) => q.nodePort === p.nodePort)) delete p.nodePort;
+    }
+    delete spec.externalTrafficPolicy;
+  }
+  if (spec.type === "ExternalName" && old.type !== "ExternalName") {
+    if (spec.clusterIP === old.clusterIP) delete spec.clusterIP;
+    delete spec.clusterIPs;
+    delete spec.ipFamilies;
+    delete spec.ipFamilyPolicy;
+    delete spec.internalTrafficPolicy;
+  }
+}
+
 /** A PUT without the allocated values (kubectl replace of a hand-written manifest) keeps the ones allocated. */
 function keepAllocated(spec: ServiceSpec, old: ServiceSpec): void {
+  dropForTypeChange(spec, old);
   if (hasClusterIP(spec) && hasClusterIP(old) && !spec.clusterIP && old.clusterIP) {
     spec.clusterIP = old.clusterIP;
     spec.clusterIPs ??= old.clusterIPs;
   }
   if (hasClusterIP(spec) && !spec.clusterIPs && spec.clusterIP === old.clusterIP) spec.clusterIPs = old.clusterIPs;
-  if (spec.type === "NodePort" || spec.type === "LoadBalancer") {
+  if (NEEDS_NODE_PORTS.includes(spec.type ?? "")) {
     for (const p of spec.ports ?? []) {
       if (p.nodePort) continue;
       const o = (old.ports ?? []).find((q) => q.port === p.port && q.protocol === p.protocol && q.nodePort);

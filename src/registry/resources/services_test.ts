@@ -53,3 +53,25 @@ test("service table", () => {
   const lb = created(services, svc({ type: "LoadBalancer", ports: [{ port: 443 }] })).obj;
   assert.equal(services.table!.cells(lb, NOW)[3], "<pending>");
 });
+
+test("changing the type drops what the new type cannot have", () => {
+  const { obj: old } = created(services, svc({ type: "NodePort", ports: [{ port: 80 }] }));
+  const spec = old.spec as { clusterIP?: string; clusterIPs?: string[]; ports: { nodePort?: number }[] };
+  spec.clusterIP = "10.96.0.20";
+  spec.clusterIPs = ["10.96.0.20"];
+  spec.ports[0]!.nodePort = 30080;
+  const toClusterIP = structuredClone(old);
+  (toClusterIP.spec as { type: string }).type = "ClusterIP";
+  const r = updated(services, toClusterIP, old);
+  assert.deepEqual(r.errs, []);
+  assert.equal((r.obj.spec as Service["spec"])!.ports![0]!.nodePort, undefined);
+  assert.equal((r.obj.spec as Service["spec"])!.externalTrafficPolicy, undefined);
+  const toExternal = structuredClone(old);
+  Object.assign(toExternal.spec as object, { type: "ExternalName", externalName: "example.com" });
+  const e = updated(services, toExternal, old);
+  assert.deepEqual(e.errs, []);
+  assert.equal((e.obj.spec as Service["spec"])!.clusterIP, undefined);
+  const kept = structuredClone(old);
+  (kept.spec as { ports: { nodePort?: number }[] }).ports[0]!.nodePort = undefined;
+  assert.equal((updated(services, kept, old).obj.spec as Service["spec"])!.ports![0]!.nodePort, 30080, "an omitted node port is kept");
+});
