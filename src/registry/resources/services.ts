@@ -123,7 +123,8 @@ function keepAllocated(spec: ServiceSpec, old: ServiceSpec): void {
   if (NEEDS_NODE_PORTS.includes(spec.type ?? "")) {
     for (const p of spec.ports ?? []) {
       if (p.nodePort) continue;
-      const o = (old.ports ?? []).find((q) => q.port === p.port && q.protocol === p.protocol && q.nodePort);
+      // Defaults run after this: an omitted protocol is TCP.
+      const o = (old.ports ?? []).find((q) => q.port === p.port && (q.protocol ?? "TCP") === (p.protocol ?? "TCP") && q.nodePort);
       if (o) p.nodePort = o.nodePort;
     }
   }

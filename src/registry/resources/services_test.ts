@@ -41,6 +41,7 @@ test("cluster IP is immutable, and kept when an update omits it", () => {
   (changed.spec as { clusterIPs?: string[] }).clusterIPs = ["10.96.0.21"];
   assert.deepEqual(fields(updated(services, changed, old).errs), ["FieldValueInvalid:spec.clusterIPs[0]"]);
   const omitted = svc({ ports: [{ port: 80 }] }) as never;
+  // (a hand-written manifest: no protocol, no clusterIP)
   const r = updated(services, omitted, old);
   assert.deepEqual(r.errs, []);
   assert.equal((r.obj.spec as { clusterIP?: string }).clusterIP, "10.96.0.20");
@@ -72,6 +73,6 @@ test("changing the type drops what the new type cannot have", () => {
   assert.deepEqual(e.errs, []);
   assert.equal((e.obj.spec as Service["spec"])!.clusterIP, undefined);
   const kept = structuredClone(old);
-  (kept.spec as { ports: { nodePort?: number }[] }).ports[0]!.nodePort = undefined;
+  (kept.spec as { ports: unknown[] }).ports = [{ port: 80 }];
   assert.equal((updated(services, kept, old).obj.spec as Service["spec"])!.ports![0]!.nodePort, 30080, "an omitted node port is kept");
 });

@@ -21,8 +21,9 @@ export function created(def: ResourceDef, obj: Record<string, unknown>): { obj: 
 
 export function updated(def: ResourceDef, obj: StoredObject, old: StoredObject): { obj: StoredObject; errs: FieldError[] } {
   const o = structuredClone(obj);
-  def.strategy.defaults?.(o);
+  // The generic store's order: prepareForUpdate, then defaults.
   def.strategy.prepareForUpdate?.(o, old, { now: NOW });
+  def.strategy.defaults?.(o);
   return { obj: o, errs: def.strategy.validateUpdate(o, old) };
 }
 
