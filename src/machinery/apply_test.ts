@@ -244,3 +244,19 @@ test("updateManagedFieldsForUpdate: a client that clears managedFields resets ow
   const out = updateManagedFieldsForUpdate(created, cleared, { manager: "x", resolver, schema: "Deployment", now: T1 });
   assert.equal(out.metadata?.managedFields, undefined);
 });
+
+test("stored lists with repeated keys never break a write; applied ones are refused", () => {
+  const dup = config({ containers: [{ name: "nginx", image: "x", env: [{ name: "A", value: "1" }, { name: "A", value: "2" }] }] });
+  const created = updateManagedFieldsForUpdate(undefined, dup, { manager: "kubectl-create", resolver, schema: "Deployment", now: T0 });
+  const envFields = get(entries(created)[0], `fieldsV1.f:spec.f:template.f:spec.f:containers.${nginx}.f:env`);
+  assert.deepEqual(envFields, {}, "tracked as one value");
+  const edited = structuredClone(created);
+  (get(edited, "spec.template.spec.containers.0.env") as Doc[])[1]!.value = "3";
+  assert.doesNotThrow(() => updateManagedFieldsForUpdate(created, edited, { manager: "kubectl-edit", resolver, schema: "Deployment", now: T1 }));
+  const res = apply(created, config({ image: "y" }), opts("kubectl", T1));
+  assert.deepEqual(res.conflicts.map((c) => c.field), ['.spec.template.spec.containers[name="nginx"].image']);
+  assert.throws(
+    () => apply(undefined, config({ containers: [{ name: "a" }, { name: "a" }] }), opts("kubectl", T0)),
+    (e: unknown) => e instanceof StatusError && e.code === 400 && /duplicate entries for key \{"name":"a"\}/.test(e.message),
+  );
+});

@@ -34,10 +34,12 @@ function mergeLists(
   item: OpenAPISchema | undefined,
   keyOf: (v: unknown) => PathElement,
 ): unknown[] {
+  const aByKey = view.index(applied, keyOf, "applied list");
+  const lByKey = view.tryIndex(live, keyOf);
+  // A stored list with repeated keys cannot be merged item by item: the applied list replaces it.
+  if (!lByKey) return structuredClone(applied);
   const lKeys = live.map(keyOf);
   const aKeys = applied.map(keyOf);
-  const lByKey = view.index(live, keyOf, "live list");
-  const aByKey = view.index(applied, keyOf, "applied list");
   const shared = aKeys.filter((k) => lByKey.has(k));
   let nextShared = 0;
   const done = new Set<PathElement>();
@@ -98,6 +100,7 @@ export function removeFields(view: SchemaView, value: unknown, remove: FieldSet,
       }
       return out;
     }
+    if (!view.tryIndex(v as unknown[], shape.keyOf)) return v;
     const out: unknown[] = [];
     for (const itemValue of v as unknown[]) {
       const p = [...path, shape.keyOf(itemValue)];

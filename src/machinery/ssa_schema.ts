@@ -81,12 +81,27 @@ export class SchemaView {
     return { kind: "leaf" };
   }
 
-  /** List items by key; duplicate keys in one list are refused, as Kubernetes does. */
+  /** List items by key; duplicate keys in one list are refused, as Kubernetes does for applied configurations. */
   index(list: unknown[], keyOf: (item: unknown) => PathElement, where: string): Map<PathElement, unknown> {
+    const m = this.tryIndex(list, keyOf);
+    if (!m) throw errors.badRequest(`${where}: duplicate entries for key ${duplicateKey(list, keyOf)}`);
+    return m;
+  }
+
+  /**
+   * List items by key, or undefined when a key repeats or is missing: stored objects may hold such lists
+   * (duplicate env names are legal), and they must never make a write fail.
+   */
+  tryIndex(list: unknown[], keyOf: (item: unknown) => PathElement): Map<PathElement, unknown> | undefined {
     const m = new Map<PathElement, unknown>();
     for (const v of list) {
-      const k = keyOf(v);
-      if (m.has(k)) throw errors.badRequest(`${where}: duplicate entries for key ${k.slice(2)}`);
+      let k: PathElement;
+      try {
+        k = keyOf(v);
+      } catch {
+        return undefined;
+      }
+      if (m.has(k)) return undefined;
       m.set(k, v);
     }
     return m;
@@ -159,11 +174,26 @@ export class SchemaView {
         }
         return;
       }
-      const la = this.index((an as unknown[] | undefined) ?? [], container.keyOf, path.join("."));
-      const lb = this.index((bn as unknown[] | undefined) ?? [], container.keyOf, path.join("."));
+      const la = this.tryIndex((an as unknown[] | undefined) ?? [], container.keyOf);
+      const lb = this.tryIndex((bn as unknown[] | undefined) ?? [], container.keyOf);
+      if (!la || !lb) {
+        // Repeated keys: Kubernetes tracks such a list as one value.
+        if (!jsonEqual(an, bn)) (an === undefined ? added : bn === undefined ? removed : modified).insert(path);
+        return;
+      }
       for (const k of new Set([...la.keys(), ...lb.keys()])) walk(la.get(k), lb.get(k), container.item, [...path, k], false);
     };
     walk(before, after, schema, [], true);
     return { added, modified, removed };
   }
+}
+
+function duplicateKey(list: unknown[], keyOf: (item: unknown) => PathElement): string {
+  const seen = new Set<PathElement>();
+  for (const v of list) {
+    const k = keyOf(v);
+    if (seen.has(k)) return k.slice(2);
+    seen.add(k);
+  }
+  return "";
 }
