@@ -6,7 +6,7 @@
 import { errors } from "./errors.js";
 import { jsonEqual } from "./json_patch.js";
 import { derefSchema, type OpenAPISchema, type SchemaResolver } from "./openapi_schema.js";
-import { FieldSet, type FieldPath, type PathElement } from "./field_set.js";
+import { FieldSet, pathString as pathStringOf, type FieldPath, type PathElement } from "./field_set.js";
 
 export type Obj = Record<string, unknown>;
 
@@ -128,8 +128,8 @@ export class SchemaView {
         }
         return;
       }
-      for (const item of v as unknown[]) {
-        const p = [...path, shape.keyOf(item)];
+      for (const [key, item] of this.index(v as unknown[], shape.keyOf, pathStringOf(path))) {
+        const p = [...path, key];
         walk(item, shape.item, p);
         set.insert(p);
       }
