@@ -60,6 +60,11 @@ export class GenericStore implements ResourceStore, StoreLookup {
     return this.def.namespaced ? ctx.namespace : undefined;
   }
 
+  /** The storage version's group/version/kind (what stored objects are compared as). */
+  storageGvk(): { group: string; version: string; kind: string } {
+    return { group: this.def.group, version: this.def.storageVersion, kind: this.def.kind };
+  }
+
   now(): Date {
     return this.deps.clock();
   }
@@ -218,7 +223,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
     if (errs.length) throw errors.invalid(this.def.kind, this.def.group, obj.metadata.name ?? obj.metadata.generateName ?? "", errs);
     if (!opts.managedFieldsDone) {
       delete obj.metadata.managedFields;
-      updateManagedFields(obj, { manager: ctx.fieldManager, apiVersion: apiVersionOf(this.def.group, ctx.version), now });
+      updateManagedFields(obj, { manager: ctx.fieldManager, now, resolver: this.deps.resolver, gvk: this.storageGvk(), ignoredFields: this.def.status ? ["status"] : undefined });
     }
     ctx.warnings.push(...(s.warnings?.(obj) ?? []));
     for (let attempt = 1; ; attempt++) {

@@ -1,34 +1,49 @@
-// The patch machinery the generic store applies: JSON patch, merge patch, strategic merge patch and server-side
-// apply (src/machinery). Server-side apply is loaded lazily so the registry works before and without it.
+// The patch machinery the generic store applies (src/machinery): JSON patch, merge patch, strategic merge patch
+// and server-side apply. Replaceable as a whole (tests substitute fakes).
 import type { StoredObject } from "../api/object.js";
+import { serverSideApply, type ApplyConflict } from "../machinery/apply.js";
 import { errors } from "../machinery/errors.js";
 import { applyJsonPatch } from "../machinery/json_patch.js";
 import { applyMergePatch } from "../machinery/merge_patch.js";
-import type { SchemaResolver } from "../machinery/openapi_schema.js";
+import { mapResolver, type SchemaResolver } from "../machinery/openapi_schema.js";
 import { applyStrategicMergePatch } from "../machinery/strategic_merge_patch.js";
 
 export interface ApplyOptions {
   manager: string;
   force: boolean;
-  resolver?: SchemaResolver;
-  schema?: string;
+  resolver: SchemaResolver;
+  schema: string;
   now: Date;
+  subresource?: string;
+  /** Top-level fields the endpoint does not manage ("status" on a main resource with a status subresource). */
+  ignoredFields?: string[];
 }
 
 export interface ApplyResult {
   object: StoredObject;
   /** Fields another manager owns with a different value (empty when the apply may proceed). */
-  conflicts: unknown[];
+  conflicts: ApplyConflict[];
 }
 
-export type ServerSideApply = (live: StoredObject, applied: StoredObject, opts: ApplyOptions) => ApplyResult;
+/** live is undefined when the apply creates the object. */
+export type ServerSideApply = (live: StoredObject | undefined, applied: StoredObject, opts: ApplyOptions) => ApplyResult;
 
 export interface Patchers {
   json(doc: StoredObject, ops: unknown): StoredObject;
   merge(doc: StoredObject, patch: unknown): StoredObject;
   /** Without a schema (no resolver, or a kind it does not know) strategic merge falls back to merge patch rules. */
   strategic(doc: StoredObject, patch: unknown, opts: { resolver?: SchemaResolver; schema?: string }): StoredObject;
-  apply(): Promise<ServerSideApply>;
+  apply: ServerSideApply;
+}
+
+/** For kinds without a published schema: every field is a plain map entry (maps merge, lists are atomic). */
+const UNTYPED_SCHEMA = "io.k8ts.Untyped";
+export const untypedResolver: SchemaResolver = mapResolver({ [UNTYPED_SCHEMA]: { type: "object", "x-kubernetes-preserve-unknown-fields": true } });
+
+/** The resolver and root schema for a kind, falling back to the untyped schema. */
+export function schemaFor(resolver: SchemaResolver | undefined, gvk: { group: string; version: string; kind: string }): { resolver: SchemaResolver; schema: string; typed: boolean } {
+  const schema = resolver?.forKind(gvk);
+  return resolver && schema ? { resolver, schema, typed: true } : { resolver: untypedResolver, schema: UNTYPED_SCHEMA, typed: false };
 }
 
 const asObject = (v: unknown, what: string): StoredObject => {
@@ -38,34 +53,21 @@ const asObject = (v: unknown, what: string): StoredObject => {
   return o;
 };
 
-let applyModule: Promise<ServerSideApply> | undefined;
-
-/** Server-side apply from machinery/apply.ts, resolved on first use. */
-function loadApply(): Promise<ServerSideApply> {
-  // A computed specifier: the module is written in parallel and the registry must build without it.
-  const spec = ["..", "machinery", "apply.js"].join("/");
-  applyModule ??= import(spec)
-    .then((m: { serverSideApply?: ServerSideApply }) => {
-      if (!m.serverSideApply) throw new Error("machinery/apply.js has no serverSideApply");
-      return m.serverSideApply;
-    })
-    .catch((err: unknown) => {
-      applyModule = undefined;
-      throw errors.unsupportedMediaType(`application/apply-patch+yaml (server-side apply unavailable: ${err instanceof Error ? err.message : String(err)})`);
-    });
-  return applyModule;
-}
+const requireObject = (patch: unknown, what: string): object => {
+  if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw errors.badRequest(`${what}: the patch must be a JSON object`);
+  return patch;
+};
 
 export const defaultPatchers: Patchers = {
-  json: (doc, ops) => asObject(applyJsonPatch(structuredClone(doc), ops), "json patch"),
-  merge: (doc, patch) => {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw errors.badRequest("merge patch: the patch must be a JSON object");
-    return asObject(applyMergePatch(structuredClone(doc), patch), "merge patch");
-  },
+  json: (doc, ops) => asObject(applyJsonPatch(doc, ops), "json patch"),
+  merge: (doc, patch) => asObject(applyMergePatch(doc, requireObject(patch, "merge patch")), "merge patch"),
   strategic: (doc, patch, opts) => {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) throw errors.badRequest("strategic merge patch: the patch must be a JSON object");
-    if (!opts.resolver || !opts.schema) return asObject(applyMergePatch(structuredClone(doc), patch), "strategic merge patch");
-    return asObject(applyStrategicMergePatch(doc, patch, { resolver: opts.resolver, schema: opts.schema }), "strategic merge patch");
+    const p = requireObject(patch, "strategic merge patch");
+    if (!opts.resolver || !opts.schema) return asObject(applyMergePatch(doc, p), "strategic merge patch");
+    return asObject(applyStrategicMergePatch(doc, p, { resolver: opts.resolver, schema: opts.schema }), "strategic merge patch");
   },
-  apply: loadApply,
+  apply: (live, applied, opts) => {
+    const r = serverSideApply(live, applied, opts);
+    return { object: asObject(r.object, "apply"), conflicts: r.conflicts };
+  },
 };

@@ -10,6 +10,8 @@ import type { PatchType, RequestContext, Subresource, WriteResult } from "./rest
 import { checkUnknownFields } from "./store_context.js";
 import { writableMeta } from "./object_meta.js";
 import { getScale, scaleUpdate } from "./store_scale.js";
+import { schemaFor } from "./patchers.js";
+import { applyConflictError } from "../machinery/apply.js";
 import { checkUidPrecondition, conflictMessage, writeUpdate, type Built } from "./store_update.js";
 
 export interface PatchInput {
@@ -66,47 +68,39 @@ function checkPatched(store: GenericStore, ctx: RequestContext, name: string, pa
 
 async function applyObject(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput, sub?: Subresource): Promise<WriteResult> {
   const manager = ctx.fieldManager;
-  if (!manager) throw errors.badRequest("PATCH, application/apply-patch+yaml requests require fieldManager to be set");
+  if (!manager) {
+    throw errors.invalid("PatchOptions", "meta.k8s.io", "", [{ type: "FieldValueRequired", field: "fieldManager", detail: "is required for apply patch" }]);
+  }
   const applied = patch.body;
   if (typeof applied !== "object" || applied === null || Array.isArray(applied)) throw errors.badRequest("apply patch: the body must be a JSON object");
-  const ssa = await store.deps.patchers.apply();
   const def = store.def;
   const appliedObj = applied as StoredObject;
   checkUnknownFields(store.deps, def, ctx, appliedObj);
-  const schema = store.deps.resolver?.forKind({ group: def.group, version: ctx.version, kind: def.kind });
+  const { resolver, schema } = schemaFor(store.deps.resolver, { group: def.group, version: ctx.version, kind: def.kind });
+  // The main resource does not manage status when status is a subresource of its own, and vice versa.
+  const ignoredFields = def.status && sub !== "status" ? ["status"] : undefined;
   return writeUpdate(store, ctx, name, sub, async (cur): Promise<Built> => {
-    const apiVersion = apiVersionOf(def.group, ctx.version);
-    const live: StoredObject = cur
-      ? store.out(cur, ctx)
-      : { apiVersion, kind: def.kind, metadata: { name, ...(def.namespaced ? { namespace: store.ns(ctx) } : {}) } };
-    const result = ssa(live, appliedObj, { manager, force: patch.force ?? false, resolver: store.deps.resolver, schema, now: store.now() });
-    if (result.conflicts.length) throw applyConflict(store, name, result.conflicts);
-    await ctx.admitPatched?.(cur ? "UPDATE" : "CREATE", result.object, cur ? live : null);
+    const live = cur ? store.out(cur, ctx) : undefined;
+    const result = store.deps.patchers.apply(live, appliedObj, {
+      manager,
+      force: patch.force ?? false,
+      resolver,
+      schema,
+      now: store.now(),
+      subresource: sub,
+      ignoredFields,
+    });
+    if (result.conflicts.length) throw applyConflictError(result.conflicts);
+    await ctx.admitPatched?.(cur ? "UPDATE" : "CREATE", result.object, live ?? null);
     if (!cur) {
       if (sub) throw errors.notFound(store.gr, name);
       const obj = store.codec.toStorage(result.object, ctx.version);
+      if (obj.metadata.name && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
       obj.metadata.name = name;
       return { obj, create: true, managedFieldsDone: true };
     }
     return { obj: checkPatched(store, ctx, name, result.object, cur), managedFieldsDone: true };
   });
-}
-
-function describeConflict(c: unknown): string {
-  if (typeof c === "string") return c;
-  if (typeof c === "object" && c !== null) {
-    const o = c as { manager?: string; field?: string; path?: string; message?: string };
-    if (o.message) return o.message;
-    return `conflict with ${JSON.stringify(o.manager ?? "")}: ${o.field ?? o.path ?? ""}`;
-  }
-  return String(c);
-}
-
-function applyConflict(store: GenericStore, name: string, conflicts: unknown[]) {
-  const msgs = conflicts.map(describeConflict);
-  const e = errors.conflict(store.gr, name, `Apply failed with ${msgs.length} conflict${msgs.length === 1 ? "" : "s"}: ${msgs.join("\n")}`);
-  e.status.details = { ...e.status.details, causes: msgs.map((message) => ({ reason: "FieldManagerConflict", message })) };
-  return e;
 }
 
 /** PATCH .../scale: the patch applies to the autoscaling/v1 Scale view, then spec.replicas is written back. */

@@ -1,26 +1,12 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { StoredObject } from "../api/object.js";
-import { applyMergePatch } from "../machinery/merge_patch.js";
-import { defaultPatchers, type ServerSideApply } from "./patchers.js";
 import { ctx, harness, statusOf, widget, type Harness } from "./testing/fixtures.js";
 
 let h: Harness;
 afterEach(async () => h?.close());
 
 const spec = (o: StoredObject) => o.spec as Record<string, unknown>;
-
-/** A stand-in for machinery/apply.ts: merges the applied config, owns nothing, conflicts on spec.size unless forced. */
-const fakeApply: ServerSideApply = (live, applied, opts) => {
-  const liveSize = (live.spec as { size?: number } | undefined)?.size;
-  const appliedSize = (applied.spec as { size?: number } | undefined)?.size;
-  if (!opts.force && liveSize !== undefined && appliedSize !== undefined && liveSize !== appliedSize && live.metadata.annotations?.owner === "other") {
-    return { object: live, conflicts: [{ manager: "other", field: ".spec.size" }] };
-  }
-  const object = applyMergePatch(live, applied) as StoredObject;
-  object.metadata.managedFields = [{ manager: opts.manager, operation: "Apply", apiVersion: "example.com/v1", fieldsType: "FieldsV1", fieldsV1: {} }];
-  return { object, conflicts: [] };
-};
 
 describe("generic store: patch", () => {
   it("merge, json and strategic (without a schema: merge rules) patches", async () => {
@@ -82,22 +68,24 @@ describe("generic store: patch", () => {
     assert.equal(await h.storage.currentRevision(), rev);
   });
 
-  it("apply creates a missing object (created) and updates an existing one; conflicts are 409", async () => {
-    h = await harness({ patchers: { ...defaultPatchers, apply: async () => fakeApply } });
-    const body = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "a", annotations: { owner: "other" } }, spec: { size: 1 } };
+  it("apply creates a missing object (created) and updates an existing one; conflicts with other managers are 409", async () => {
+    h = await harness();
+    const body = { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "a" }, spec: { size: 1 } };
     const c = ctx("default", { fieldManager: "kubectl" });
     const created = await h.widgets.patch(c, "a", { type: "apply", body });
     assert.equal(created.created, true);
-    assert.equal(created.object.metadata.managedFields?.[0]?.operation, "Apply");
-    const updated = await h.widgets.patch(c, "a", { type: "apply", body: { ...body, spec: { size: 1, color: "red" } } });
+    assert.deepEqual(created.object.metadata.managedFields?.map((e) => [e.manager, e.operation]), [["kubectl", "Apply"]]);
+    assert.equal((created.object.spec as { color: string }).color, "blue", "defaults apply to applied objects");
+    const updated = await h.widgets.patch(c, "a", { type: "apply", body: { ...body, spec: { size: 1, tags: ["x"] } } });
     assert.equal(updated.created, false);
-    assert.equal(spec(updated.object).color, "red");
+    assert.deepEqual(spec(updated.object).tags, ["x"]);
+    await h.widgets.patch(ctx("default", { fieldManager: "other" }), "a", { type: "merge", body: { spec: { size: 3 } } });
     const conflict = await statusOf(h.widgets.patch(c, "a", { type: "apply", body: { ...body, spec: { size: 5 } } }));
     assert.equal(conflict.code, 409);
-    assert.match(conflict.message ?? "", /Apply failed with 1 conflict: conflict with "other": \.spec\.size/);
+    assert.equal(conflict.message, 'Apply failed with 1 conflict: conflict with "other" using example.com/v1: .spec.size');
     const forced = await h.widgets.patch(c, "a", { type: "apply", body: { ...body, spec: { size: 5 } }, force: true });
     assert.equal(spec(forced.object).size, 5);
     const noManager = await statusOf(h.widgets.patch(ctx("default"), "a", { type: "apply", body }));
-    assert.equal(noManager.code, 400);
+    assert.equal(noManager.code, 422);
   });
 });

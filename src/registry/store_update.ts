@@ -146,7 +146,15 @@ export function prepareUpdate(store: GenericStore, ctx: RequestContext, built: B
   const errs = [...validateObjectMetaUpdate(obj, cur, def), ...strategyErrs];
   if (errs.length) throw errors.invalid(def.kind, def.group, obj.metadata.name ?? "", errs);
   if (!built.managedFieldsDone) {
-    updateManagedFields(obj, { manager: ctx.fieldManager, apiVersion: apiVersionOf(def.group, ctx.version), subresource: sub, now, old: cur });
+    updateManagedFields(obj, {
+      manager: ctx.fieldManager,
+      subresource: sub === "status" ? "status" : undefined,
+      now,
+      old: cur,
+      resolver: store.deps.resolver,
+      gvk: store.storageGvk(),
+      ignoredFields: def.status && sub !== "status" ? ["status"] : undefined,
+    });
   }
   writableMeta(obj).resourceVersion = cur.metadata.resourceVersion;
   ctx.warnings.push(...(s.warnings?.(obj, cur) ?? []));

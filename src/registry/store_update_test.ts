@@ -126,7 +126,9 @@ describe("generic store: update", () => {
     const managers = (u.object.metadata.managedFields ?? []).map((e) => e.manager);
     assert.deepEqual(managers, ["creator", "editor"]);
     const editor = u.object.metadata.managedFields![1]!;
-    assert.deepEqual(editor.fieldsV1, { "f:spec": { ".": {}, "f:size": {} } });
+    assert.deepEqual(editor.fieldsV1, { "f:spec": { "f:size": {} } });
+    const creator = u.object.metadata.managedFields![0]!.fieldsV1 as { "f:spec": Record<string, unknown> };
+    assert.equal(creator["f:spec"]["f:size"], undefined, "the editor took spec.size from the creator");
   });
 
   it("concurrent unconditional updates all land (retry on storage conflicts)", async () => {
