@@ -24,11 +24,6 @@ export interface ResourceHandlerDeps {
   now: () => Date;
 }
 
-/** Optional store methods for create-only subresources (pods/binding, pods/eviction). */
-interface SubresourceCreator {
-  createSubresource?(ctx: RequestContext, name: string, subresource: string, body: StoredObject): Promise<unknown>;
-}
-
 const PATCH_TYPES: Record<string, PatchType> = {
   "json-patch": "json",
   "merge-patch": "merge",
@@ -103,7 +98,7 @@ export async function handleResource(
   if (sub === "finalize" && def.group === "" && def.resource === "namespaces") {
     if (info.verb !== "update") throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${req.method} namespaces/finalize`);
     const obj = await decodeObject(call, { apiVersion: "v1", kind: def.kind });
-    const r = await store.update(ctx, info.name, obj, { subresource: "finalize" as Subresource });
+    const r = await store.update(ctx, info.name, obj, { subresource: "finalize" });
     return respond(call, 200, r.object);
   }
   throw errors.pathNotFound();
@@ -207,7 +202,7 @@ async function handleSubresourceRW(deps: ResourceHandlerDeps, c: Call, sub: Subr
 
 async function handleCreateSubresource(deps: ResourceHandlerDeps, c: Call, sub: "binding" | "eviction"): Promise<void> {
   if (c.info.verb !== "create") throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: ${c.req.method} pods/${sub}`);
-  const creator = c.store as ResourceStore & SubresourceCreator;
+  const creator = c.store;
   if (typeof creator.createSubresource !== "function") throw errors.methodNotAllowed(`pods/${sub} is not served by this registry`);
   const want = SUBRESOURCE_KINDS[sub]!;
   const value = await readDecoded(c);
@@ -240,29 +235,26 @@ async function doPatch(deps: ResourceHandlerDeps, c: Call, sub: Subresource | un
   }
   const patch = { type, body: value, force };
   const opts = sub ? { subresource: sub } : undefined;
-  if (admissionIsEmpty(deps.admission)) return store.patch(ctx, info.name!, patch, opts);
-  // With admission plugins: read the current object, compute the patched one without storing it, admit it, then
-  // store it as an update guarded by the resourceVersion that was read (a concurrent write makes it a 409).
-  let old: StoredObject | undefined;
-  try {
-    old = await store.get(ctx, info.name!);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
+  if (!admissionIsEmpty(deps.admission)) {
+    // The registry computes the patched object inside its update loop and runs admission on it there (again on
+    // every optimistic-concurrency retry), so plugins see exactly what will be stored.
+    ctx.admitPatched = (op, obj, old) => runAdmission(deps, c, op, obj, old ?? undefined, { known: true });
   }
-  const preview = await store.patch({ ...ctx, dryRun: true, warnings: [] }, info.name!, patch, opts);
-  const obj = preview.object;
-  await runAdmission(deps, c, preview.created ? "CREATE" : "UPDATE", obj, old);
-  if (ctx.dryRun) return { object: obj, created: preview.created };
-  if (preview.created) return { object: await store.create(ctx, obj), created: true };
-  obj.metadata = { ...obj.metadata, resourceVersion: old?.metadata.resourceVersion };
-  return store.update(ctx, info.name!, obj, opts);
+  return store.patch(ctx, info.name!, patch, opts);
 }
 
-async function runAdmission(deps: ResourceHandlerDeps, c: Call, operation: AdmissionOperation, object: StoredObject | undefined, known?: StoredObject): Promise<void> {
+async function runAdmission(
+  deps: ResourceHandlerDeps,
+  c: Call,
+  operation: AdmissionOperation,
+  object: StoredObject | undefined,
+  old?: StoredObject,
+  opts: { known?: boolean } = {},
+): Promise<void> {
   if (admissionIsEmpty(deps.admission)) return;
   const { info, def, ctx, store } = c;
-  let oldObject = known;
-  if (!oldObject && (operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
+  let oldObject = old;
+  if (!opts.known && (operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
     try {
       oldObject = await store.get(ctx, info.name);
     } catch (err) {

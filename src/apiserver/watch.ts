@@ -49,12 +49,14 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
   const timer = setTimeout(end, opts.timeoutSeconds * 1000);
   timer.unref();
   res.on("close", end);
+  res.on("drain", () => stream.resume?.());
   stream.start({
     onEvent: (e) => {
       if (ended) return;
       const object = opts.transform && e.type !== "ERROR" && e.type !== "BOOKMARK" ? opts.transform(e, first) : e.object;
       if (e.type !== "ERROR" && e.type !== "BOOKMARK") first = false;
-      res.write(JSON.stringify({ type: e.type, object }) + "\n");
+      // Returning false pauses the registry's delivery until the socket drains (backpressure).
+      return res.write(JSON.stringify({ type: e.type, object }) + "\n");
     },
     onClose: end,
   });

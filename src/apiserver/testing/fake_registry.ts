@@ -194,12 +194,17 @@ export class FakeStore implements ResourceStore {
     this.reg.calls.push({ op: "patch", name, ctx, extra: { ...patch, ...opts } });
     const old = this.objects.get(this.key(ctx, name));
     if (!old) {
-      if (patch.type === "apply") return { object: await this.create(ctx, patch.body as StoredObject), created: true };
+      if (patch.type === "apply") {
+        const obj = structuredClone(patch.body) as StoredObject;
+        await ctx.admitPatched?.("CREATE", obj, null);
+        return { object: await this.create(ctx, obj), created: true };
+      }
       throw errors.notFound(this.gr(), name);
     }
     if (patch.type === "json") throw errors.badRequest("the fake registry only does merge patches");
     const merged = mergePatch(old, patch.body) as StoredObject;
     merged.metadata = { ...merged.metadata, resourceVersion: old.metadata.resourceVersion };
+    await ctx.admitPatched?.("UPDATE", merged, this.out(ctx, old));
     return this.update(ctx, name, merged, opts);
   }
 
