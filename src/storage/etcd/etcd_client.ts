@@ -83,10 +83,12 @@ export class EtcdClient {
         // A list of many objects easily exceeds gRPC's 4 MiB default.
         "grpc.max_receive_message_length": -1,
         "grpc.max_send_message_length": -1,
-        // Notice a silently dead member; etcd rejects pings more often than every 5 s.
+        // Notice a silently dead member under a long watch. etcd answers pings more often than every 5 s, or
+        // pings on a connection without calls, with GOAWAY (too_many_pings), so ping every 10 s and only while
+        // calls are active.
         "grpc.keepalive_time_ms": 10_000,
         "grpc.keepalive_timeout_ms": 5_000,
-        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.keepalive_permit_without_calls": 0,
         "grpc.initial_reconnect_backoff_ms": 100,
         "grpc.max_reconnect_backoff_ms": 2_000,
       });
