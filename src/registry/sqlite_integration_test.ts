@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { StoredObject } from "../api/object.js";
+import { schemaResolver } from "../api/openapi/schemas.js";
 import { openSqliteStorage } from "../storage/sqlite/sqlite_storage.js";
 import type { Storage } from "../storage/types.js";
 import { silentLogger } from "../util/log.js";
@@ -22,7 +23,7 @@ const store = (g: string, r: string) => registry.store(g, r) as ResourceStore;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "k8ts-registry-"));
   storage = await openSqliteStorage({ path: join(dir, "state.db"), compactIntervalMs: 0, logger: silentLogger });
-  registry = createRegistry({ storage, resources: ALL_RESOURCES });
+  registry = createRegistry({ storage, resources: ALL_RESOURCES, resolver: schemaResolver() });
   await registry.start();
   await store("", "namespaces").create(ctx(undefined), { apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
 });
@@ -99,5 +100,31 @@ describe("registry over sqlite with the built-in resources", () => {
     const viaV1 = await v1.get(ctx("default"), "e1");
     assert.equal(viaV1.apiVersion, "events.k8s.io/v1");
     assert.equal((viaV1 as { note?: string }).note, "hello");
+  });
+
+  it("with the real schemas: strategic merge by container name, server-side apply, strict field validation", async () => {
+    const deploys = store("apps", "deployments");
+    const c = ctx("default", { fieldManager: "kubectl-client-side-apply" });
+    await deploys.create(c, deployment("api", 1));
+    const smp = await deploys.patch(ctx("default", { fieldManager: "kubectl-edit" }), "api", {
+      type: "strategic",
+      body: { spec: { template: { spec: { containers: [{ name: "c", image: "nginx" }] } } } },
+    });
+    const containers = ((smp.object.spec as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers);
+    assert.deepEqual(containers.map((x) => [x.name, x.image]), [["c", "nginx"]]);
+    const applied = await deploys.patch(ctx("default", { fieldManager: "kubectl" }), "api", {
+      type: "apply",
+      body: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api", labels: { team: "a" } } },
+    });
+    assert.equal(applied.object.metadata.labels?.team, "a");
+    assert.ok(applied.object.metadata.managedFields?.some((e) => e.manager === "kubectl" && e.operation === "Apply"));
+    const strict = ctx("default", { fieldValidation: "Strict" });
+    const bad = deployment("strict", 1);
+    (bad.spec as Record<string, unknown>).replicaz = 3;
+    await assert.rejects(deploys.create(strict, bad), (err: { status?: { code: number; message?: string } }) => {
+      assert.equal(err.status?.code, 400);
+      assert.equal(err.status?.message, 'strict decoding error: unknown field "spec.replicaz"');
+      return true;
+    });
   });
 });
