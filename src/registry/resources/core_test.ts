@@ -107,9 +107,21 @@ test("events.k8s.io/v1 converts to and from the stored core/v1 form", () => {
   assert.equal(eventsV1.strategy.fieldAttrs!(coreToEventsV1(coreEvent))["involvedObject.name"], "web");
 });
 
-test("new-style events must name their reporter", () => {
-  const ev = { metadata: { name: "e", namespace: "default" }, eventTime: "2026-01-01T11:00:00.000000Z", involvedObject: { kind: "Pod", name: "p", namespace: "default" } };
+test("new-style events must name their reporter; events.k8s.io writes are strict", () => {
+  const ev = { metadata: { name: "e", namespace: "default" }, type: "Normal", eventTime: "2026-01-01T11:00:00.000000Z", involvedObject: { kind: "Pod", name: "p", namespace: "default" } };
   assert.deepEqual(fields(created(eventsV1, ev).errs), ["FieldValueRequired:reportingController", "FieldValueRequired:reportingInstance", "FieldValueRequired:action", "FieldValueRequired:reason"]);
+  assert.deepEqual(fields(created(coreEvents, ev).errs), ["FieldValueRequired:reportingComponent", "FieldValueRequired:reportingInstance", "FieldValueRequired:action", "FieldValueRequired:reason"]);
+  const full = { ...ev, reportingComponent: "k8ts.io/scheduler", reportingInstance: "s-1", action: "Binding", reason: "Scheduled" };
+  assert.deepEqual(created(eventsV1, full).errs, []);
+  assert.deepEqual(fields(created(eventsV1, { ...full, count: 2 }).errs), ["FieldValueInvalid:deprecatedCount"]);
+  assert.deepEqual(created(coreEvents, { ...full, count: 2 }).errs, []);
+  const { obj } = created(eventsV1, full);
+  const series = { ...structuredClone(obj), series: { count: 2, lastObservedTime: "2026-01-01T11:01:00.000000Z" } };
+  assert.deepEqual(updated(eventsV1, series, obj).errs, []);
+  const renote = { ...structuredClone(obj), message: "changed" };
+  assert.deepEqual(fields(updated(eventsV1, renote, obj).errs), ["FieldValueInvalid:note"]);
+  const legacy = { metadata: { name: "n", namespace: "default" }, involvedObject: { kind: "Node", name: "n1" }, reason: "Starting" };
+  assert.deepEqual(created(coreEvents, legacy).errs, [], "events about cluster-scoped objects live in default");
   const other = { metadata: { name: "e", namespace: "default" }, involvedObject: { kind: "Pod", name: "p", namespace: "kube-system" } };
   assert.deepEqual(fields(created(coreEvents, other).errs), ["FieldValueInvalid:involvedObject.namespace"]);
 });

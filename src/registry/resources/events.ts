@@ -1,9 +1,10 @@
 // Events: core/v1 and events.k8s.io/v1 serve the same stored objects (core/v1 form, storage prefix "events").
-// Validation follows Kubernetes: events with an eventTime are "new style" and must name their reporter and action.
+// Validation follows Kubernetes: events with an eventTime are "new style" and must name their reporter and action;
+// events.k8s.io/v1 writes are stricter (no deprecated fields on create, only the series changes on update).
 import type { Event } from "kubernetes-types/core/v1.js";
 import type { StoredObject } from "../../api/object.js";
 import type { ResourceDef, Strategy } from "../types.js";
-import { invalid, required, type FieldError } from "../../api/validation/field.js";
+import { immutable, invalid, required, type FieldError } from "../../api/validation/field.js";
 import { check, isQualifiedName } from "../../api/validation/names.js";
 import { NAME_COLUMN, as, col, since } from "./common.js";
 import { coreToEventsV1, eventsV1ToCore } from "./event_conversion.js";
@@ -14,28 +15,73 @@ const NOTE_MAX = 1024;
 const REASON_ACTION_MAX = 128;
 const REPORTING_INSTANCE_MAX = 128;
 
-function validateEvent(e: Event): FieldError[] {
+/** The API an event arrived through names the reporter field differently. */
+type EventApi = "core" | "events.k8s.io";
+
+/**
+ * The rules every event passes (Kubernetes' legacyValidateEvent): an event without eventTime is old-style and its
+ * namespace must agree with its object's; a new-style event (eventTime set) must name reporter, action and reason.
+ */
+function legacyValidate(e: Event, api: EventApi): FieldError[] {
   const errs: FieldError[] = [];
   const ns = e.metadata?.namespace ?? "";
   const involvedNs = e.involvedObject?.namespace ?? "";
-  if (involvedNs && ns && involvedNs !== ns) {
-    errs.push(invalid("involvedObject.namespace", involvedNs, "does not match event.namespace"));
-  }
+  const mismatch = () => invalid("involvedObject.namespace", involvedNs, "does not match event.namespace");
   if (!e.eventTime) {
-    // Legacy (core/v1 clients): only the namespace consistency above.
+    // Events about cluster-scoped objects live in "default" (or no namespace, for old clients).
+    if (!involvedNs ? ns !== "" && ns !== "default" : ns !== involvedNs) errs.push(mismatch());
     return errs;
   }
-  if (!e.reportingComponent) errs.push(required("reportingController"));
-  else errs.push(...check(e.reportingComponent, "reportingController", isQualifiedName));
+  if (!involvedNs && ns !== "default" && ns !== "kube-system") errs.push(mismatch());
+  const reporterField = api === "core" ? "reportingComponent" : "reportingController";
+  if (!e.reportingComponent) errs.push(required(reporterField));
+  else errs.push(...check(e.reportingComponent, reporterField, isQualifiedName));
   if (!e.reportingInstance) errs.push(required("reportingInstance"));
   else if (e.reportingInstance.length > REPORTING_INSTANCE_MAX) errs.push(invalid("reportingInstance", "", `can have at most ${REPORTING_INSTANCE_MAX} characters`));
   if (!e.action) errs.push(required("action"));
   else if (e.action.length > REASON_ACTION_MAX) errs.push(invalid("action", "", `can have at most ${REASON_ACTION_MAX} characters`));
   if (!e.reason) errs.push(required("reason"));
   else if (e.reason.length > REASON_ACTION_MAX) errs.push(invalid("reason", "", `can have at most ${REASON_ACTION_MAX} characters`));
-  if (e.type && e.type !== "Normal" && e.type !== "Warning") errs.push(invalid("type", "", "has invalid value: " + e.type));
   if ((e.message ?? "").length > NOTE_MAX) errs.push(invalid("note", "", `can have at most ${NOTE_MAX} characters`));
   return errs;
+}
+
+/** events.k8s.io/v1 creates are strict: new-style only, without the deprecated fields. */
+function strictValidate(e: Event): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!e.eventTime) errs.push(required("eventTime"));
+  if (e.type !== "Normal" && e.type !== "Warning") errs.push(invalid("type", "", `has invalid value: ${e.type ?? ""}`));
+  if (e.firstTimestamp) errs.push(invalid("deprecatedFirstTimestamp", "", "needs to be unset"));
+  if (e.lastTimestamp) errs.push(invalid("deprecatedLastTimestamp", "", "needs to be unset"));
+  if (e.count) errs.push(invalid("deprecatedCount", "", "needs to be unset"));
+  if (e.source?.component || e.source?.host) errs.push(invalid("deprecatedSource", "", "needs to be unset"));
+  return errs;
+}
+
+/** events.k8s.io/v1 updates may change only the series (and metadata). */
+const IMMUTABLE_V1_FIELDS: [keyof Event, string][] = [
+  ["involvedObject", "regarding"], ["reason", "reason"], ["message", "note"], ["type", "type"], ["action", "action"],
+  ["related", "related"], ["eventTime", "eventTime"], ["reportingComponent", "reportingController"], ["reportingInstance", "reportingInstance"],
+];
+
+function eventStrategy(api: EventApi): Strategy {
+  return {
+    allowCreateOnUpdate: true,
+    validate(obj) {
+      const e = as<Event>(obj);
+      return api === "core" ? legacyValidate(e, api) : [...legacyValidate(e, api), ...strictValidate(e)];
+    },
+    validateUpdate(obj, old) {
+      const e = as<Event>(obj);
+      const errs = legacyValidate(e, api);
+      if (api === "events.k8s.io") {
+        const o = as<Event>(old);
+        for (const [k, name] of IMMUTABLE_V1_FIELDS) errs.push(...immutable(e[k], o[k], name));
+      }
+      return errs;
+    },
+    fieldAttrs: eventFieldAttrs,
+  };
 }
 
 /** Tables and field selectors may see either API's form; both read the core/v1 one. */
@@ -60,13 +106,6 @@ function eventFieldAttrs(obj: StoredObject): Record<string, string> {
     type: e.type ?? "",
   };
 }
-
-const eventStrategy: Strategy = {
-  allowCreateOnUpdate: true,
-  validate: (obj) => validateEvent(as<Event>(obj)),
-  validateUpdate: (obj) => validateEvent(as<Event>(obj)),
-  fieldAttrs: eventFieldAttrs,
-};
 
 function sourceCell(e: Event): string {
   const component = e.source?.component || e.reportingComponent || "";
@@ -114,7 +153,7 @@ export const coreEvents: ResourceDef = {
   versions: [{ version: "v1" }],
   shortNames: ["ev"],
   storagePrefix: EVENTS_STORAGE_PREFIX,
-  strategy: eventStrategy,
+  strategy: eventStrategy("core"),
   table: eventTable,
 };
 
@@ -132,6 +171,6 @@ export const eventsV1: ResourceDef = {
   versions: [{ version: "v1", toStorage: eventsV1ToCore, fromStorage: coreToEventsV1 }],
   shortNames: ["ev"],
   storagePrefix: EVENTS_STORAGE_PREFIX,
-  strategy: eventStrategy,
+  strategy: eventStrategy("events.k8s.io"),
   table: eventTable,
 };
