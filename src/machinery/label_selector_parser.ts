@@ -163,7 +163,8 @@ export function parseSelector(s: string): Selector {
   try {
     return selectorFromRequirements(new Parser(lex(s)).parse());
   } catch (e) {
-    if (e instanceof ParseError) throw errors.badRequest(`unable to parse label selector ${JSON.stringify(s)}: ${e.message}`);
+    // The message is labels.Parse's own, which is what the API server sends back for a bad ?labelSelector=.
+    if (e instanceof ParseError) throw errors.badRequest(e.message);
     throw e;
   }
 }
