@@ -1,0 +1,92 @@
+// `k8ts server`: runs the API server over its datastore until SIGTERM/SIGINT.
+import type { Command } from "./main.js";
+import { DEFAULT_BIND_ADDRESS, DEFAULT_DATA_DIR, DEFAULT_PORT, startServer } from "../daemons/server.js";
+import { createLogger } from "../util/log.js";
+
+const USAGE = `usage: k8ts server [flags]
+
+flags:
+  --data-dir DIR        state and the admin kubeconfig (default ${DEFAULT_DATA_DIR})
+  --datastore URL       sqlite:///path/state.db or etcd://host:port[,host:port] (default sqlite://<data-dir>/state.db)
+  --bind-address ADDR   address to listen on (default ${DEFAULT_BIND_ADDRESS})
+  --port N              port to listen on, 0 picks a free one (default ${DEFAULT_PORT})
+`;
+
+export interface ServerFlags {
+  dataDir?: string;
+  datastore?: string;
+  bindAddress?: string;
+  port?: number;
+  help?: boolean;
+}
+
+const FLAG_NAMES: Record<string, keyof Omit<ServerFlags, "help">> = {
+  "--data-dir": "dataDir",
+  "--datastore": "datastore",
+  "--bind-address": "bindAddress",
+  "--port": "port",
+};
+
+/** Parses `--flag value` and `--flag=value`; throws an Error naming the bad flag. */
+export function parseServerFlags(args: string[]): ServerFlags {
+  const out: ServerFlags = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = FLAG_NAMES[flag];
+    if (!key) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
+    if (key === "port") {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || n > 65535) throw new Error(`invalid --port ${JSON.stringify(value)}: must be 0..65535`);
+      out.port = n;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+export const serverCommand: Command = async (args) => {
+  let flags: ServerFlags;
+  try {
+    flags = parseServerFlags(args);
+  } catch (err) {
+    process.stderr.write(`k8ts server: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createLogger({ fields: { component: "server" } });
+  let server;
+  try {
+    server = await startServer({ ...flags, logger });
+  } catch (err) {
+    logger.error("server failed to start", { err });
+    return 1;
+  }
+  process.stdout.write(`k8ts server listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
+  const running = server;
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      logger.info("shutting down", { signal });
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      running.stop().then(resolve, (err) => {
+        logger.error("shutdown failed", { err });
+        resolve();
+      });
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  return 0;
+};
