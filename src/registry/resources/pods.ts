@@ -107,7 +107,11 @@ export const pods: ResourceDef = {
     prepareForCreate(obj) {
       const p = as<Pod>(obj);
       const spec = p.spec;
-      if (spec && spec.priority === undefined) spec.priority = builtinPriority(spec.priorityClassName) ?? 0;
+      // What the Priority admission plugin resolves when nothing ran before us: builtin classes, else priority 0.
+      if (spec && spec.priority === undefined) {
+        spec.priority = builtinPriority(spec.priorityClassName) ?? 0;
+        spec.preemptionPolicy ??= "PreemptLowerPriority";
+      }
       obj.status = { phase: "Pending", qosClass: spec ? qosClass(spec) : "BestEffort" };
     },
     prepareForUpdate(obj, old) {

@@ -17,6 +17,7 @@ test("pod defaults are Kubernetes' defaults", () => {
   assert.deepEqual(p.spec!.securityContext, {});
   assert.equal(p.spec!.enableServiceLinks, true);
   assert.equal(p.spec!.priority, 0);
+  assert.equal(p.spec!.preemptionPolicy, "PreemptLowerPriority");
   const [web, side] = p.spec!.containers;
   assert.equal(web!.imagePullPolicy, "Always");
   assert.equal(side!.imagePullPolicy, "IfNotPresent");
