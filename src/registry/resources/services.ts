@@ -192,6 +192,8 @@ export const services: ResourceDef = {
     prepareForStatusUpdate: resetForStatus,
     validate: validateService,
     validateUpdate: validateServiceUpdate,
+    // kube-proxy and DNS use these to skip headless or ExternalName services.
+    fieldAttrs: (obj) => ({ "spec.clusterIP": as<Service>(obj).spec?.clusterIP ?? "", "spec.type": as<Service>(obj).spec?.type ?? "" }),
   },
   table: {
     columns: [

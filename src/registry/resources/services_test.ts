@@ -51,6 +51,7 @@ test("service table", () => {
   const { obj } = created(services, svc({ type: "NodePort", selector: { app: "a" }, ports: [{ port: 80, nodePort: 30080 }] }));
   (obj.spec as { clusterIP?: string }).clusterIP = "10.96.0.20";
   assert.deepEqual(services.table!.cells(obj, NOW), ["web", "NodePort", "10.96.0.20", "<none>", "80:30080/TCP", "5m", "app=a"]);
+  assert.deepEqual(services.strategy.fieldAttrs!(obj), { "spec.clusterIP": "10.96.0.20", "spec.type": "NodePort" });
   const lb = created(services, svc({ type: "LoadBalancer", ports: [{ port: 443 }] })).obj;
   assert.equal(services.table!.cells(lb, NOW)[3], "<pending>");
 });
