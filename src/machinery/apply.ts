@@ -23,6 +23,9 @@ import type { SchemaResolver } from "./openapi_schema.js";
 import { mergeApplied, removeFields } from "./ssa_merge.js";
 import { SchemaView } from "./ssa_schema.js";
 
+/** The manager Kubernetes invents for fields of an object that had no managedFields when first applied. */
+export const BEFORE_FIRST_APPLY = "before-first-apply";
+
 export interface FieldManagerOptions {
   manager: string;
   resolver: SchemaResolver;
@@ -68,6 +71,13 @@ export function serverSideApply(live: object | undefined, applied: object, opts:
   for (const f of ignored) delete config[f];
   const liveClean = live === undefined ? undefined : withoutManagedFields(live as KubeObject);
   const managers = decodeManagedFields(live);
+  if (liveClean !== undefined && managers.size === 0) {
+    // An object nobody tracked yet (created before field management, or its managedFields cleared): like
+    // Kubernetes, give everything it holds to "before-first-apply" so the first apply cannot silently take it.
+    const all = stripUntracked(view.compare(undefined, liveClean, root).added, ignored);
+    const owner = { manager: BEFORE_FIRST_APPLY, operation: "Update" as const, apiVersion: cfg.apiVersion ?? "", time: formatTime(opts.now), set: all };
+    if (!all.empty()) managers.set(managerKey(owner), owner);
+  }
   const self = { manager: opts.manager, operation: "Apply" as const, apiVersion: cfg.apiVersion ?? "", subresource: opts.subresource };
   const selfKey = managerKey(self);
   const last = managers.get(selfKey);

@@ -260,3 +260,13 @@ test("stored lists with repeated keys never break a write; applied ones are refu
     (e: unknown) => e instanceof StatusError && e.code === 400 && /duplicate entries for key \{"name":"a"\}/.test(e.message),
   );
 });
+
+test("first apply to an untracked object: its fields belong to before-first-apply", () => {
+  const untracked = config({ replicas: 4 });
+  const same = apply(untracked, config({ replicas: 4 }), opts("kubectl", T0));
+  assert.deepEqual(same.conflicts, []);
+  assert.deepEqual(entries(same.object).map((e) => [e.manager, e.operation]), [["kubectl", "Apply"], ["before-first-apply", "Update"]]);
+  const changed = apply(untracked, config({ replicas: 1 }), opts("kubectl", T0));
+  assert.deepEqual(changed.conflicts.map((c) => [c.manager, c.field]), [["before-first-apply", ".spec.replicas"]]);
+  assert.equal(applyConflictError(changed.conflicts).message, 'Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas');
+});
