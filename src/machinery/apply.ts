@@ -10,6 +10,7 @@ import { errors, StatusError } from "./errors.js";
 import { FieldSet, pathString, type FieldPath } from "./field_set.js";
 import { jsonEqual } from "./json_patch.js";
 import {
+  capUpdateManagers,
   decodeManagedFields,
   encodeManagedFields,
   formatTime,
@@ -112,6 +113,7 @@ export function serverSideApply(live: object | undefined, applied: object, opts:
     time: objectChanged || setChanged || !last?.time ? formatTime(opts.now) : last.time,
     set: appliedSet,
   });
+  capUpdateManagers(managers);
   return { object: withManagedFields(merged, managers.values()), conflicts: [] };
 }
 
@@ -158,6 +160,7 @@ export function updateManagedFieldsForUpdate(old: object | undefined, updated: o
   const set = (prev?.set ?? new FieldSet()).difference(diff.removed).union(changed);
   const entry: ManagerFields = { ...self, set, time: changed.empty() ? prev?.time : formatTime(opts.now) };
   managers.set(selfKey, entry);
+  capUpdateManagers(managers);
   return withManagedFields(after, managers.values());
 }
 

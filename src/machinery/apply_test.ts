@@ -270,3 +270,18 @@ test("first apply to an untracked object: its fields belong to before-first-appl
   assert.deepEqual(changed.conflicts.map((c) => [c.manager, c.field]), [["before-first-apply", ".spec.replicas"]]);
   assert.equal(applyConflictError(changed.conflicts).message, 'Apply failed with 1 conflict: conflict with "before-first-apply" using apps/v1: .spec.replicas');
 });
+
+test("more than ten Update managers: the oldest fold into ancient-changes", () => {
+  let obj = apply(undefined, config(), opts("kubectl", T0)).object;
+  for (let i = 0; i < 12; i++) {
+    const next = structuredClone(obj);
+    (next.metadata!.labels as Record<string, string>)[`l${i}`] = "x";
+    obj = updateManagedFieldsForUpdate(obj, next, { manager: `m${i}`, resolver, schema: "Deployment", now: new Date(T1.getTime() + i * 1000) });
+  }
+  const updaters = entries(obj).filter((e) => e.operation === "Update");
+  assert.equal(updaters.length, 10);
+  const ancient = updaters.find((e) => e.manager === "ancient-changes")!;
+  assert.deepEqual(Object.keys(get(ancient, "fieldsV1.f:metadata.f:labels") as Doc).sort(), ["f:l0", "f:l1", "f:l2"]);
+  assert.equal(ancient.time, "2024-05-01T11:00:02Z", "the newest folded entry's time");
+  assert.deepEqual(updaters.map((e) => e.manager).filter((m) => m !== "ancient-changes"), ["m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10", "m11"]);
+});

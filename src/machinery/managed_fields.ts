@@ -102,3 +102,38 @@ export function withoutManagedFields<T>(obj: T): T {
   if (meta && typeof meta === "object") delete meta.managedFields;
   return c;
 }
+
+/** Kubernetes keeps at most this many Update entries; older ones are folded into "ancient-changes". */
+export const MAX_UPDATE_MANAGERS = 10;
+export const ANCIENT_CHANGES = "ancient-changes";
+
+/**
+ * Folds the oldest Update entries into one "ancient-changes" entry per apiVersion until at most `max` Update
+ * entries remain (the first old entry of a version becomes the bucket when a second one joins it).
+ */
+export function capUpdateManagers(managers: Map<string, ManagerFields>, max = MAX_UPDATE_MANAGERS): void {
+  const updaters = [...managers.entries()].filter(([, m]) => m.operation === "Update");
+  if (updaters.length <= max) return;
+  const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
+  updaters.sort(([ka, a], [kb, b]) => seconds(a.time) - seconds(b.time) || (ka < kb ? -1 : ka > kb ? 1 : 0));
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (const [key, m] of updaters) {
+    if (length <= max) break;
+    const bucketKey = managerKey({ manager: ANCIENT_CHANGES, operation: "Update", apiVersion: m.apiVersion });
+    const first = firstOfVersion.get(m.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(m.apiVersion, key);
+      continue;
+    }
+    let bucket = managers.get(bucketKey);
+    if (!bucket) {
+      const seed = managers.get(first)!;
+      managers.delete(first);
+      bucket = { manager: ANCIENT_CHANGES, operation: "Update", apiVersion: m.apiVersion, set: seed.set, time: seed.time };
+    }
+    managers.set(bucketKey, { ...bucket, set: m.set.union(bucket.set), time: m.time });
+    managers.delete(key);
+    length--;
+  }
+}
