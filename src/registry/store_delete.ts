@@ -87,7 +87,7 @@ function plan(store: GenericStore, cur: StoredObject, params: DeleteParams): Pla
       graceful = true;
     }
   }
-  const finalizers = gcFinalizers(m.finalizers ?? [], propagationPolicy(params));
+  const finalizers = gcFinalizers(m.finalizers ?? [], propagationPolicy(params) ?? store.def.defaultPropagationPolicy);
   if (JSON.stringify(finalizers) !== JSON.stringify(m.finalizers ?? [])) {
     if (finalizers.length) m.finalizers = finalizers;
     else delete m.finalizers;

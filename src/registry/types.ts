@@ -100,6 +100,9 @@ export interface ResourceDef {
   status?: boolean;
   scale?: ScaleDef;
   table?: TableDef;
+  /** The propagation policy of a deletion that names none (Kubernetes: "Orphan" for core/v1 ReplicationControllers,
+   *  kept for backward compatibility). Absent: Background (no finalizer is added). */
+  defaultPropagationPolicy?: "Orphan" | "Background" | "Foreground";
   /** Defaults for deletion: pods default to a graceful deletion of their terminationGracePeriodSeconds.
    *  Only resources with this hook are deleted gracefully. */
   defaultGracePeriodSeconds?(obj: StoredObject): number;
