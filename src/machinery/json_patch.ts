@@ -142,7 +142,7 @@ function replace(doc: Json, path: string, value: Json): Json {
 
 function stringField(op: Record<string, unknown>, name: string, i: number): string {
   const v = op[name];
-  if (typeof v !== "string") throw patchApplyError(`operation ${i}: ${op.op ?? "<none>"} operation missing or invalid "${name}" field`);
+  if (typeof v !== "string") throw patchApplyError(`${String(op.op)} operation failed to decode ${name}: missing value (operation ${i})`);
   return v;
 }
 

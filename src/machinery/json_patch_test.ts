@@ -108,7 +108,9 @@ test("operations that do not apply are 422", () => {
   fails(422, () => applyJsonPatch({ a: {} }, [{ op: "move", from: "/a", path: "/a/b" }]), /prefix/);
   fails(422, () => applyJsonPatch({}, [{ op: "copy", from: "/a", path: "/b" }]), /missing from path/);
   fails(422, () => applyJsonPatch({}, [{ op: "frobnicate", path: "/a" }]), /Unexpected kind: frobnicate/);
-  fails(422, () => applyJsonPatch({}, [{ op: "add", value: 1 }]), /missing or invalid "path"/);
+  fails(422, () => applyJsonPatch({}, [{ op: "add", value: 1 }]), /add operation failed to decode path: missing value/);
+  fails(422, () => applyJsonPatch({}, [{ op: "move", path: "/a" }]), /move operation failed to decode from/);
+  fails(422, () => applyJsonPatch({}, [{ path: "/a" }]), /Unexpected kind: unknown/);
   fails(422, () => applyJsonPatch({}, [{ op: "add", path: "a", value: 1 }]), /JSON pointer/);
   fails(422, () => applyJsonPatch({ a: "s" }, [{ op: "add", path: "/a/b", value: 1 }]), /doc is missing path/);
 });

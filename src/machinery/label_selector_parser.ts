@@ -3,8 +3,8 @@
 //   requirement := [ "!" ] KEY [ <op> <value> | ("in" | "notin") "(" <values> ")" ]
 //   op          := "=" | "==" | "!=" | ">" | "<"
 // Whitespace between tokens is ignored. A key alone means "exists", "!key" means "does not exist".
-import { errors, fieldErrorMessage } from "./errors.js";
-import { requirementErrors, selectorFromRequirements, type Operator, type Requirement, type Selector } from "./labels.js";
+import { errors } from "./errors.js";
+import { aggregate, requirementErrors, selectorFromRequirements, type Operator, type Requirement, type Selector } from "./labels.js";
 
 type Tok = "id" | "eos" | "!" | "!=" | "=" | "==" | ">" | "<" | "(" | ")" | "," | "in" | "notin";
 
@@ -95,7 +95,7 @@ class Parser {
 
   private build(key: string, op: Operator, values: string[]): Requirement {
     const errs = requirementErrors(key, op, values);
-    if (errs.length > 0) throw new ParseError(`unable to parse requirement: ${errs.map(fieldErrorMessage).join(", ")}`);
+    if (errs.length > 0) throw new ParseError(`unable to parse requirement: ${aggregate(errs)}`);
     return { key, operator: op, values };
   }
 

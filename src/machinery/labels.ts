@@ -71,10 +71,15 @@ export function requirementErrors(key: string, operator: Operator, values: strin
   return errs;
 }
 
+/** Kubernetes' aggregate error text: one message alone, several as "[a, b]". */
+export function aggregate(errs: FieldError[]): string {
+  return errs.length === 1 ? fieldErrorMessage(errs[0]!) : `[${errs.map(fieldErrorMessage).join(", ")}]`;
+}
+
 /** Builds a checked requirement; invalid input throws a 400 naming the problem. */
 export function newRequirement(key: string, operator: Operator, values: string[]): Requirement {
   const errs = requirementErrors(key, operator, values);
-  if (errs.length > 0) throw errors.badRequest(errs.map(fieldErrorMessage).join(", "));
+  if (errs.length > 0) throw errors.badRequest(aggregate(errs));
   return { key, operator, values: [...values] };
 }
 
