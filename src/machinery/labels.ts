@@ -165,9 +165,12 @@ export function selectorFromRequirements(reqs: Requirement[]): Selector {
   return new RequirementsSelector(reqs);
 }
 
-/** A selector from a plain map: every key equals its value (labels.SelectorFromSet). */
+/**
+ * A selector from a plain map: every key equals its value (labels.SelectorFromSet). Like Kubernetes it does
+ * not validate: the map normally comes from an object that was validated already.
+ */
 export function selectorFromSet(set: Record<string, string> | undefined | null): Selector {
-  return new RequirementsSelector(Object.entries(set ?? {}).map(([k, v]) => newRequirement(k, "=", [v])));
+  return new RequirementsSelector(Object.entries(set ?? {}).map(([key, v]) => ({ key, operator: "=" as const, values: [v] })));
 }
 
 const LABEL_SELECTOR_OPS: Record<string, Operator> = { In: "in", NotIn: "notin", Exists: "exists", DoesNotExist: "!" };
