@@ -122,10 +122,46 @@ export class FieldSet {
   }
 }
 
-/** FieldsV1 order: fields, then keyed items, then values, then indices; each group sorted. */
+/** FieldsV1 order: fields, then keyed items, then values, then indices; each group in Kubernetes' order. */
 function sortElements(pes: Set<PathElement>): PathElement[] {
   const rank = (pe: string) => ({ f: 0, k: 1, v: 2, i: 3 })[pe[0] as "f" | "k" | "v" | "i"] ?? 4;
-  return [...pes].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return [...pes].sort((a, b) => rank(a) - rank(b) || compareElement(a, b));
+}
+
+function compareElement(a: PathElement, b: PathElement): number {
+  switch (a[0]) {
+    case "k": {
+      // Key field lists compare field by field: name, then value.
+      const ka = Object.entries(JSON.parse(a.slice(2)) as Record<string, unknown>).sort(([x], [y]) => compareStrings(x, y));
+      const kb = Object.entries(JSON.parse(b.slice(2)) as Record<string, unknown>).sort(([x], [y]) => compareStrings(x, y));
+      for (let i = 0; ; i++) {
+        if (i >= ka.length || i >= kb.length) return ka.length - kb.length;
+        const c = compareStrings(ka[i]![0], kb[i]![0]) || compareValues(ka[i]![1], kb[i]![1]);
+        if (c !== 0) return c;
+      }
+    }
+    case "v":
+      return compareValues(JSON.parse(a.slice(2)), JSON.parse(b.slice(2)));
+    case "i":
+      return Number(a.slice(2)) - Number(b.slice(2));
+    default:
+      return compareStrings(a, b);
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Values order by type (null, booleans, numbers, strings, others), then naturally within a type. */
+function compareValues(a: unknown, b: unknown): number {
+  const rank = (v: unknown) => (v === null ? 0 : typeof v === "boolean" ? 1 : typeof v === "number" ? 2 : typeof v === "string" ? 3 : 4);
+  const r = rank(a) - rank(b);
+  if (r !== 0) return r;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "boolean" && typeof b === "boolean") return Number(a) - Number(b);
+  if (typeof a === "string" && typeof b === "string") return compareStrings(a, b);
+  return compareStrings(JSON.stringify(a), JSON.stringify(b));
 }
 
 /** The human spelling Kubernetes uses in conflict messages: .spec.containers[name="app"].image */

@@ -52,3 +52,22 @@ test("pathString: Kubernetes' conflict spelling", () => {
   assert.equal(pathString(["f:metadata", "f:finalizers", 'v:"x"']), '.metadata.finalizers[="x"]');
   assert.equal(pathString(["f:metadata", "f:labels", "f:app.kubernetes.io/name"]), ".metadata.labels.app.kubernetes.io/name");
 });
+
+test("FieldsV1 order: fields, keyed items (numbers numerically), values", () => {
+  const s = FieldSet.fromPaths([
+    ["f:ports", 'k:{"containerPort":443,"protocol":"TCP"}'],
+    ["f:ports", 'k:{"containerPort":80,"protocol":"UDP"}'],
+    ["f:ports", 'k:{"containerPort":80,"protocol":"TCP"}'],
+    ["f:finalizers", 'v:"b"'],
+    ["f:finalizers", 'v:"a"'],
+    ["f:b"],
+    ["f:a"],
+  ]);
+  assert.deepEqual(Object.keys(s.toFieldsV1()), ["f:a", "f:b", "f:finalizers", "f:ports"]);
+  assert.deepEqual(Object.keys(s.toFieldsV1()["f:ports"] as object), [
+    'k:{"containerPort":80,"protocol":"TCP"}',
+    'k:{"containerPort":80,"protocol":"UDP"}',
+    'k:{"containerPort":443,"protocol":"TCP"}',
+  ]);
+  assert.deepEqual(Object.keys(s.toFieldsV1()["f:finalizers"] as object), ['v:"a"', 'v:"b"']);
+});
