@@ -145,13 +145,21 @@ export class CacheWatcher implements WatchStream, CacheSubscriber {
     if (!h || this.closed) return;
     while (this.head < this.queue.length && !this.paused && !this.closed) {
       const item = this.queue[this.head++]!;
-      const out = this.render(item);
-      if (item.kind === "error") {
-        h.onEvent(out);
+      try {
+        const out = this.render(item);
+        if (item.kind === "error") {
+          h.onEvent(out);
+          this.finish();
+          return;
+        }
+        if (h.onEvent(out) === false) this.paused = true;
+      } catch {
+        // A consumer (or a converter) that throws ends its own watch, never the process or other watches.
+        this.closing = true;
+        this.opts.onStop();
         this.finish();
         return;
       }
-      if (h.onEvent(out) === false) this.paused = true;
     }
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -7,7 +7,7 @@
 // events after it, with nothing lost or repeated in between.
 import type { StoredObject } from "../api/object.js";
 import { errors, type StatusError } from "../machinery/errors.js";
-import type { Storage, Watch, WatchEvent } from "../storage/types.js";
+import type { KeyValue, Storage, Watch, WatchEvent } from "../storage/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { decodeKv } from "./codec.js";
 import { REGISTRY_PREFIX } from "./storage_keys.js";
@@ -81,7 +81,8 @@ export class WatchCache {
       revision = page.revision;
       for (const kv of page.items) {
         const bucket = this.bucketOf(kv.key);
-        if (bucket) fresh.get(bucket)!.set(kv.key, decodeKv(kv));
+        const obj = bucket ? this.decode(kv) : undefined;
+        if (bucket && obj) fresh.get(bucket)!.set(kv.key, obj);
       }
       cont = page.continue;
     } while (cont);
@@ -121,24 +122,46 @@ export class WatchCache {
     return this.buckets.has(one) ? one : undefined;
   }
 
+  /** A stored value that is not a JSON object is logged and skipped: one bad value must not stop the cache. */
+  private decode(kv: KeyValue, revision: number = kv.modRevision): StoredObject | undefined {
+    try {
+      const obj = decodeKv(kv, revision);
+      if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) return obj;
+    } catch {
+      /* logged below */
+    }
+    this.log.error("watch cache skipped an undecodable value", { key: kv.key, revision });
+    return undefined;
+  }
+
   private apply(events: WatchEvent[]): void {
     for (const ev of events) {
       const rev = ev.kv.modRevision;
       if (rev <= this.revision) continue;
+      this.revision = rev;
       const bucket = this.bucketOf(ev.kv.key);
-      if (bucket) {
-        const objects = this.buckets.get(bucket)!;
-        const ce: CacheEvent =
-          ev.type === "delete"
-            ? { type: "DELETED", key: ev.kv.key, bucket, revision: rev, object: decodeKv(ev.prevKv ?? ev.kv, rev), prevObject: objects.get(ev.kv.key) }
-            : { type: ev.type === "create" ? "ADDED" : "MODIFIED", key: ev.kv.key, bucket, revision: rev, object: decodeKv(ev.kv), prevObject: objects.get(ev.kv.key) };
-        if (ce.type === "DELETED") objects.delete(ce.key);
-        else objects.set(ce.key, ce.object);
-        this.history.push(ce);
-        this.revision = rev;
-        for (const s of this.subscribers.get(bucket) ?? []) s.deliver(ce);
-      } else {
-        this.revision = rev;
+      if (!bucket) continue;
+      const objects = this.buckets.get(bucket)!;
+      const object = this.decode(ev.type === "delete" ? (ev.prevKv ?? ev.kv) : ev.kv, rev);
+      const prevObject = objects.get(ev.kv.key);
+      if (!object) {
+        objects.delete(ev.kv.key);
+        continue;
+      }
+      const type = ev.type === "delete" ? "DELETED" : prevObject ? "MODIFIED" : "ADDED";
+      const ce: CacheEvent = { type, key: ev.kv.key, bucket, revision: rev, object, prevObject };
+      if (type === "DELETED") objects.delete(ce.key);
+      else objects.set(ce.key, object);
+      this.history.push(ce);
+      for (const s of this.subscribers.get(bucket) ?? []) {
+        try {
+          s.deliver(ce);
+        } catch (err) {
+          // A subscriber's filter failed on this object: end that watch, keep serving the others.
+          this.log.warn("watch subscriber failed; ending it", { key: ce.key, err });
+          this.subscribers.get(bucket)?.delete(s);
+          s.terminate(errors.internal(`watch ended: ${err instanceof Error ? err.message : String(err)}`));
+        }
       }
     }
     this.trimHistory();

@@ -69,4 +69,30 @@ describe("watch cache", () => {
       await second.close();
     }
   });
+
+  it("a consumer that throws ends only its own watch", async () => {
+    h = await harness();
+    const bad = new EventCollector(await h.widgets.watch(ctx("default"), {}), {
+      onEvent: () => {
+        throw new Error("consumer bug");
+      },
+    });
+    const good = new EventCollector(await h.widgets.watch(ctx("default"), {}));
+    await h.widgets.create(ctx("default"), widget("a"));
+    await h.widgets.create(ctx("default"), widget("b"));
+    await bad.waitFor(() => bad.closed, "the throwing watch to end");
+    await good.waitForCount(2);
+    good.stream.stop();
+  });
+
+  it("an undecodable stored value is skipped; the cache keeps serving", async () => {
+    h = await harness();
+    await h.storage.create("/registry/example.com/widgets/default/broken", "not json");
+    await h.widgets.create(ctx("default"), widget("ok"));
+    const l = await h.widgets.list(ctx("default"), { resourceVersion: "0" });
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await h.widgets.list(ctx("default"), {});
+    assert.deepEqual(again.items.map((o) => o.metadata.name), ["ok"]);
+    assert.ok(l.items.every((o) => o.metadata.name !== "broken"));
+  });
 });
