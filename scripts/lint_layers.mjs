@@ -20,6 +20,8 @@ export const LAYERS = {
   ...Object.fromEntries(COMPONENTS.map((c) => [c, ["client", ...BOTTOM]])),
   cli: "*",
   daemons: "*",
+  // End-to-end tests drive whole processes the way users do.
+  e2e: "*",
 };
 
 function* walk(dir) {
