@@ -189,7 +189,7 @@ test("managedFields in the applied configuration is refused; ignored fields are 
 });
 
 test("updateManagedFieldsForUpdate on create: the creator owns everything it set", () => {
-  const obj = config({ containers: [{ name: "nginx", image: "nginx", env: [{ name: "A", value: "1" }] }] });
+  const obj = config({ containers: [{ name: "nginx", image: "nginx", env: [{ name: "A", value: "1" }], securityContext: {} }] });
   const out = updateManagedFieldsForUpdate(undefined, obj, { manager: "kubectl-create", resolver, schema: "Deployment", now: T0 });
   assert.deepEqual(entries(out), [
     {
@@ -207,7 +207,8 @@ test("updateManagedFieldsForUpdate on create: the creator owns everything it set
             "f:metadata": { "f:labels": { ".": {}, "f:app": {} } },
             "f:spec": {
               "f:containers": {
-                [nginx]: { ".": {}, "f:env": { ".": {}, 'k:{"name":"A"}': { ".": {}, "f:name": {}, "f:value": {} } }, "f:image": {}, "f:name": {} },
+                // Inside a new item nothing pre-exists: even an empty struct is owned ("f:securityContext": {}).
+                [nginx]: { ".": {}, "f:env": { ".": {}, 'k:{"name":"A"}': { ".": {}, "f:name": {}, "f:value": {} } }, "f:image": {}, "f:name": {}, "f:securityContext": {} },
               },
             },
           },

@@ -138,16 +138,23 @@ export class SchemaView {
     return set;
   }
 
+  /** A struct-typed (declared properties) granular map: in Kubernetes its zero value exists before it is set. */
+  private isStruct(schema: OpenAPISchema | undefined): boolean {
+    const s = derefSchema(schema, this.resolver);
+    return !!s?.properties && ext(schema, "x-kubernetes-map-type", this.resolver) !== "atomic";
+  }
+
   /**
    * What changed from `before` to `after`: leaves added, modified, removed. Lists and maps that appear or
-   * disappear count themselves too, except struct-typed maps and required fields: in Kubernetes those exist
-   * (as zero values) before they are set, so they never "appear".
+   * disappear count themselves too, except where Kubernetes' typed objects already hold a zero value: struct
+   * fields and required fields below the root or below anything that existed before (a new list item or map
+   * entry has no zero-valued skeleton, so everything in it appears).
    */
   compare(before: unknown, after: unknown, schema: OpenAPISchema | undefined): { added: FieldSet; modified: FieldSet; removed: FieldSet } {
     const added = new FieldSet();
     const modified = new FieldSet();
     const removed = new FieldSet();
-    const walk = (a: unknown, b: unknown, s: OpenAPISchema | undefined, path: FieldPath, alwaysThere: boolean) => {
+    const walk = (a: unknown, b: unknown, s: OpenAPISchema | undefined, path: FieldPath, skeleton: boolean) => {
       const an = a === null ? undefined : a;
       const bn = b === null ? undefined : b;
       if (an === undefined && bn === undefined) return;
@@ -160,17 +167,17 @@ export class SchemaView {
         else if (!jsonEqual(an, bn)) modified.insert(path);
         return;
       }
-      const isItem = path.length > 0 && !path[path.length - 1]!.startsWith("f:");
-      if (path.length > 0 && (isItem || (!alwaysThere && !(container.kind === "map" && container.struct)))) {
+      if (path.length > 0 && !skeleton) {
         if (an === undefined) added.insert(path);
         if (bn === undefined) removed.insert(path);
       }
+      const existed = an !== undefined || skeleton;
       if (container.kind === "map") {
         const ao = (an as Obj | undefined) ?? {};
         const bo = (bn as Obj | undefined) ?? {};
         for (const k of new Set([...Object.keys(ao), ...Object.keys(bo)])) {
           const c = container.child(k);
-          walk(ao[k], bo[k], c.schema, [...path, `f:${k}`], c.required);
+          walk(ao[k], bo[k], c.schema, [...path, `f:${k}`], existed && c.declared && (c.required || this.isStruct(c.schema)));
         }
         return;
       }

@@ -63,6 +63,7 @@ export const testSchemas: Record<string, OpenAPISchema> = {
     properties: {
       name: str,
       image: str,
+      securityContext: { type: "object", properties: { runAsUser: { type: "integer" } } },
       args: { type: "array", items: str, "x-kubernetes-list-type": "atomic" },
       env: { ...mergeList("EnvVar", "name"), "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] },
       ports: { ...mergeList("ContainerPort", "containerPort"), "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["containerPort", "protocol"] },
