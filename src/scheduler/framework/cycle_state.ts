@@ -1,0 +1,38 @@
+// Per-pod, per-cycle scratch space shared by the plugins of one scheduling attempt. Plugins write what PreFilter
+// or PreScore computed under their own key and read it back in Filter or Score. Preemption clones it to try
+// "what if these pods were gone" without disturbing the real cycle.
+import type { Snapshot } from "../cache/snapshot.js";
+
+export interface StateData {
+  /** A copy safe to change independently; immutable data may return itself. */
+  clone(): StateData;
+}
+
+export class CycleState {
+  private readonly data = new Map<string, StateData>();
+  /** Plugins whose PreFilter returned Skip: their Filter is not called in this cycle. */
+  readonly skipFilterPlugins = new Set<string>();
+  readonly skipScorePlugins = new Set<string>();
+
+  constructor(
+    /** The cluster as this cycle sees it. */
+    readonly snapshot: Snapshot,
+  ) {}
+
+  write(key: string, value: StateData): void {
+    this.data.set(key, value);
+  }
+
+  read<T extends StateData>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+
+  /** A copy over another snapshot (preemption's what-if view); plugin data is cloned. */
+  clone(snapshot: Snapshot = this.snapshot): CycleState {
+    const c = new CycleState(snapshot);
+    for (const [k, v] of this.data) c.data.set(k, v.clone());
+    for (const p of this.skipFilterPlugins) c.skipFilterPlugins.add(p);
+    for (const p of this.skipScorePlugins) c.skipScorePlugins.add(p);
+    return c;
+  }
+}

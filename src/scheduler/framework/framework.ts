@@ -1,0 +1,327 @@
+// One profile's plugins, built from a resolved configuration, and the runners for each extension point. The
+// scheduling algorithm (schedule_one.ts) decides which nodes to ask; the framework asks the plugins.
+import type { Clock } from "../../client/clock.js";
+import type { Client } from "../../client/rest_client.js";
+import type { Logger } from "../../util/log.js";
+import type { Snapshot } from "../cache/snapshot.js";
+import type { ExtensionPoint, ResolvedProfile } from "../config/types.js";
+import type { Registry } from "../plugins/registry.js";
+import type { Pod } from "./api_types.js";
+import { podPriority } from "./api_types.js";
+import type { CycleState } from "./cycle_state.js";
+import type { NodeInfo } from "./node_info.js";
+import { PodInfo } from "./pod_info.js";
+import { Status } from "./status.js";
+import type {
+  BindPlugin,
+  ClusterEvent,
+  EnqueueExtensions,
+  FilterPlugin,
+  Handle,
+  NodeScore,
+  NodeToStatus,
+  PermitPlugin,
+  Plugin,
+  PostFilterPlugin,
+  PostFilterResult,
+  PreBindPlugin,
+  PreFilterPlugin,
+  PreFilterResult,
+  PreScorePlugin,
+  QueueSortPlugin,
+  ReservePlugin,
+  ScorePlugin,
+} from "./types.js";
+import { MAX_NODE_SCORE } from "./types.js";
+import { WaitingPods } from "./waiting_pods.js";
+
+/** What the scheduler gives every profile's plugins. */
+export interface FrameworkDeps {
+  client?: Client;
+  log: Logger;
+  clock: Clock;
+  namespaceLabels(ns: string): Record<string, string> | undefined;
+  priorityClassValue(name: string): number | undefined;
+  defaultSpreadSelectors: Handle["defaultSpreadSelectors"];
+  nominatedPodsForNode(nodeName: string): Pod[];
+  snapshot(): Snapshot;
+  recordEvent?(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
+}
+
+export interface NodePluginScores {
+  name: string;
+  total: number;
+  scores: Array<{ plugin: string; score: number }>;
+}
+
+export class Framework implements Handle {
+  readonly profileName: string;
+  readonly percentageOfNodesToScore?: number;
+  readonly queueSort: QueueSortPlugin;
+  private readonly preFilter: PreFilterPlugin[];
+  private readonly filter: FilterPlugin[];
+  private readonly postFilter: PostFilterPlugin[];
+  private readonly preScore: PreScorePlugin[];
+  private readonly score: ScorePlugin[];
+  private readonly reserve: ReservePlugin[];
+  private readonly permit: PermitPlugin[];
+  private readonly preBind: PreBindPlugin[];
+  private readonly bind: BindPlugin[];
+  private readonly weights: Map<string, number>;
+  private readonly instances = new Map<string, Plugin>();
+  readonly waitingPods: WaitingPods;
+  private readonly permitWaits = new Map<string, Promise<Status>>();
+  readonly client?: Client;
+  readonly log: Logger;
+
+  constructor(
+    profile: ResolvedProfile,
+    registry: Registry,
+    private readonly deps: FrameworkDeps,
+  ) {
+    this.profileName = profile.schedulerName;
+    this.percentageOfNodesToScore = profile.percentageOfNodesToScore;
+    this.client = deps.client;
+    this.log = deps.log.with({ profile: profile.schedulerName });
+    this.waitingPods = new WaitingPods(deps.clock);
+    this.weights = profile.scoreWeights;
+    const get = <T extends Plugin>(point: ExtensionPoint): T[] =>
+      profile.points[point].map((name) => {
+        let p = this.instances.get(name);
+        if (!p) {
+          const entry = registry[name];
+          if (!entry) throw new Error(`profile ${profile.schedulerName}: unknown plugin ${JSON.stringify(name)}`);
+          p = entry.factory(profile.pluginArgs.get(name), this);
+          this.instances.set(name, p);
+        }
+        const method = POINT_METHODS[point];
+        if (typeof (p as unknown as Record<string, unknown>)[method] !== "function") throw new Error(`plugin ${name} does not implement ${point}`);
+        return p as T;
+      });
+    this.queueSort = get<QueueSortPlugin>("queueSort")[0]!;
+    this.preFilter = get("preFilter");
+    this.filter = get("filter");
+    this.postFilter = get("postFilter");
+    this.preScore = get("preScore");
+    this.score = get("score");
+    this.reserve = get("reserve");
+    this.permit = get("permit");
+    this.preBind = get("preBind");
+    this.bind = get("bind");
+  }
+
+  // --- Handle ---
+  recordEvent(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void {
+    this.deps.recordEvent?.(pod, type, reason, message);
+  }
+  namespaceLabels(ns: string): Record<string, string> | undefined {
+    return this.deps.namespaceLabels(ns);
+  }
+  priorityClassValue(name: string): number | undefined {
+    return this.deps.priorityClassValue(name);
+  }
+  defaultSpreadSelectors(pod: Pod): ReturnType<Handle["defaultSpreadSelectors"]> {
+    return this.deps.defaultSpreadSelectors(pod);
+  }
+  nominatedPodsForNode(nodeName: string): Pod[] {
+    return this.deps.nominatedPodsForNode(nodeName);
+  }
+  snapshot = (): Snapshot => this.deps.snapshot();
+  runFilters(state: CycleState, pod: Pod, node: NodeInfo): Status {
+    return this.runFilterPlugins(state, pod, node);
+  }
+  runPreFilters(state: CycleState, pod: Pod): Status {
+    return this.runPreFilterPlugins(state, pod).status;
+  }
+
+  /** Plugin names, for metrics and tests. */
+  pluginNames(): string[] {
+    return [...this.instances.keys()];
+  }
+
+  /** Cluster events each plugin that can reject pods cares about (plugins without a list care about all). */
+  eventsByPlugin(): Map<string, ClusterEvent[]> {
+    const out = new Map<string, ClusterEvent[]>();
+    for (const [name, p] of this.instances) {
+      const ext = p as Partial<EnqueueExtensions>;
+      out.set(name, typeof ext.eventsToRegister === "function" ? ext.eventsToRegister() : [{ resource: "*", action: "All" }]);
+    }
+    return out;
+  }
+
+  runPreFilterPlugins(state: CycleState, pod: Pod): { result?: PreFilterResult; status: Status } {
+    let nodeNames: Set<string> | undefined;
+    for (const pl of this.preFilter) {
+      const { result, status } = pl.preFilter(state, pod);
+      if (status.isSkip()) {
+        state.skipFilterPlugins.add(pl.name);
+        continue;
+      }
+      if (!status.isSuccess()) return { status: status.withPlugin(pl.name) };
+      if (result?.nodeNames) nodeNames = nodeNames ? new Set([...nodeNames].filter((n) => result.nodeNames!.has(n))) : new Set(result.nodeNames);
+    }
+    return { result: nodeNames ? { nodeNames } : undefined, status: Status.success() };
+  }
+
+  runFilterPlugins(state: CycleState, pod: Pod, node: NodeInfo): Status {
+    for (const pl of this.filter) {
+      if (state.skipFilterPlugins.has(pl.name)) continue;
+      const s = pl.filter(state, pod, node);
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  /**
+   * Filters with the pods nominated to this node (by earlier preemptions) counted as if already there, when they
+   * have at least the incoming pod's priority: a preemptor's freed room is not taken by a lesser pod. The node must
+   * pass both with and without them (the nominated pods may never arrive).
+   */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, node: NodeInfo): Status {
+    const prio = podPriority(pod);
+    const uid = pod.metadata?.uid;
+    const nominated = this.deps.nominatedPodsForNode(node.name).filter((p) => p.metadata?.uid !== uid && podPriority(p) >= prio);
+    if (nominated.length > 0) {
+      const withNominated = node.clone();
+      for (const p of nominated) withNominated.addPod(new PodInfo(p));
+      const s = this.runFilterPlugins(state, pod, withNominated);
+      if (!s.isSuccess()) return s;
+    }
+    return this.runFilterPlugins(state, pod, node);
+  }
+
+  hasPostFilterPlugins(): boolean {
+    return this.postFilter.length > 0;
+  }
+
+  async runPostFilterPlugins(state: CycleState, pod: Pod, statuses: NodeToStatus): Promise<{ result?: PostFilterResult; status: Status }> {
+    let firstReject: Status | undefined;
+    for (const pl of this.postFilter) {
+      const { result, status } = await pl.postFilter(state, pod, statuses);
+      if (status.isSuccess()) return { result, status };
+      if (status.code === "UnschedulableAndUnresolvable") return { result, status: status.withPlugin(pl.name) };
+      if (!status.isRejected()) return { status: status.withPlugin(pl.name) };
+      firstReject ??= status.withPlugin(pl.name);
+    }
+    return { status: firstReject ?? Status.unschedulable() };
+  }
+
+  runPreScorePlugins(state: CycleState, pod: Pod, nodes: NodeInfo[]): Status {
+    for (const pl of this.preScore) {
+      const s = pl.preScore(state, pod, nodes);
+      if (s.isSkip()) {
+        state.skipScorePlugins.add(pl.name);
+        continue;
+      }
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  /** Every score plugin on every node, normalized and weighted, summed per node. */
+  runScorePlugins(state: CycleState, pod: Pod, nodes: NodeInfo[]): { scores: NodePluginScores[]; status: Status } {
+    const out: NodePluginScores[] = nodes.map((n) => ({ name: n.name, total: 0, scores: [] }));
+    for (const pl of this.score) {
+      if (state.skipScorePlugins.has(pl.name)) continue;
+      const list: NodeScore[] = [];
+      for (const n of nodes) {
+        const { score, status } = pl.score(state, pod, n);
+        if (!status.isSuccess()) return { scores: [], status: status.withPlugin(pl.name) };
+        list.push({ name: n.name, score });
+      }
+      if (pl.normalizeScore) {
+        const s = pl.normalizeScore(state, pod, list);
+        if (!s.isSuccess()) return { scores: [], status: s.withPlugin(pl.name) };
+      }
+      const w = this.weights.get(pl.name) ?? 1;
+      list.forEach((s, i) => {
+        if (s.score < 0 || s.score > MAX_NODE_SCORE) throw new Error(`plugin ${pl.name} returned an invalid score ${s.score} for node ${s.name}`);
+        out[i]!.scores.push({ plugin: pl.name, score: s.score * w });
+        out[i]!.total += s.score * w;
+      });
+    }
+    return { scores: out, status: Status.success() };
+  }
+
+  runReservePluginsReserve(state: CycleState, pod: Pod, nodeName: string): Status {
+    for (const pl of this.reserve) {
+      const s = pl.reserve(state, pod, nodeName);
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  /** In reverse order, every reserve plugin (they must tolerate an Unreserve without a Reserve). */
+  runReservePluginsUnreserve(state: CycleState, pod: Pod, nodeName: string): void {
+    for (const pl of [...this.reserve].reverse()) {
+      try {
+        pl.unreserve(state, pod, nodeName);
+      } catch (err) {
+        this.log.error("unreserve failed", { plugin: pl.name, err });
+      }
+    }
+  }
+
+  /** Success, a rejection, or Wait (the pod is parked in waitingPods until allowed, rejected or timed out). */
+  runPermitPlugins(state: CycleState, pod: Pod, nodeName: string): Status {
+    const waits = new Map<string, number>();
+    for (const pl of this.permit) {
+      const { status, timeoutMs } = pl.permit(state, pod, nodeName);
+      if (status.code === "Wait") {
+        waits.set(pl.name, Math.min(timeoutMs ?? MAX_PERMIT_TIMEOUT_MS, MAX_PERMIT_TIMEOUT_MS));
+        continue;
+      }
+      if (!status.isSuccess()) return status.isRejected() ? status.withPlugin(pl.name) : Status.error(`running Permit plugin ${pl.name}: ${status.message()}`).withPlugin(pl.name);
+    }
+    if (waits.size > 0) {
+      this.permitWaits.set(pod.metadata?.uid ?? "", this.waitingPods.add(pod, waits));
+      return Status.wait();
+    }
+    return Status.success();
+  }
+
+  /** For a pod that got Wait: resolves when every waiting plugin allowed it, or with the rejection. */
+  waitOnPermit(pod: Pod): Promise<Status> {
+    const uid = pod.metadata?.uid ?? "";
+    const p = this.permitWaits.get(uid) ?? Promise.resolve(Status.success());
+    this.permitWaits.delete(uid);
+    return p;
+  }
+
+  async runPreBindPlugins(state: CycleState, pod: Pod, nodeName: string): Promise<Status> {
+    for (const pl of this.preBind) {
+      const s = await pl.preBind(state, pod, nodeName);
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return Status.success();
+  }
+
+  async runBindPlugins(state: CycleState, pod: Pod, nodeName: string): Promise<Status> {
+    for (const pl of this.bind) {
+      const s = await pl.bind(state, pod, nodeName);
+      if (s.isSkip()) continue;
+      return s.withPlugin(pl.name);
+    }
+    return Status.error(`no bind plugin bound pod ${pod.metadata?.namespace}/${pod.metadata?.name}`);
+  }
+}
+
+/** Kubernetes caps a Permit wait at 15 minutes. */
+const MAX_PERMIT_TIMEOUT_MS = 15 * 60_000;
+
+const POINT_METHODS: Record<ExtensionPoint, string> = {
+  queueSort: "less",
+  preFilter: "preFilter",
+  filter: "filter",
+  postFilter: "postFilter",
+  preScore: "preScore",
+  score: "score",
+  reserve: "reserve",
+  permit: "permit",
+  preBind: "preBind",
+  bind: "bind",
+};
+
+export function pointMethod(point: ExtensionPoint): string {
+  return POINT_METHODS[point];
+}

@@ -1,0 +1,65 @@
+// Choosing victims on one node: take away every lower-priority pod; if the preemptor then fits, give back as
+// many of them as possible, highest priority first, keeping the rest as victims.
+import type { Pod } from "../../framework/api_types.js";
+import { podPriority } from "../../framework/api_types.js";
+import { CycleState } from "../../framework/cycle_state.js";
+import type { NodeInfo } from "../../framework/node_info.js";
+import type { PodInfo } from "../../framework/pod_info.js";
+import { Status } from "../../framework/status.js";
+import type { Handle } from "../../framework/types.js";
+
+export const NO_VICTIMS_MSG = "No preemption victims found for incoming pod";
+
+function startTime(p: Pod): string {
+  return p.status?.startTime ?? p.metadata?.creationTimestamp ?? "";
+}
+
+/** Whether the pod passes PreFilter and Filter on this node as it would look (the rest of the cluster unchanged). */
+function fitsOn(handle: Handle, base: CycleState, pod: Pod, node: NodeInfo): Status {
+  const state = new CycleState(base.snapshot.withNode(node));
+  const pre = handle.runPreFilters(state, pod);
+  if (!pre.isSuccess()) return pre;
+  return handle.runFilters(state, pod, node);
+}
+
+export function selectVictimsOnNode(handle: Handle, state: CycleState, pod: Pod, node: NodeInfo): { victims: Pod[]; status: Status } {
+  const prio = podPriority(pod);
+  const potential: PodInfo[] = node.pods.filter((p) => podPriority(p.pod) < prio);
+  if (potential.length === 0) return { victims: [], status: Status.unresolvable(NO_VICTIMS_MSG) };
+  const sim = node.clone();
+  for (const p of potential) sim.removePod(p.uid);
+  const fits = fitsOn(handle, state, pod, sim);
+  if (!fits.isSuccess()) return { victims: [], status: fits };
+  // Most important first: they are the ones we try hardest to keep.
+  potential.sort((a, b) => podPriority(b.pod) - podPriority(a.pod) || (startTime(a.pod) < startTime(b.pod) ? -1 : startTime(a.pod) > startTime(b.pod) ? 1 : 0));
+  const victims: Pod[] = [];
+  for (const p of potential) {
+    sim.addPod(p);
+    if (!fitsOn(handle, state, pod, sim).isSuccess()) {
+      sim.removePod(p.uid);
+      victims.push(p.pod);
+    }
+  }
+  return { victims, status: Status.success() };
+}
+
+export interface Candidate {
+  nodeName: string;
+  victims: Pod[];
+}
+
+/** The candidate whose victims matter least: lowest top priority, then lowest priority sum, then fewest pods. */
+export function pickCandidate(cands: Candidate[]): Candidate | undefined {
+  const top = (c: Candidate): number => Math.max(...c.victims.map(podPriority));
+  const sum = (c: Candidate): number => c.victims.reduce((a, p) => a + podPriority(p) + 2 ** 31, 0);
+  let best: Candidate | undefined;
+  for (const c of cands) {
+    if (!best) {
+      best = c;
+      continue;
+    }
+    const d = top(c) - top(best) || sum(c) - sum(best) || c.victims.length - best.victims.length;
+    if (d < 0) best = c;
+  }
+  return best;
+}

@@ -1,0 +1,119 @@
+// NodeResourcesFit: a pod fits a node when its requests (cpu, memory, ephemeral-storage, extended resources, plus
+// one pod slot) fit in the node's allocatable minus what the pods there already request. Scoring follows the
+// configured strategy: LeastAllocated spreads, MostAllocated packs, RequestedToCapacityRatio follows a shape.
+import type { Pod } from "../../framework/api_types.js";
+import type { StateData } from "../../framework/cycle_state.js";
+import type { NodeInfo } from "../../framework/node_info.js";
+import { PodInfo } from "../../framework/pod_info.js";
+import { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, type Resource } from "../../framework/resource.js";
+import { Status } from "../../framework/status.js";
+import type { ClusterEvent, EnqueueExtensions, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/types.js";
+import { DEFAULT_RESOURCES, validateFitArgs, type NodeResourcesFitArgs, type ResourceSpec } from "./args.js";
+import { leastRequestedScore, mostRequestedScore, requestedToCapacityRatioScore } from "./scorers.js";
+
+export const NAME = "NodeResourcesFit";
+const STATE_KEY = "PreFilter" + NAME;
+
+class RequestsState implements StateData {
+  constructor(readonly info: PodInfo) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+export interface InsufficientResource {
+  resource: string;
+  reason: string;
+  requested: number;
+  used: number;
+  capacity: number;
+  /** The request exceeds the node's whole allocatable: evicting pods cannot help. */
+  unresolvable: boolean;
+}
+
+function isExtended(name: string): boolean {
+  return ![CPU, MEMORY, EPHEMERAL_STORAGE, PODS].includes(name);
+}
+
+/** Every way the pod's requests do not fit the node (empty when it fits). */
+export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?: Set<string>; ignoredGroups?: Set<string> } = {}): InsufficientResource[] {
+  const out: InsufficientResource[] = [];
+  const allowedPods = node.allocatable.get(PODS);
+  const podCount = node.pods.length;
+  if (podCount + 1 > allowedPods) {
+    out.push({ resource: PODS, reason: "Too many pods", requested: 1, used: podCount, capacity: allowedPods, unresolvable: false });
+  }
+  for (const [name, want] of requests.amounts) {
+    if (want <= 0 || name === PODS) continue;
+    if (isExtended(name)) {
+      if (opts.ignored?.has(name)) continue;
+      const group = name.includes("/") ? name.slice(0, name.indexOf("/")) : "";
+      if (group && opts.ignoredGroups?.has(group)) continue;
+    }
+    const cap = node.allocatable.get(name);
+    const used = node.requested.get(name);
+    if (want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
+  }
+  return out;
+}
+
+export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
+  const args = (rawArgs ?? {}) as NodeResourcesFitArgs;
+  const errs = validateFitArgs(args);
+  if (errs.length) throw new Error(`NodeResourcesFit args: ${errs.join("; ")}`);
+  const strategy = args.scoringStrategy?.type ?? "LeastAllocated";
+  const resources: ResourceSpec[] = args.scoringStrategy?.resources?.length ? args.scoringStrategy.resources : DEFAULT_RESOURCES;
+  const shape = args.scoringStrategy?.requestedToCapacityRatio?.shape ?? [];
+  const ignored = new Set(args.ignoredResources ?? []);
+  const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
+  const infoOf = (state: { read<T extends StateData>(k: string): T | undefined }, pod: Pod): PodInfo => state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
+
+  const resourceScore = (requested: number, capacity: number): number => {
+    if (strategy === "MostAllocated") return mostRequestedScore(requested, capacity);
+    if (strategy === "RequestedToCapacityRatio") return requestedToCapacityRatioScore(shape, requested, capacity);
+    return leastRequestedScore(requested, capacity);
+  };
+
+  return {
+    name: NAME,
+    preFilter(state, pod) {
+      state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      return { status: Status.success() };
+    },
+    filter(state, pod, node) {
+      const insufficient = fitsRequest(infoOf(state, pod).requests, node, { ignored, ignoredGroups });
+      if (insufficient.length === 0) return Status.success();
+      const reasons = insufficient.map((r) => r.reason);
+      return insufficient.some((r) => r.unresolvable) ? Status.unresolvable(...reasons) : Status.unschedulable(...reasons);
+    },
+    preScore(state, pod) {
+      if (!state.read(STATE_KEY)) state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      return Status.success();
+    },
+    score(state, pod, node) {
+      const info = infoOf(state, pod);
+      let total = 0;
+      let weights = 0;
+      for (const r of resources) {
+        const capacity = node.allocatable.get(r.name);
+        const cpuOrMem = r.name === CPU || r.name === MEMORY;
+        const podReq = cpuOrMem ? info.nonZeroRequests.get(r.name) : info.requests.get(r.name);
+        // An extended resource the pod does not ask for does not count either way.
+        if (capacity === 0 || (!cpuOrMem && podReq === 0)) continue;
+        const requested = (cpuOrMem ? node.nonZeroRequested.get(r.name) : node.requested.get(r.name)) + podReq;
+        const w = r.weight ?? 1;
+        total += resourceScore(requested, capacity) * w;
+        weights += w;
+      }
+      if (weights === 0) return { score: 0, status: Status.success() };
+      const score = strategy === "RequestedToCapacityRatio" ? Math.round(total / weights) : Math.trunc(total / weights);
+      return { score, status: Status.success() };
+    },
+    eventsToRegister: (): ClusterEvent[] => [
+      { resource: "AssignedPod", action: "Delete" },
+      { resource: "Pod", action: "Update" },
+      { resource: "Node", action: "Add" },
+      { resource: "Node", action: "UpdateNodeAllocatable" },
+    ],
+  };
+}

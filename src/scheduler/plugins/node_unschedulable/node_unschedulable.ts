@@ -1,0 +1,26 @@
+// NodeUnschedulable: a cordoned node (spec.unschedulable) takes only pods tolerating the
+// node.kubernetes.io/unschedulable:NoSchedule taint (DaemonSet pods do).
+import { Status } from "../../framework/status.js";
+import type { ClusterEvent, EnqueueExtensions, FilterPlugin } from "../../framework/types.js";
+import { taintTolerated } from "../helper/taints.js";
+
+export const NAME = "NodeUnschedulable";
+export const ERR_REASON_UNSCHEDULABLE = "node(s) were unschedulable";
+export const ERR_REASON_UNKNOWN_CONDITION = "node(s) had unknown conditions";
+export const TAINT_NODE_UNSCHEDULABLE = "node.kubernetes.io/unschedulable";
+
+export function newNodeUnschedulable(): FilterPlugin & EnqueueExtensions {
+  return {
+    name: NAME,
+    filter(_state, pod, node) {
+      if (!node.node) return Status.unresolvable(ERR_REASON_UNKNOWN_CONDITION);
+      if (!node.node.spec?.unschedulable) return Status.success();
+      const tolerated = taintTolerated({ key: TAINT_NODE_UNSCHEDULABLE, effect: "NoSchedule" }, pod.spec?.tolerations);
+      return tolerated ? Status.success() : Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
+    },
+    eventsToRegister: (): ClusterEvent[] => [
+      { resource: "Node", action: "Add" },
+      { resource: "Node", action: "UpdateNodeTaint" },
+    ],
+  };
+}

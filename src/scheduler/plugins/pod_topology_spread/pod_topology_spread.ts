@@ -1,0 +1,162 @@
+// PodTopologySpread: DoNotSchedule constraints filter out nodes where placing the pod would make the number of
+// matching pods in its topology domain exceed the least-loaded domain by more than maxSkew (with minDomains: too
+// few domains count as a minimum of 0); ScheduleAnyway constraints score nodes by how crowded their domains are.
+import type { StateData } from "../../framework/cycle_state.js";
+import type { NodeInfo } from "../../framework/node_info.js";
+import { Status } from "../../framework/status.js";
+import {
+  MAX_NODE_SCORE,
+  type ClusterEvent,
+  type EnqueueExtensions,
+  type FilterPlugin,
+  type Handle,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type ScorePlugin,
+} from "../../framework/types.js";
+import { buildConstraints, countMatching, HOSTNAME_LABEL, nodeIncluded, type Constraint, type PodTopologySpreadArgs } from "./constraints.js";
+
+export const NAME = "PodTopologySpread";
+export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
+export const ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing required label)";
+const PREFILTER_KEY = "PreFilter" + NAME;
+const PRESCORE_KEY = "PreScore" + NAME;
+
+class FilterState implements StateData {
+  constructor(
+    readonly constraints: Constraint[],
+    /** Per constraint: topology value -> matching pods. */
+    readonly counts: Map<string, number>[],
+    readonly minMatch: number[],
+  ) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+class ScoreState implements StateData {
+  constructor(
+    readonly constraints: Constraint[],
+    readonly counts: Map<string, number>[],
+    readonly weights: number[],
+    readonly ignored: Set<string>,
+  ) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+const hasAllKeys = (n: NodeInfo, cs: Constraint[]): boolean => cs.every((c) => c.topologyKey in (n.node?.metadata?.labels ?? {}));
+
+export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
+  const args = (rawArgs ?? {}) as PodTopologySpreadArgs;
+  for (const c of args.defaultConstraints ?? []) if (c.maxSkew <= 0) throw new Error(`PodTopologySpread args: defaultConstraints maxSkew: Invalid value: ${c.maxSkew}: must be greater than zero`);
+  if (args.defaultingType === "System" && args.defaultConstraints?.length) throw new Error("PodTopologySpread args: defaultConstraints: Invalid value: when .defaultingType is \"System\", .defaultConstraints must be empty");
+
+  return {
+    name: NAME,
+    preFilter(state, pod) {
+      const constraints = buildConstraints(pod, "DoNotSchedule", args, handle);
+      if (constraints.length === 0) return { status: Status.skip() };
+      const ns = pod.metadata?.namespace ?? "";
+      const counts = constraints.map(() => new Map<string, number>());
+      for (const n of state.snapshot.list()) {
+        if (!n.node || !hasAllKeys(n, constraints)) continue;
+        const labels = n.node.metadata?.labels ?? {};
+        constraints.forEach((c, i) => {
+          if (!nodeIncluded(pod, n.node!, c)) return;
+          const v = labels[c.topologyKey]!;
+          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + countMatching(n.pods, ns, c.selector));
+        });
+      }
+      const minMatch = constraints.map((c, i) => {
+        const m = counts[i]!;
+        if (m.size < c.minDomains) return 0;
+        let min = Infinity;
+        for (const v of m.values()) min = Math.min(min, v);
+        return min === Infinity ? 0 : min;
+      });
+      state.write(PREFILTER_KEY, new FilterState(constraints, counts, minMatch));
+      return { status: Status.success() };
+    },
+    filter(state, pod, node) {
+      const st = state.read<FilterState>(PREFILTER_KEY);
+      if (!st) return Status.success();
+      const labels = node.node?.metadata?.labels ?? {};
+      const podLabels = pod.metadata?.labels ?? {};
+      for (const [i, c] of st.constraints.entries()) {
+        if (!(c.topologyKey in labels)) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+        const self = c.selector.matches(podLabels) ? 1 : 0;
+        const skew = (st.counts[i]!.get(labels[c.topologyKey]!) ?? 0) + self - st.minMatch[i]!;
+        if (skew > c.maxSkew) return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+      }
+      return Status.success();
+    },
+    preScore(state, pod, feasible) {
+      const constraints = buildConstraints(pod, "ScheduleAnyway", args, handle);
+      if (constraints.length === 0) return Status.skip();
+      const ns = pod.metadata?.namespace ?? "";
+      const ignored = new Set<string>();
+      const domains = constraints.map(() => new Set<string>());
+      for (const n of feasible) {
+        if (!hasAllKeys(n, constraints)) {
+          ignored.add(n.name);
+          continue;
+        }
+        const labels = n.node!.metadata?.labels ?? {};
+        constraints.forEach((c, i) => domains[i]!.add(labels[c.topologyKey]!));
+      }
+      const counts = constraints.map(() => new Map<string, number>());
+      for (const n of state.snapshot.list()) {
+        if (!n.node || !hasAllKeys(n, constraints)) continue;
+        const labels = n.node.metadata?.labels ?? {};
+        constraints.forEach((c, i) => {
+          // Per-node domains are counted in score() directly.
+          if (c.topologyKey === HOSTNAME_LABEL || !nodeIncluded(pod, n.node!, c)) return;
+          const v = labels[c.topologyKey]!;
+          if (!domains[i]!.has(v)) return;
+          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + countMatching(n.pods, ns, c.selector));
+        });
+      }
+      // More domains make each one's count weigh more, so spreading over many small domains still matters.
+      const weights = constraints.map((c, i) => Math.log((c.topologyKey === HOSTNAME_LABEL ? feasible.length - ignored.size : domains[i]!.size) + 2));
+      state.write(PRESCORE_KEY, new ScoreState(constraints, counts, weights, ignored));
+      return Status.success();
+    },
+    score(state, pod, node) {
+      const st = state.read<ScoreState>(PRESCORE_KEY);
+      if (!st || st.ignored.has(node.name)) return { score: 0, status: Status.success() };
+      const labels = node.node?.metadata?.labels ?? {};
+      const ns = pod.metadata?.namespace ?? "";
+      let score = 0;
+      st.constraints.forEach((c, i) => {
+        const v = labels[c.topologyKey];
+        if (v === undefined) return;
+        const cnt = c.topologyKey === HOSTNAME_LABEL ? countMatching(node.pods, ns, c.selector) : (st.counts[i]!.get(v) ?? 0);
+        score += cnt * st.weights[i]! + (c.maxSkew - 1);
+      });
+      return { score: Math.round(score), status: Status.success() };
+    },
+    normalizeScore(state, _pod, scores) {
+      const st = state.read<ScoreState>(PRESCORE_KEY);
+      if (!st) return Status.success();
+      let min = Infinity;
+      let max = 0;
+      for (const s of scores) {
+        if (st.ignored.has(s.name)) continue;
+        min = Math.min(min, s.score);
+        max = Math.max(max, s.score);
+      }
+      for (const s of scores) {
+        if (st.ignored.has(s.name)) s.score = 0;
+        else if (max === 0) s.score = MAX_NODE_SCORE;
+        else s.score = Math.trunc((MAX_NODE_SCORE * (max + min - s.score)) / max);
+      }
+      return Status.success();
+    },
+    eventsToRegister: (): ClusterEvent[] => [
+      { resource: "AssignedPod", action: "All" },
+      { resource: "Node", action: "All" },
+    ],
+  };
+}
