@@ -286,3 +286,11 @@ test("more than ten Update managers: the oldest fold into ancient-changes", () =
   assert.equal(ancient.time, "2024-05-01T11:00:02Z", "the newest folded entry's time");
   assert.deepEqual(updaters.map((e) => e.manager).filter((m) => m !== "ancient-changes"), ["m3", "m4", "m5", "m6", "m7", "m8", "m9", "m10", "m11"]);
 });
+
+test("a port applied without protocol matches the stored, defaulted TCP port", () => {
+  const created = apply(undefined, config(), opts("kubectl", T0)).object;
+  const defaulted = structuredClone(created);
+  (get(defaulted, "spec.template.spec.containers.0.ports.0") as Doc).protocol = "TCP";
+  const again = apply(defaulted, config({ image: "nginx:2" }), opts("kubectl", T1)).object;
+  assert.deepEqual(get(again, "spec.template.spec.containers.0.ports"), [{ containerPort: 80, protocol: "TCP" }]);
+});

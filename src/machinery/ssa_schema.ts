@@ -14,6 +14,13 @@ export function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Defaults of list-map key fields, for schemas that do not carry them: in Kubernetes the only defaulted key
+ * is `protocol` (container, service and endpoint ports). Without it, an applied `{containerPort: 80}` would
+ * not match the stored, defaulted `{containerPort: 80, protocol: TCP}`.
+ */
+const KEY_DEFAULTS: Record<string, unknown> = { protocol: "TCP" };
+
 export type Shape =
   | { kind: "leaf" }
   | { kind: "map"; struct: boolean; child: (key: string) => { schema: OpenAPISchema | undefined; declared: boolean; required: boolean } }
@@ -69,7 +76,7 @@ export class SchemaView {
           if (!isObj(v)) throw errors.badRequest(`associative list with keys has an element that is not a map: ${JSON.stringify(v)}`);
           const key: Obj = {};
           for (const k of sorted) {
-            const val = v[k] ?? derefSchema(itemProps[k], this.resolver)?.default;
+            const val = v[k] ?? derefSchema(itemProps[k], this.resolver)?.default ?? KEY_DEFAULTS[k];
             if (val !== undefined && val !== null) key[k] = val;
           }
           if (Object.keys(key).length === 0) throw errors.badRequest(`associative list with keys has an element that omits key field ${JSON.stringify(sorted[0])}`);

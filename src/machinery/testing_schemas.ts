@@ -70,7 +70,7 @@ export const testSchemas: Record<string, OpenAPISchema> = {
     },
   },
   EnvVar: { type: "object", properties: { name: str, value: str } },
-  ContainerPort: { type: "object", properties: { containerPort: { type: "integer" }, name: str, protocol: { type: "string", default: "TCP" } } },
+  ContainerPort: { type: "object", properties: { containerPort: { type: "integer" }, name: str, protocol: str } },
   Volume: { type: "object", properties: { name: str, emptyDir: { type: "object" }, configMap: { type: "object" } } },
 };
 
