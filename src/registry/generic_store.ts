@@ -150,7 +150,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
     let fromCache = !params.continue && !exact && !(rv === "" && params.limit);
     if (fromCache && rv === "") fromCache = await this.deps.cache.waitFresh(this.deps.tuning.freshnessTimeoutMs);
     else if (fromCache && rv !== "0") await this.waitForCache(parseResourceVersion(rv));
-    if (!fromCache) return listFromStorage(this, ctx, params, filter);
+    if (!fromCache) return listFromStorage(this, { ctx, params, filter });
     const revision = this.deps.cache.revision;
     const items = this.cachedList(filter.namespace).filter((o) => filter.matches(o));
     return this.listOf(ctx, items, { resourceVersion: String(revision) });
@@ -204,7 +204,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
   // ---- create ----
 
   async create(ctx: RequestContext, obj: StoredObject): Promise<StoredObject> {
-    checkUnknownFields(this.deps, this.def, ctx, obj);
+    checkUnknownFields(this.deps, { def: this.def, ctx, obj });
     return this.out(await this.createStored(ctx, this.codec.toStorage(obj, ctx.version)), ctx);
   }
 
@@ -251,23 +251,23 @@ export class GenericStore implements ResourceStore, StoreLookup {
 
   async update(ctx: RequestContext, name: string, obj: StoredObject, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
     this.checkSubresource(opts.subresource);
-    return updateObject(this, ctx, name, obj, opts.subresource);
+    return updateObject(this, { ctx, name, input: obj, sub: opts.subresource });
   }
 
   async patch(ctx: RequestContext, name: string, patch: { type: PatchType; body: unknown; force?: boolean }, opts: { subresource?: Subresource } = {}): Promise<WriteResult> {
     this.checkSubresource(opts.subresource);
-    return patchObject(this, ctx, name, patch, opts.subresource);
+    return patchObject(this, { ctx, name, patch, sub: opts.subresource });
   }
 
   delete(ctx: RequestContext, name: string, params: DeleteParams): Promise<DeleteResult> {
-    return deleteObject(this, ctx, name, params);
+    return deleteObject(this, { ctx, name, params });
   }
 
   deleteCollection(ctx: RequestContext, list: ListParams, params: DeleteParams): Promise<KubeList<StoredObject>> {
-    return deleteCollection(this, ctx, list, params);
+    return deleteCollection(this, { ctx, list, params });
   }
 
   createSubresource(ctx: RequestContext, name: string, subresource: CreateSubresource, body: unknown): Promise<StoredObject | Status> {
-    return createPodSubresource(this, ctx, name, subresource, body);
+    return createPodSubresource(this, { ctx, name, sub: subresource, body });
   }
 }

@@ -10,7 +10,8 @@ import { errors } from "../machinery/errors.js";
 import { isQualifiedName } from "../machinery/label_validation.js";
 import type { GenericStore } from "./generic_store.js";
 import { formatTime, writableMeta } from "./object_meta.js";
-import type { DeleteParams, DeleteResult, RequestContext, WriteResult } from "./rest.js";
+import type { DeleteParams, DeleteResult, WriteResult } from "./rest.js";
+import type { StoreOp } from "./store_context.js";
 import { deleteWithPlan, gcFinalizers, propagationPolicy, type DeletionPlan } from "./store_delete.js";
 import { conflictMessage, writeUpdate } from "./store_update.js";
 import type { ResourceDef } from "./types.js";
@@ -95,13 +96,15 @@ function planNamespaceDeletion(store: GenericStore, cur: StoredObject, params: D
   return changed ? { action: "update", obj: next } : { action: "none" };
 }
 
-export function deleteNamespace(store: GenericStore, ctx: RequestContext, name: string, params: DeleteParams): Promise<DeleteResult> {
+export function deleteNamespace(store: GenericStore, op: StoreOp & { params: DeleteParams }): Promise<DeleteResult> {
+  const { name } = op;
   if (IMMORTAL.has(name)) throw errors.forbidden(NAMESPACES, name, "this namespace may not be deleted");
-  return deleteWithPlan(store, ctx, name, params, planNamespaceDeletion);
+  return deleteWithPlan(store, { ...op, planner: planNamespaceDeletion });
 }
 
 /** PUT namespaces/x/finalize: replaces spec.finalizers only. */
-export function finalizeNamespace(store: GenericStore, ctx: RequestContext, name: string, input: StoredObject): Promise<WriteResult> {
+export function finalizeNamespace(store: GenericStore, op: StoreOp & { input: StoredObject }): Promise<WriteResult> {
+  const { ctx, name, input } = op;
   if (!isNamespaceResource(store.def)) throw errors.pathNotFound(`the server could not find the requested resource (${store.def.resource}/finalize)`);
   if (input.metadata?.name && input.metadata.name !== name) throw errors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
   const finalizers = shape(input).spec?.finalizers ?? [];
@@ -109,7 +112,7 @@ export function finalizeNamespace(store: GenericStore, ctx: RequestContext, name
     isQualifiedName(f).map((detail) => ({ type: "FieldValueInvalid" as const, field: `spec.finalizers[${i}]`, value: f, detail })),
   );
   if (errs.length) throw errors.invalid(store.def.kind, "", name, errs);
-  return writeUpdate(store, ctx, name, "finalize", async (cur) => {
+  return writeUpdate(store, { ctx, name, sub: "finalize", build: async (cur) => {
     if (!cur) throw errors.notFound(store.gr, name);
     const rv = input.metadata?.resourceVersion;
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
@@ -117,5 +120,5 @@ export function finalizeNamespace(store: GenericStore, ctx: RequestContext, name
     const ns = shape(obj);
     ns.spec = { ...(ns.spec ?? {}), finalizers: [...finalizers] };
     return { obj };
-  });
+  } });
 }

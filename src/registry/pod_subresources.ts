@@ -10,6 +10,7 @@ import type { GenericStore } from "./generic_store.js";
 import { formatTime } from "./object_meta.js";
 import type { CreateSubresource, DeleteParams, RequestContext } from "./rest.js";
 import { writeUpdate } from "./store_update.js";
+import type { StoreOp } from "./store_context.js";
 
 const success = (): Status => ({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
 
@@ -23,7 +24,8 @@ function bodyMeta(body: unknown): { name?: string; namespace?: string; annotatio
   return ((body as { metadata?: unknown }).metadata ?? {}) as { name?: string; namespace?: string; annotations?: Record<string, string> };
 }
 
-export async function createPodSubresource(store: GenericStore, ctx: RequestContext, name: string, sub: CreateSubresource, body: unknown): Promise<StoredObject | Status> {
+export async function createPodSubresource(store: GenericStore, op: StoreOp & { sub: CreateSubresource; body: unknown }): Promise<StoredObject | Status> {
+  const { ctx, name, sub, body } = op;
   if (store.def.group !== "" || store.def.resource !== "pods") {
     throw errors.pathNotFound(`the server could not find the requested resource (post ${store.def.resource} ${sub})`);
   }
@@ -42,7 +44,7 @@ async function bind(store: GenericStore, ctx: RequestContext, name: string, body
     throw errors.invalid("Binding", "", name, [{ type: "FieldValueInvalid", field: "target.kind", value: target.kind, detail: "must be empty or 'Node'" }]);
   }
   const gr = { group: "", resource: "pods/binding" };
-  await writeUpdate(store, ctx, name, undefined, async (cur) => {
+  await writeUpdate(store, { ctx, name, build: async (cur) => {
     if (!cur) throw errors.notFound(store.gr, name);
     if (cur.metadata.deletionTimestamp) throw errors.conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
     const pod = deepClone(cur) as StoredObject & PodShape;
@@ -56,7 +58,7 @@ async function bind(store: GenericStore, ctx: RequestContext, name: string, body
     if (!existing) conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now });
     else if (existing.status !== "True") Object.assign(existing, { status: "True", lastTransitionTime: now });
     return { obj: pod, internal: true };
-  });
+  } });
   return success();
 }
 

@@ -33,6 +33,12 @@ export const DEFAULT_TUNING: RegistryTuning = {
   maxRetries: 16,
 };
 
+/** The request and object name most store operations work on. */
+export interface StoreOp {
+  ctx: RequestContext;
+  name: string;
+}
+
 /** The part of another resource's store the lifecycle code needs. */
 export interface StoreLookup {
   def: ResourceDef;
@@ -57,7 +63,8 @@ export interface StoreDeps {
 }
 
 /** fieldValidation=Strict|Warn: unknown fields of a served-version object (needs a resolver that knows the kind). */
-export function checkUnknownFields(deps: StoreDeps, def: ResourceDef, ctx: RequestContext, obj: StoredObject): void {
+export function checkUnknownFields(deps: StoreDeps, op: { def: ResourceDef; ctx: RequestContext; obj: StoredObject }): void {
+  const { def, ctx, obj } = op;
   if (ctx.fieldValidation === "Ignore" || !deps.resolver || !deps.findUnknownFields) return;
   const schema = deps.resolver.forKind({ group: def.group, version: ctx.version, kind: def.kind });
   if (!schema) return;

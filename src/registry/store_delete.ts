@@ -10,13 +10,15 @@ import { deleteNamespace, isNamespaceResource } from "./namespace_lifecycle.js";
 import { formatTime, writableMeta } from "./object_meta.js";
 import type { DeleteParams, DeleteResult, ListParams, RequestContext } from "./rest.js";
 import type { ResourceDef } from "./types.js";
+import type { StoreOp } from "./store_context.js";
 
 export const FOREGROUND_FINALIZER = "foregroundDeletion";
 export const ORPHAN_FINALIZER = "orphan";
 
 type Plan = { action: "delete" } | { action: "update"; obj: StoredObject } | { action: "none" };
 
-export function checkPreconditions(store: GenericStore, name: string, cur: StoredObject, params: DeleteParams): void {
+function checkPreconditions(store: GenericStore, op: { name: string; current: StoredObject; params: DeleteParams }): void {
+  const { name, current: cur, params } = op;
   const p = params.preconditions;
   if (p?.uid && p.uid !== cur.metadata.uid) {
     throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${cur.metadata.uid ?? ""}`);
@@ -105,19 +107,17 @@ function plan(store: GenericStore, cur: StoredObject, params: DeleteParams): Pla
   return { action: "delete" };
 }
 
-export async function deleteObject(store: GenericStore, ctx: RequestContext, name: string, params: DeleteParams): Promise<DeleteResult> {
-  if (isNamespaceResource(store.def)) return deleteNamespace(store, ctx, name, params);
-  return deleteWithPlan(store, ctx, name, params, plan);
+export async function deleteObject(store: GenericStore, op: StoreOp & { params: DeleteParams }): Promise<DeleteResult> {
+  if (isNamespaceResource(store.def)) return deleteNamespace(store, op);
+  return deleteWithPlan(store, { ...op, planner: plan });
 }
 
 /** The delete loop: read, check preconditions, plan, then write with compare-and-swap (retried on conflict). */
 export async function deleteWithPlan(
   store: GenericStore,
-  ctx: RequestContext,
-  name: string,
-  params: DeleteParams,
-  planner: (store: GenericStore, cur: StoredObject, params: DeleteParams) => Plan,
+  op: StoreOp & { params: DeleteParams; planner: (store: GenericStore, cur: StoredObject, params: DeleteParams) => Plan },
 ): Promise<DeleteResult> {
+  const { ctx, name, params, planner } = op;
   const { storage } = store.deps;
   const key = store.key(store.ns(ctx), name);
   for (let attempt = 0; attempt < store.deps.tuning.maxRetries; attempt++) {
@@ -125,7 +125,7 @@ export async function deleteWithPlan(
       const kv = await storage.get(key);
       if (!kv) throw errors.notFound(store.gr, name);
       const cur = decodeKv(kv);
-      checkPreconditions(store, name, cur, params);
+      checkPreconditions(store, { name, current: cur, params });
       const p = planner(store, cur, params);
       if (p.action === "none") return { object: store.out(cur, ctx), deleted: false };
       if (p.action === "update") {
@@ -147,7 +147,8 @@ export async function deleteWithPlan(
 
 export { plan as planDeletion, type Plan as DeletionPlan };
 
-export async function deleteCollection(store: GenericStore, ctx: RequestContext, list: ListParams, params: DeleteParams): Promise<KubeList<StoredObject>> {
+export async function deleteCollection(store: GenericStore, op: { ctx: RequestContext; list: ListParams; params: DeleteParams }): Promise<KubeList<StoredObject>> {
+  const { ctx, list, params } = op;
   const listed = await store.list(ctx, { labelSelector: list.labelSelector, fieldSelector: list.fieldSelector, resourceVersion: list.resourceVersion });
   const out: StoredObject[] = [];
   for (const item of listed.items) {

@@ -15,7 +15,8 @@ import { listPrefix } from "./storage_keys.js";
 const CONTINUE_EXPIRED =
   "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
 
-export async function listFromStorage(store: GenericStore, ctx: RequestContext, params: ListParams, filter: ObjectFilter): Promise<KubeList<StoredObject>> {
+export async function listFromStorage(store: GenericStore, op: { ctx: RequestContext; params: ListParams; filter: ObjectFilter }): Promise<KubeList<StoredObject>> {
+  const { ctx, params, filter } = op;
   const prefix = listPrefix(store.def, filter.namespace);
   const limit = params.limit && params.limit > 0 ? params.limit : 0;
   const rv = params.resourceVersion ?? "";

@@ -7,7 +7,7 @@ import { errors } from "../machinery/errors.js";
 import { apiVersionOf } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import type { PatchType, RequestContext, Subresource, WriteResult } from "./rest.js";
-import { checkUnknownFields } from "./store_context.js";
+import { checkUnknownFields, type StoreOp } from "./store_context.js";
 import { writableMeta } from "./object_meta.js";
 import { getScale, scaleUpdate } from "./store_scale.js";
 import { schemaFor } from "./patchers.js";
@@ -37,17 +37,18 @@ function applyPatch(store: GenericStore, ctx: RequestContext, doc: StoredObject,
   }
 }
 
-export async function patchObject(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput, sub?: Subresource): Promise<WriteResult> {
+export async function patchObject(store: GenericStore, op: StoreOp & { patch: PatchInput; sub?: Subresource }): Promise<WriteResult> {
+  const { ctx, name, patch, sub } = op;
   if (sub === "scale") return patchScale(store, ctx, name, patch);
   if (sub === "finalize") throw errors.methodNotAllowed("the finalize subresource does not support PATCH");
   if (patch.type === "apply") return applyObject(store, ctx, name, patch, sub);
-  return writeUpdate(store, ctx, name, sub, async (cur): Promise<Built> => {
+  return writeUpdate(store, { ctx, name, sub, build: async (cur): Promise<Built> => {
     if (!cur) throw errors.notFound(store.gr, name);
     const served = store.out(cur, ctx);
     const patched = applyPatch(store, ctx, served, patch, { group: store.def.group, version: ctx.version, kind: store.def.kind });
     await ctx.admitPatched?.("UPDATE", patched, served);
     return { obj: checkPatched(store, ctx, name, patched, cur) };
-  });
+  } });
 }
 
 /** Common checks on a patched served-version object; returns it in the storage version. */
@@ -58,8 +59,8 @@ function checkPatched(store: GenericStore, ctx: RequestContext, name: string, pa
   if (patched.metadata.name !== undefined && patched.metadata.name !== name) {
     throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
   }
-  checkUidPrecondition(store, name, patched.metadata.uid, cur);
-  checkUnknownFields(store.deps, store.def, ctx, patched);
+  checkUidPrecondition(store, { name, uid: patched.metadata.uid, current: cur });
+  checkUnknownFields(store.deps, { def: store.def, ctx, obj: patched });
   const obj = store.codec.toStorage(patched, ctx.version);
   obj.metadata.name = name;
   writableMeta(obj).resourceVersion = cur.metadata.resourceVersion;
@@ -75,11 +76,11 @@ async function applyObject(store: GenericStore, ctx: RequestContext, name: strin
   if (typeof applied !== "object" || applied === null || Array.isArray(applied)) throw errors.badRequest("apply patch: the body must be a JSON object");
   const def = store.def;
   const appliedObj = applied as StoredObject;
-  checkUnknownFields(store.deps, def, ctx, appliedObj);
+  checkUnknownFields(store.deps, { def, ctx, obj: appliedObj });
   const { resolver, schema } = schemaFor(store.deps.resolver, { group: def.group, version: ctx.version, kind: def.kind });
   // The main resource does not manage status when status is a subresource of its own, and vice versa.
   const ignoredFields = def.status && sub !== "status" ? ["status"] : undefined;
-  return writeUpdate(store, ctx, name, sub, async (cur): Promise<Built> => {
+  return writeUpdate(store, { ctx, name, sub, build: async (cur): Promise<Built> => {
     const live = cur ? store.out(cur, ctx) : undefined;
     const result = store.deps.patchers.apply(live, appliedObj, {
       manager,
@@ -100,17 +101,17 @@ async function applyObject(store: GenericStore, ctx: RequestContext, name: strin
       return { obj, create: true, managedFieldsDone: true };
     }
     return { obj: checkPatched(store, ctx, name, result.object, cur), managedFieldsDone: true };
-  });
+  } });
 }
 
 /** PATCH .../scale: the patch applies to the autoscaling/v1 Scale view, then spec.replicas is written back. */
 async function patchScale(store: GenericStore, ctx: RequestContext, name: string, patch: PatchInput): Promise<WriteResult> {
   if (patch.type === "apply") throw errors.unsupportedMediaType("application/apply-patch+yaml on the scale subresource");
-  return scaleUpdate(store, ctx, name, (cur) => {
+  return scaleUpdate(store, { ctx, name, makeScale: (cur) => {
     const scale = getScale(store, cur);
     const patched = applyPatch(store, ctx, scale, patch, { group: "autoscaling", version: "v1", kind: "Scale" });
     const rv = patched.metadata.resourceVersion;
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
     return patched;
-  });
+  } });
 }

@@ -3,7 +3,8 @@
 import { deepClone, type StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import type { GenericStore } from "./generic_store.js";
-import type { RequestContext, WriteResult } from "./rest.js";
+import type { WriteResult } from "./rest.js";
+import type { StoreOp } from "./store_context.js";
 import { conflictMessage, writeUpdate } from "./store_update.js";
 import type { ScaleDef } from "./types.js";
 
@@ -55,9 +56,10 @@ export function getScale(store: GenericStore, obj: StoredObject): StoredObject {
 }
 
 /** Writes the replicas of the Scale `makeScale` derives from the current object; answers the new Scale. */
-export async function scaleUpdate(store: GenericStore, ctx: RequestContext, name: string, makeScale: (cur: StoredObject) => StoredObject): Promise<WriteResult> {
+export async function scaleUpdate(store: GenericStore, op: StoreOp & { makeScale: (cur: StoredObject) => StoredObject }): Promise<WriteResult> {
+  const { ctx, name, makeScale } = op;
   const s = scaleDef(store);
-  const res = await writeUpdate(store, ctx, name, undefined, async (cur) => {
+  const res = await writeUpdate(store, { ctx, name, build: async (cur) => {
     if (!cur) throw errors.notFound(store.gr, name);
     const scale = makeScale(cur);
     const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
@@ -69,16 +71,17 @@ export async function scaleUpdate(store: GenericStore, ctx: RequestContext, name
     const obj = deepClone(cur);
     setPath(obj, s.specReplicasPath, replicas);
     return { obj };
-  });
+  } });
   return { object: getScale(store, store.codec.toStorage(res.object, ctx.version)), created: false };
 }
 
 /** PUT .../scale with an autoscaling/v1 Scale body. */
-export function updateScale(store: GenericStore, ctx: RequestContext, name: string, input: StoredObject): Promise<WriteResult> {
+export function updateScale(store: GenericStore, op: StoreOp & { input: StoredObject }): Promise<WriteResult> {
+  const { ctx, name, input } = op;
   if (input.metadata?.name && input.metadata.name !== name) throw errors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
-  return scaleUpdate(store, ctx, name, (cur) => {
+  return scaleUpdate(store, { ctx, name, makeScale: (cur) => {
     const rv = input.metadata?.resourceVersion;
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
     return input;
-  });
+  } });
 }

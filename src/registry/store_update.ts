@@ -13,7 +13,7 @@ import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldD
 import { writableMeta, prepareUpdateMeta, reconcileNamespace, sameObject, specChanged, validateObjectMetaUpdate } from "./object_meta.js";
 import type { RequestContext, Subresource, WriteResult } from "./rest.js";
 import { updateScale } from "./store_scale.js";
-import { checkUnknownFields } from "./store_context.js";
+import { checkUnknownFields, type StoreOp } from "./store_context.js";
 
 /** What a build step returns: the desired object in the storage version (owned by the caller), or a create. */
 export interface Built {
@@ -30,12 +30,13 @@ export type Build = (current: StoredObject | null) => Promise<Built>;
 
 export const conflictMessage = "the object has been modified; please apply your changes to the latest version and try again";
 
-export function updateObject(store: GenericStore, ctx: RequestContext, name: string, input: StoredObject, sub?: Subresource): Promise<WriteResult> {
-  if (sub === "scale") return updateScale(store, ctx, name, input);
-  if (sub === "finalize") return finalizeNamespace(store, ctx, name, input);
-  checkUnknownFields(store.deps, store.def, ctx, input);
+export function updateObject(store: GenericStore, op: StoreOp & { input: StoredObject; sub?: Subresource }): Promise<WriteResult> {
+  const { ctx, name, input, sub } = op;
+  if (sub === "scale") return updateScale(store, op);
+  if (sub === "finalize") return finalizeNamespace(store, op);
+  checkUnknownFields(store.deps, { def: store.def, ctx, obj: input });
   const s = store.def.strategy;
-  return writeUpdate(store, ctx, name, sub, async (cur) => {
+  return writeUpdate(store, { ctx, name, sub, build: async (cur) => {
     const obj = store.codec.toStorage(input, ctx.version);
     if (obj.metadata.name && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
     obj.metadata.name = name;
@@ -48,19 +49,21 @@ export function updateObject(store: GenericStore, ctx: RequestContext, name: str
       throw errors.invalid(store.def.kind, store.def.group, name, [{ type: "FieldValueInvalid", field: "metadata.resourceVersion", value: "0x0", detail: "must be specified for an update" }]);
     }
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
-    checkUidPrecondition(store, name, obj.metadata.uid, cur);
+    checkUidPrecondition(store, { name, uid: obj.metadata.uid, current: cur });
     return { obj };
-  });
+  } });
 }
 
-export function checkUidPrecondition(store: GenericStore, name: string, uid: string | undefined, cur: StoredObject): void {
+export function checkUidPrecondition(store: GenericStore, op: { name: string; uid: string | undefined; current: StoredObject }): void {
+  const { name, uid, current: cur } = op;
   if (uid && uid !== cur.metadata.uid) {
     throw errors.conflict(store.gr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cur.metadata.uid ?? ""}`);
   }
 }
 
 /** The update loop. Storage conflicts re-read and rebuild (the build step raises 409 for stale client versions). */
-export async function writeUpdate(store: GenericStore, ctx: RequestContext, name: string, sub: Subresource | undefined, build: Build): Promise<WriteResult> {
+export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Subresource; build: Build }): Promise<WriteResult> {
+  const { ctx, name, sub, build } = op;
   const { storage } = store.deps;
   const key = store.key(store.ns(ctx), name);
   for (let attempt = 0; attempt < store.deps.tuning.maxRetries; attempt++) {
@@ -81,7 +84,7 @@ export async function writeUpdate(store: GenericStore, ctx: RequestContext, name
         throw err;
       }
     }
-    const next = prepareUpdate(store, ctx, built, cur, sub);
+    const next = prepareUpdate(store, { ctx, built, current: cur, sub });
     if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
     try {
       if (shouldDeleteOnUpdate(store, next)) {
@@ -110,7 +113,8 @@ function shouldDeleteOnUpdate(store: GenericStore, obj: StoredObject): boolean {
 }
 
 /** BeforeUpdate: server-owned metadata, what the subresource may change, defaults, generation, validation. */
-export function prepareUpdate(store: GenericStore, ctx: RequestContext, built: Built, cur: StoredObject, sub: Subresource | undefined): StoredObject {
+function prepareUpdate(store: GenericStore, op: { ctx: RequestContext; built: Built; current: StoredObject; sub?: Subresource }): StoredObject {
+  const { ctx, built, current: cur, sub } = op;
   const def = store.def;
   const s = def.strategy;
   const now = store.now();
