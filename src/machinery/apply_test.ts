@@ -294,3 +294,14 @@ test("a port applied without protocol matches the stored, defaulted TCP port", (
   const again = apply(defaulted, config({ image: "nginx:2" }), opts("kubectl", T1)).object;
   assert.deepEqual(get(again, "spec.template.spec.containers.0.ports"), [{ containerPort: 80, protocol: "TCP" }]);
 });
+
+test("status subresource: a separate entry for the same manager; ignored fields untouched", () => {
+  const created = apply(undefined, config(), opts("ctrl", T0)).object;
+  const statusCfg = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web" }, spec: { replicas: 100 }, status: { replicas: 2 } };
+  const res = apply(created, statusCfg, opts("ctrl", T1, { subresource: "status", ignoredFields: ["spec"] }));
+  assert.deepEqual(res.conflicts, []);
+  assert.equal(get(res.object, "status.replicas"), 2);
+  assert.equal(get(res.object, "spec.replicas"), 2, "spec is not changed through status");
+  assert.deepEqual(entries(res.object).map((e) => [e.manager, e.subresource ?? ""]), [["ctrl", ""], ["ctrl", "status"]]);
+  assert.deepEqual(entries(res.object)[1]!.fieldsV1, { "f:status": { "f:replicas": {} } });
+});
