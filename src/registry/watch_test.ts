@@ -188,4 +188,39 @@ describe("watch cache: watches", () => {
     assert.equal(s.code, 504);
     assert.match(s.message ?? "", /Too large resource version/);
   });
+
+  it("list (paged) then watch from the list's version reconstructs the final state while writers race", async () => {
+    h = await harness();
+    for (let i = 0; i < 20; i++) await h.widgets.create(ctx("default"), widget(`w${i}`, { size: 0 }));
+    let stop = false;
+    const writer = (async () => {
+      for (let n = 1; !stop; n++) {
+        const name = `w${n % 25}`;
+        if (n % 9 === 0) await h.widgets.delete(ctx("default"), name, {}).catch(() => undefined);
+        else await h.widgets.patch(ctx("default"), name, { type: "merge", body: { spec: { size: n } } }).catch(() => h.widgets.create(ctx("default"), widget(name, { size: n })));
+      }
+    })();
+    // The reflector pattern: a paged consistent list, then a watch from its resourceVersion.
+    const state = new Map<string, number>();
+    let page = await h.widgets.list(ctx("default"), { limit: 6 });
+    const rv = page.metadata.resourceVersion!;
+    for (;;) {
+      for (const o of page.items) state.set(o.metadata.name!, (o.spec as { size: number }).size);
+      if (!page.metadata.continue) break;
+      page = await h.widgets.list(ctx("default"), { limit: 6, continue: page.metadata.continue });
+    }
+    const w = collect(await h.widgets.watch(ctx("default"), { resourceVersion: rv }));
+    await new Promise((r) => setTimeout(r, 50));
+    stop = true;
+    await writer;
+    const final = await h.widgets.list(ctx("default"), {});
+    await w.waitFor(() => w.events.length > 0 && rvOf(w.events.at(-1)!) >= Number(final.metadata.resourceVersion), "the watch to reach the final version");
+    for (const e of w.events) {
+      const o = e.object as StoredObject;
+      if (e.type === "DELETED") state.delete(o.metadata.name!);
+      else state.set(o.metadata.name!, (o.spec as { size: number }).size);
+    }
+    const expected = new Map(final.items.map((o) => [o.metadata.name!, (o.spec as { size: number }).size]));
+    assert.deepEqual([...state.entries()].sort(), [...expected.entries()].sort());
+  });
 });
