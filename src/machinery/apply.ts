@@ -84,10 +84,10 @@ export function serverSideApply(live: object | undefined, applied: object, opts:
   const last = managers.get(selfKey);
 
   const appliedSet = stripUntracked(view.fieldSet(config, root), ignored);
-  let merged = mergeApplied(view, liveClean ?? {}, config, root) as KubeObject;
+  let merged = mergeApplied(liveClean ?? {}, config, { view, schema: root }) as KubeObject;
   const owners = [...managers.entries()].filter(([k]) => k !== selfKey).map(([, m]) => m.set);
   owners.push(appliedSet);
-  if (last) merged = removeFields(view, merged, prunable(last.set, owners), root) as KubeObject;
+  if (last) merged = removeFields(merged, prunable(last.set, owners), { view, schema: root }) as KubeObject;
 
   const diff = view.compare(liveClean, merged, root);
   const changed = stripUntracked(diff.added.union(diff.modified));

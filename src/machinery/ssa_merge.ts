@@ -5,8 +5,18 @@ import type { OpenAPISchema } from "./openapi_schema.js";
 import type { FieldPath, FieldSet, PathElement } from "./field_set.js";
 import { isObj, type Obj, type SchemaView } from "./ssa_schema.js";
 
+/** Where a value sits: the schema view and the schema describing the value (undefined: deduced). */
+export interface MergeContext {
+  view: SchemaView;
+  schema: OpenAPISchema | undefined;
+}
+
 /** The merged value; neither input is changed. A null in the applied value removes the field. */
-export function mergeApplied(view: SchemaView, live: unknown, applied: unknown, schema: OpenAPISchema | undefined): unknown {
+export function mergeApplied(live: unknown, applied: unknown, ctx: MergeContext): unknown {
+  return merge(ctx.view, live, applied, ctx.schema);
+}
+
+function merge(view: SchemaView, live: unknown, applied: unknown, schema: OpenAPISchema | undefined): unknown {
   if (applied === undefined) return structuredClone(live);
   if (live === undefined || live === null || applied === null) return structuredClone(applied);
   const sl = view.shape(schema, live);
@@ -16,7 +26,7 @@ export function mergeApplied(view: SchemaView, live: unknown, applied: unknown, 
     const out: Obj = structuredClone(live as Obj);
     for (const [k, v] of Object.entries(applied as Obj)) {
       if (v === null) delete out[k];
-      else out[k] = mergeApplied(view, (live as Obj)[k], v, sa.child(k).schema);
+      else out[k] = merge(view, (live as Obj)[k], v, sa.child(k).schema);
     }
     return out;
   }
@@ -45,7 +55,7 @@ function mergeLists(
   const done = new Set<PathElement>();
   const out: unknown[] = [];
   const emit = (k: PathElement) => {
-    out.push(mergeApplied(view, lByKey.get(k), aByKey.get(k), item));
+    out.push(merge(view, lByKey.get(k), aByKey.get(k), item));
     done.add(k);
     if (shared[nextShared] === k) nextShared++;
   };
@@ -87,7 +97,8 @@ function mergeLists(
 }
 
 /** A copy of `value` without the members of `remove` (each removed with everything below it). */
-export function removeFields(view: SchemaView, value: unknown, remove: FieldSet, schema: OpenAPISchema | undefined): unknown {
+export function removeFields(value: unknown, remove: FieldSet, ctx: MergeContext): unknown {
+  const view = ctx.view;
   const walk = (v: unknown, s: OpenAPISchema | undefined, path: FieldPath): unknown => {
     const shape = view.shape(s, v);
     if (shape.kind === "leaf") return v;
@@ -109,7 +120,7 @@ export function removeFields(view: SchemaView, value: unknown, remove: FieldSet,
     }
     return out;
   };
-  return walk(structuredClone(value), schema, []);
+  return walk(structuredClone(value), ctx.schema, []);
 }
 
 export { isObj };
