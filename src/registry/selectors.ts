@@ -1,5 +1,6 @@
 // List and watch filters: namespace, label selector and field selector over storage-version objects.
 // metadata.name and metadata.namespace are supported for every resource; a strategy adds its own field labels.
+// Objects given to a filter must not change afterwards: their field attributes are memoized per object.
 import type { StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import { parseFieldSelector } from "../machinery/fields.js";
@@ -32,12 +33,23 @@ export function supportedFieldLabels(def: ResourceDef): Set<string> {
   return labels;
 }
 
+/** Field attributes per object, computed once: cached objects are immutable and shared by every watcher, so an
+ *  event is evaluated once however many field-selector watches (kubelets: spec.nodeName=...) look at it. */
+const attrCache = new WeakMap<ResourceDef, WeakMap<StoredObject, Record<string, string>>>();
+
 export function fieldAttrs(def: ResourceDef, obj: StoredObject): Record<string, string> {
-  return {
-    ...(def.strategy.fieldAttrs?.(obj) ?? {}),
-    "metadata.name": obj.metadata.name ?? "",
-    "metadata.namespace": obj.metadata.namespace ?? "",
-  };
+  let perDef = attrCache.get(def);
+  if (!perDef) attrCache.set(def, (perDef = new WeakMap()));
+  let attrs = perDef.get(obj);
+  if (!attrs) {
+    attrs = {
+      ...(def.strategy.fieldAttrs?.(obj) ?? {}),
+      "metadata.name": obj.metadata.name ?? "",
+      "metadata.namespace": obj.metadata.namespace ?? "",
+    };
+    perDef.set(obj, attrs);
+  }
+  return attrs;
 }
 
 export function buildFilter(def: ResourceDef, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): ObjectFilter {
