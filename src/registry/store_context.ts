@@ -72,7 +72,8 @@ export function checkUnknownFields(deps: StoreDeps, op: { def: ResourceDef; ctx:
   if (unknown.length === 0) return;
   const msgs = unknown.map((f) => `unknown field ${JSON.stringify(f)}`);
   if (ctx.fieldValidation === "Strict") throw errors.badRequest(`strict decoding error: ${msgs.join(", ")}`);
-  ctx.warnings.push(...msgs);
+  // An update loop may check the same object again after a conflict: warn once.
+  for (const m of msgs) if (!ctx.warnings.includes(m)) ctx.warnings.push(m);
 }
 
 export function parseResourceVersion(rv: string, what = "resourceVersion"): number {
