@@ -13,8 +13,8 @@ export interface ClaimOptions {
   selector: Selector;
   /** The reference to add on adoption. */
   controllerRef: OwnerReference;
-  /** Sends a merge patch to one child. */
-  patch(child: KubeObject, body: unknown): Promise<void>;
+  /** Sends a merge patch to one child; may answer the patched object (then it replaces the cached one). */
+  patch(child: KubeObject, body: unknown): Promise<KubeObject | void>;
   /**
    * Checked once before the first adoption: a fresh read proving the owner still exists with the same uid and is
    * not being deleted (the cache could be stale, and adopting for a deleted owner would leak the child).
@@ -61,8 +61,8 @@ export async function claimObjects<T extends KubeObject>(candidates: T[], opts: 
     if (!adoptable) continue;
     const refs = [...(child.metadata?.ownerReferences ?? []), opts.controllerRef];
     try {
-      await opts.patch(child, refsPatch(child, refs));
-      claimed.push({ ...child, metadata: { ...child.metadata, ownerReferences: refs } });
+      const patched = await opts.patch(child, refsPatch(child, refs));
+      claimed.push(patched ? (patched as T) : { ...child, metadata: { ...child.metadata, ownerReferences: refs } });
     } catch (err) {
       if (!isNotFound(err)) errs.push(err as Error);
     }
