@@ -4,7 +4,6 @@
 // creates it.
 import type { StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
-import { apiVersionOf } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import type { PatchType, RequestContext, Subresource, WriteResult } from "./rest.js";
 import { checkUnknownFields, type StoreOp } from "./store_context.js";
@@ -20,7 +19,8 @@ export interface PatchInput {
   force?: boolean;
 }
 
-function applyPatch(store: GenericStore, ctx: RequestContext, doc: StoredObject, patch: PatchInput, schemaKind: { group: string; version: string; kind: string }): StoredObject {
+function applyPatch(store: GenericStore, doc: StoredObject, opts: { patch: PatchInput; schemaKind: { group: string; version: string; kind: string } }): StoredObject {
+  const { patch, schemaKind } = opts;
   const p = store.deps.patchers;
   switch (patch.type) {
     case "json":
@@ -45,7 +45,7 @@ export async function patchObject(store: GenericStore, op: StoreOp & { patch: Pa
   return writeUpdate(store, { ctx, name, sub, build: async (cur): Promise<Built> => {
     if (!cur) throw errors.notFound(store.gr, name);
     const served = store.out(cur, ctx);
-    const patched = applyPatch(store, ctx, served, patch, { group: store.def.group, version: ctx.version, kind: store.def.kind });
+    const patched = applyPatch(store, served, { patch, schemaKind: { group: store.def.group, version: ctx.version, kind: store.def.kind } });
     await ctx.admitPatched?.("UPDATE", patched, served);
     return { obj: checkPatched(store, ctx, name, patched, cur) };
   } });
@@ -109,7 +109,7 @@ async function patchScale(store: GenericStore, ctx: RequestContext, name: string
   if (patch.type === "apply") throw errors.unsupportedMediaType("application/apply-patch+yaml on the scale subresource");
   return scaleUpdate(store, { ctx, name, makeScale: (cur) => {
     const scale = getScale(store, cur);
-    const patched = applyPatch(store, ctx, scale, patch, { group: "autoscaling", version: "v1", kind: "Scale" });
+    const patched = applyPatch(store, scale, { patch, schemaKind: { group: "autoscaling", version: "v1", kind: "Scale" } });
     const rv = patched.metadata.resourceVersion;
     if (rv && rv !== cur.metadata.resourceVersion) throw errors.conflict(store.gr, name, conflictMessage);
     return patched;

@@ -6,7 +6,7 @@
 import { deepClone, type StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
-import { apiVersionOf, decodeKv, encodeObject } from "./codec.js";
+import { decodeKv, encodeObject } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import { updateManagedFields } from "./managed_fields.js";
 import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldDeleteNamespace } from "./namespace_lifecycle.js";
