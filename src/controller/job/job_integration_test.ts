@@ -46,9 +46,7 @@ test("a Job of 5 completions, parallelism 2, completes with exactly 5 successes 
   const jobs = client.resource<JobObject>(resources.jobs);
   const podsApi = client.resource<PodObject>(resources.pods);
   const job = newJob("pi", { completions: 5, parallelism: 2 });
-  delete job.metadata!.uid;
-  delete job.metadata!.resourceVersion;
-  await jobs.create("default", job);
+  await jobs.create("default", { ...job, metadata: { name: "pi", namespace: "default" }, status: undefined });
   const running = async (): Promise<PodObject[]> => (await podsApi.list("default")).items.filter((p) => !p.status?.phase && !p.metadata?.deletionTimestamp);
   let failedOnce = false;
   let successes = 0;

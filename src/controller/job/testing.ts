@@ -98,13 +98,14 @@ export class JobHarness {
 
   /** Plays the kubelet: sets the pod's phase (and containers' exit codes for terminal phases). */
   finish(pod: PodObject, phase: "Succeeded" | "Failed" | "Running", o: { exitCode?: number; ready?: boolean; conditions?: Array<{ type: string; status: string }> } = {}): void {
-    const cur = structuredClone(this.pods.indexer.get(`default/${pod.metadata!.name}`)!);
+    const old = this.pods.indexer.get(`default/${pod.metadata!.name}`)!;
     const exitCode = o.exitCode ?? (phase === "Succeeded" ? 0 : 1);
-    cur.status = {
+    const cur: PodObject = structuredClone(old);
+    Object.assign(cur, { status: {
       phase,
       conditions: [...(o.ready ? [{ type: "Ready", status: "True" }] : []), ...(o.conditions ?? [])],
       containerStatuses: [{ name: "c", image: "busybox", imageID: "", ready: Boolean(o.ready), restartCount: 0, state: phase === "Running" ? { running: {} } : { terminated: { exitCode } } }],
-    };
+    } });
     cur.metadata = { ...cur.metadata, resourceVersion: String(Number(cur.metadata?.resourceVersion ?? "1") + 1) };
     this.pods.indexer.upsert(cur);
   }
