@@ -35,14 +35,12 @@ export class FitError extends Error {
     readonly numAllNodes: number,
     readonly diagnosis: Diagnosis,
   ) {
-    super("");
+    super(fitErrorMessage(numAllNodes, diagnosis));
   }
 
-  override get message(): string {
+  /** The message now (PostFilter may have extended the diagnosis since construction). */
+  describe(): string {
     return fitErrorMessage(this.numAllNodes, this.diagnosis);
-  }
-  override set message(_v: string) {
-    // Computed from the diagnosis, which PostFilter may still extend.
   }
 }
 

@@ -1,0 +1,69 @@
+// The informers the scheduler reads and the lookups built on them: namespace labels, PriorityClass values and the
+// selectors of the controllers and services that own a pod (for default topology spreading).
+import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+import type { KubeObject } from "../api/object.js";
+import type { SharedInformer } from "../client/informer.js";
+import type { SharedInformerFactory } from "../client/informer_factory.js";
+import { resources } from "../client/resources.js";
+import type { ResourceRef } from "../client/types.js";
+import { selectorFromLabelSelector, selectorFromSet, type Selector } from "../machinery/labels.js";
+import type { Namespace, Node, Pod, PriorityClass } from "./framework/api_types.js";
+
+export const priorityClassesRef: ResourceRef & { kind: string } = { group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses", kind: "PriorityClass", namespaced: false };
+
+type WithSelector = KubeObject & { spec?: { selector?: unknown } };
+
+export class SchedulerInformers {
+  readonly pods: SharedInformer<Pod>;
+  readonly nodes: SharedInformer<Node>;
+  readonly namespaces: SharedInformer<Namespace>;
+  readonly priorityClasses: SharedInformer<PriorityClass>;
+  private readonly owners: SharedInformer<WithSelector>[];
+
+  constructor(factory: SharedInformerFactory) {
+    this.pods = factory.forResource<Pod>(resources.pods);
+    this.nodes = factory.forResource<Node>(resources.nodes);
+    this.namespaces = factory.forResource<Namespace>(resources.namespaces);
+    this.priorityClasses = factory.forResource<PriorityClass>(priorityClassesRef);
+    this.owners = [resources.services, resources.replicationcontrollers, resources.replicasets, resources.statefulsets].map((r) => factory.forResource<WithSelector>(r));
+  }
+
+  all(): Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }> {
+    return [this.pods, this.nodes, this.namespaces, this.priorityClasses, ...this.owners];
+  }
+
+  namespaceLabels(ns: string): Record<string, string> | undefined {
+    return this.namespaces.indexer.get(ns)?.metadata?.labels;
+  }
+
+  priorityClassValue(name: string): number | undefined {
+    return this.priorityClasses.indexer.get(name)?.value;
+  }
+
+  /** The value of the PriorityClass marked globalDefault, if any. */
+  globalDefaultPriority(): number | undefined {
+    return this.priorityClasses.indexer.list().find((pc) => pc.globalDefault)?.value;
+  }
+
+  /** Selectors of services, RCs, ReplicaSets and StatefulSets in the pod's namespace that select it. */
+  defaultSpreadSelectors(pod: Pod): Selector[] {
+    const ns = pod.metadata?.namespace ?? "";
+    const labels = pod.metadata?.labels ?? {};
+    const out: Selector[] = [];
+    this.owners.forEach((inf, i) => {
+      for (const o of inf.indexer.byIndex("namespace", ns)) {
+        const raw = o.spec?.selector;
+        if (!raw || typeof raw !== "object") continue;
+        let sel: Selector;
+        try {
+          // Services (0) and RCs (1) use plain maps; ReplicaSets and StatefulSets label selectors.
+          sel = i < 2 ? selectorFromSet(raw as Record<string, string>) : selectorFromLabelSelector(raw as LabelSelector);
+        } catch {
+          continue;
+        }
+        if (!sel.empty() && sel.matches(labels)) out.push(sel);
+      }
+    });
+    return out;
+  }
+}

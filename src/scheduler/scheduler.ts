@@ -1,0 +1,327 @@
+// The scheduler component: informers feed the cache and the queue; one loop pops pods and runs the scheduling
+// cycle of the pod's profile (chosen by spec.schedulerName); bindings run in the background. With leader election
+// (the default) only the holder of the kube-system/kube-scheduler Lease schedules.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { realClock, type Clock, type TimerHandle } from "../client/clock.js";
+import { unwrapTombstone } from "../client/informer.js";
+import { SharedInformerFactory } from "../client/informer_factory.js";
+import { LeaderElector } from "../client/leader_election.js";
+import type { Client } from "../client/rest_client.js";
+import type { Controller } from "../controller/types.js";
+import { silentLogger, type Logger } from "../util/log.js";
+import { SchedulerCache } from "./cache/cache.js";
+import { Snapshot } from "./cache/snapshot.js";
+import { resolveConfig, type ResolvedConfig, type ResolveOptions } from "./config/load.js";
+import type { ExtensionPoint } from "./config/types.js";
+import { podKey, type Pod } from "./framework/api_types.js";
+import { Framework } from "./framework/framework.js";
+import type { ClusterEvent, QueuedPodInfo } from "./framework/types.js";
+import { EventRecorder } from "./events.js";
+import { SchedulerInformers } from "./informers.js";
+import { SchedulerMetrics } from "./metrics.js";
+import { IN_TREE_REGISTRY, type Registry } from "./plugins/registry.js";
+import { patchPodStatus, unschedulablePatch } from "./pod_status.js";
+import { nodeUpdateActions, podSpecOrLabelsChanged } from "./queue/events.js";
+import { SchedulingQueue } from "./queue/scheduling_queue.js";
+import { Algorithm, type SchedulingContext } from "./schedule_one.js";
+import type { Status } from "./framework/status.js";
+import type { FitError } from "./framework/fit_error.js";
+
+export interface SchedulerOptions {
+  client: Client;
+  /** Resolved configuration (profiles, backoff, leader election); defaults to Kubernetes' defaults. */
+  config?: ResolvedConfig;
+  registry?: Registry;
+  /** Overrides config.leaderElect. */
+  leaderElect?: boolean;
+  identity?: string;
+  clock?: Clock;
+  log?: Logger;
+  metrics?: SchedulerMetrics;
+  /** Share informers with other components of the process; otherwise the scheduler makes its own. */
+  informers?: SharedInformerFactory;
+  /** Tie-breaking between equally scored nodes (tests pass a seeded one). */
+  random?: () => number;
+  assumedPodTtlMs?: number;
+  /** Leader election timings (Kubernetes' defaults: 15 s / 10 s / 2 s). */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export function registryResolveOptions(registry: Registry = IN_TREE_REGISTRY): ResolveOptions {
+  return {
+    knownPlugin: (n) => n in registry,
+    implementsPoint: (n, p: ExtensionPoint) => registry[n]?.points.includes(p) ?? false,
+  };
+}
+
+/** Kubernetes' default configuration: one profile "default-scheduler" with the default plugins. */
+export function defaultConfig(registry: Registry = IN_TREE_REGISTRY): ResolvedConfig {
+  return resolveConfig({}, registryResolveOptions(registry));
+}
+
+const TERMINAL = new Set(["Succeeded", "Failed"]);
+const isAssigned = (p: Pod): boolean => !!p.spec?.nodeName;
+const isTerminal = (p: Pod): boolean => TERMINAL.has(p.status?.phase ?? "");
+
+export class Scheduler implements Controller {
+  readonly name = "scheduler";
+  readonly metrics: SchedulerMetrics;
+  readonly config: ResolvedConfig;
+  readonly identity: string;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly registry: Registry;
+  /** Set while scheduling (leading); for tests and debugging. */
+  queue?: SchedulingQueue;
+  cache?: SchedulerCache;
+  private recorder?: EventRecorder;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.log = (opts.log ?? silentLogger).with({ component: "scheduler" });
+    this.registry = opts.registry ?? IN_TREE_REGISTRY;
+    this.config = opts.config ?? defaultConfig(this.registry);
+    this.metrics = opts.metrics ?? new SchedulerMetrics();
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const leaderElect = this.opts.leaderElect ?? this.config.leaderElect;
+    if (!leaderElect) return this.runScheduling(signal);
+    let running: Promise<void> | undefined;
+    const elector = new LeaderElector({
+      client: this.opts.client,
+      namespace: this.config.leaseNamespace,
+      name: this.config.leaseName,
+      identity: this.identity,
+      clock: this.clock,
+      log: this.log,
+      leaseDurationMs: this.opts.leaseDurationMs,
+      renewDeadlineMs: this.opts.renewDeadlineMs,
+      retryPeriodMs: this.opts.retryPeriodMs,
+      releaseOnCancel: true,
+      callbacks: {
+        onStartedLeading: (lead) => {
+          running = this.runScheduling(lead);
+        },
+        onNewLeader: (id) => this.log.info("new scheduler leader", { leader: id }),
+      },
+    });
+    await elector.run(signal);
+    await running;
+  }
+
+  /** Schedules until the signal aborts (the body of leadership). */
+  async runScheduling(signal: AbortSignal): Promise<void> {
+    const own = !this.opts.informers;
+    const factory = this.opts.informers ?? new SharedInformerFactory({ client: this.opts.client, clock: this.clock, log: this.log });
+    const inf = new SchedulerInformers(factory);
+    const cache = (this.cache = new SchedulerCache({ clock: this.clock, assumedTtlMs: this.opts.assumedPodTtlMs }));
+    const snapshot = new Snapshot();
+    const recorder = (this.recorder = new EventRecorder({ client: this.opts.client, clock: this.clock, log: this.log, component: this.config.profiles[0]?.schedulerName ?? "default-scheduler", instance: this.identity }));
+    let queue: SchedulingQueue | undefined;
+    const frameworks = new Map<string, Framework>();
+    for (const p of this.config.profiles) {
+      frameworks.set(
+        p.schedulerName,
+        new Framework(p, this.registry, {
+          client: this.opts.client,
+          log: this.log,
+          clock: this.clock,
+          namespaceLabels: (ns) => inf.namespaceLabels(ns),
+          priorityClassValue: (n) => inf.priorityClassValue(n),
+          defaultSpreadSelectors: (pod) => inf.defaultSpreadSelectors(pod),
+          nominatedPodsForNode: (n) => queue?.nominator.podsForNode(n) ?? [],
+          snapshot: () => snapshot,
+          recordEvent: (pod, type, reason, message) => recorder.record(pod, type, reason, message, p.schedulerName),
+        }),
+      );
+    }
+    const eventsByPlugin = new Map<string, ClusterEvent[]>();
+    for (const f of frameworks.values()) for (const [k, v] of f.eventsByPlugin()) eventsByPlugin.set(k, [...(eventsByPlugin.get(k) ?? []), ...v]);
+    const first = frameworks.values().next().value as Framework;
+    queue = this.queue = new SchedulingQueue({
+      clock: this.clock,
+      less: (a, b) => first.queueSort.less(a, b),
+      initialBackoffMs: this.config.podInitialBackoffMs,
+      maxBackoffMs: this.config.podMaxBackoffMs,
+      eventsByPlugin,
+    });
+    const q = queue;
+    const withPriority = (pod: Pod): Pod => {
+      if (pod.spec?.priority !== undefined) return pod;
+      const name = pod.spec?.priorityClassName;
+      const value = name ? inf.priorityClassValue(name) : inf.globalDefaultPriority();
+      return value === undefined ? pod : { ...pod, spec: { ...pod.spec!, priority: value } };
+    };
+    const responsible = (pod: Pod): boolean => frameworks.has(pod.spec?.schedulerName ?? "default-scheduler");
+    const move = (ev: ClusterEvent): void => q.moveAllToActiveOrBackoff(ev);
+
+    // Handlers go on once every cache is filled, so a pod never arrives before the PriorityClass it names.
+    if (own) factory.start(signal);
+    const synced = await Promise.all(inf.all().map((i) => i.waitForSync(signal)));
+    if (!synced.every(Boolean)) {
+      if (own) await factory.shutdown();
+      return;
+    }
+    const regs = [
+      inf.pods.addEventHandler({
+        onAdd: (raw) => {
+          const pod = withPriority(raw);
+          if (isAssigned(pod)) {
+            if (isTerminal(pod)) return;
+            cache.addPod(pod);
+            move({ resource: "AssignedPod", action: "Add" });
+          } else if (responsible(pod) && !pod.metadata?.deletionTimestamp) q.add(pod);
+        },
+        onUpdate: (rawOld, rawNew) => {
+          const oldPod = withPriority(rawOld);
+          const pod = withPriority(rawNew);
+          if (isAssigned(pod)) {
+            if (!isAssigned(oldPod)) q.delete(pod);
+            if (isTerminal(pod)) {
+              cache.removePod(pod);
+              if (!isTerminal(oldPod)) move({ resource: "AssignedPod", action: "Delete" });
+              return;
+            }
+            cache.updatePod(pod);
+            if (isAssigned(oldPod) && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) move({ resource: "AssignedPod", action: "UpdatePodLabel" });
+            else if (!isAssigned(oldPod)) move({ resource: "AssignedPod", action: "Add" });
+            return;
+          }
+          if (!responsible(pod)) return;
+          if (pod.metadata?.deletionTimestamp) return q.delete(pod);
+          q.update(pod, podSpecOrLabelsChanged(oldPod, pod));
+        },
+        onDelete: (obj) => {
+          const pod = unwrapTombstone(obj);
+          q.delete(pod);
+          if (isAssigned(pod) || cache.isAssumed(pod)) {
+            cache.removePod(pod);
+            move({ resource: "AssignedPod", action: "Delete" });
+          }
+        },
+      }),
+      inf.nodes.addEventHandler({
+        onAdd: (n) => {
+          cache.addNode(n);
+          move({ resource: "Node", action: "Add" });
+        },
+        onUpdate: (o, n) => {
+          cache.updateNode(n);
+          for (const action of nodeUpdateActions(o, n)) move({ resource: "Node", action });
+        },
+        onDelete: (obj) => cache.removeNode(unwrapTombstone(obj)),
+      }),
+      inf.namespaces.addEventHandler({
+        onAdd: () => move({ resource: "Namespace", action: "Add" }),
+        onUpdate: (o, n) => {
+          if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) move({ resource: "Namespace", action: "Update" });
+        },
+      }),
+    ];
+    this.log.info("scheduler caches synced", { nodes: cache.nodeCount(), profiles: [...frameworks.keys()] });
+    q.run();
+    let cleanupTimer: TimerHandle | undefined;
+    const cleanup = (): void => {
+      for (const p of cache.cleanupExpiredAssumedPods()) this.log.warn("assumed pod expired before its binding was observed", { pod: podKey(p) });
+      if (!signal.aborted) cleanupTimer = this.clock.setTimer(cleanup, 1000);
+    };
+    cleanupTimer = this.clock.setTimer(cleanup, 1000);
+
+    const bindings = new Set<Promise<void>>();
+    const ctx: SchedulingContext = {
+      cache,
+      queue: q,
+      snapshot,
+      metrics: this.metrics,
+      clock: this.clock,
+      log: this.log,
+      percentageOfNodesToScore: this.config.percentageOfNodesToScore,
+      random: this.opts.random ?? Math.random,
+      bindings,
+      onFailure: (fwk, qpi, status, o) => this.handleFailure(inf, q, recorder, withPriority, fwk, qpi, status, o),
+      onBound: (fwk, qpi, host, started) => {
+        q.done(qpi.pod);
+        this.metrics.observeAttempt("scheduled", fwk.profileName, (this.clock.now() - started) / 1000);
+        recorder.record(qpi.pod, "Normal", "Scheduled", `Successfully assigned ${podKey(qpi.pod)} to ${host}`, fwk.profileName);
+        this.log.debug("pod bound", { pod: podKey(qpi.pod), node: host });
+      },
+    };
+    const algo = new Algorithm(ctx);
+    signal.addEventListener("abort", () => q.close(), { once: true });
+    try {
+      for (;;) {
+        const qpi = await q.pop();
+        if (!qpi || signal.aborted) break;
+        const fwk = frameworks.get(qpi.pod.spec?.schedulerName ?? "default-scheduler");
+        if (!fwk || this.skip(inf, qpi.pod)) q.done(qpi.pod);
+        else await algo.scheduleOne(fwk, qpi);
+        this.updatePendingGauge(q);
+        // Let network I/O (binding answers, watch events) in between pods.
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      cleanupTimer?.cancel();
+      q.close();
+      await Promise.allSettled([...bindings]);
+      await recorder.flush();
+      for (const r of regs) r.remove();
+      if (own) await factory.shutdown();
+    }
+  }
+
+  /** Pods deleted or already bound since they were queued are not scheduled. */
+  private skip(inf: SchedulerInformers, pod: Pod): boolean {
+    const cur = inf.pods.indexer.get(podKey(pod));
+    if (!cur || cur.metadata?.uid !== pod.metadata?.uid) return true;
+    return !!cur.metadata?.deletionTimestamp || !!cur.spec?.nodeName;
+  }
+
+  private updatePendingGauge(q: SchedulingQueue): void {
+    const p = q.pendingPods();
+    this.metrics.pending.active = p.active.length;
+    this.metrics.pending.backoff = p.backoff.length;
+    this.metrics.pending.unschedulable = p.unschedulable.length;
+  }
+
+  private async handleFailure(
+    inf: SchedulerInformers,
+    q: SchedulingQueue,
+    recorder: EventRecorder,
+    withPriority: (p: Pod) => Pod,
+    fwk: Framework,
+    qpi: QueuedPodInfo,
+    status: Status,
+    o: { nominatedNodeName?: string; fitError?: FitError; started: number },
+  ): Promise<void> {
+    const pod = qpi.pod;
+    const rejected = status.isRejected();
+    this.metrics.observeAttempt(rejected ? "unschedulable" : "error", fwk.profileName, (this.clock.now() - o.started) / 1000);
+    if (o.nominatedNodeName) this.metrics.preemptionAttempts++;
+    const cycle = q.cycleOf(pod);
+    const cur = inf.pods.indexer.get(podKey(pod));
+    if (!cur || cur.metadata?.uid !== pod.metadata?.uid || cur.spec?.nodeName) {
+      q.done(pod);
+      return;
+    }
+    qpi.unschedulablePlugins = new Set(o.fitError ? o.fitError.diagnosis.unschedulablePlugins : rejected && status.plugin ? [status.plugin] : []);
+    const latest = withPriority(cur);
+    qpi.pod = o.nominatedNodeName ? { ...latest, status: { ...latest.status, nominatedNodeName: o.nominatedNodeName } } : latest;
+    q.addUnschedulable(qpi, cycle);
+    if (o.nominatedNodeName) q.nominator.addFromPod(qpi.pod, o.nominatedNodeName);
+    const message = status.message();
+    recorder.record(pod, "Warning", "FailedScheduling", message, fwk.profileName);
+    this.log.info("unable to schedule pod", { pod: podKey(pod), reason: rejected ? "Unschedulable" : "SchedulerError", message });
+    const patch = unschedulablePatch(cur, { reason: rejected ? "Unschedulable" : "SchedulerError", message }, o.nominatedNodeName, new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"));
+    if (!patch) return;
+    try {
+      await patchPodStatus(this.opts.client, cur, patch);
+    } catch (err) {
+      this.log.warn("updating pod status failed", { pod: podKey(pod), err });
+    }
+  }
+}
