@@ -1,0 +1,230 @@
+// The node agent: registers its Node, renews its Lease, reports node status, and runs one sync per pod bound to it
+// (pod_sync.ts) from a work queue fed by pod changes, runtime events, probe results and a periodic resync.
+import type { Pod } from "kubernetes-types/core/v1.js";
+import { realClock, sleep, type Clock, type TimerHandle } from "../client/clock.js";
+import { exponentialRateLimiter } from "../client/rate_limiter.js";
+import type { Client } from "../client/rest_client.js";
+import { resources } from "../client/resources.js";
+import { WorkQueue } from "../client/workqueue.js";
+import { runWorkers } from "../client/queue_worker.js";
+import type { Logger } from "../util/log.js";
+import { silentLogger } from "../util/log.js";
+import { NodeLease, DEFAULT_LEASE_DURATION_S } from "./node_lease.js";
+import { NodeStatusReporter, type NodeConfig } from "./node_status.js";
+import { InformerPodSource } from "./pod_source.js";
+import { PodSyncer } from "./pod_sync.js";
+import { ProbeManager } from "./probe_manager.js";
+import type { ContainerRuntime, RuntimeVersion } from "./runtime/types.js";
+import type { LeaseObject, NodeObject, PodObject, PodSource, Prober } from "./types.js";
+
+export interface KubeletOptions {
+  client: Client;
+  nodeName: string;
+  runtime: ContainerRuntime;
+  /** Runs probes; required when pods have probes (the simulated runtime comes with SimulatedProber). */
+  prober?: Prober;
+  node: NodeConfig;
+  /** Where pods come from; by default the agent runs its own informer for spec.nodeName=<node>. */
+  podSource?: PodSource;
+  clock?: Clock;
+  log?: Logger;
+  leaseDurationSeconds?: number;
+  /** Lease renewal period (default 10 s). */
+  leaseRenewIntervalMs?: number;
+  /** How often node status is checked for changes (default 10 s). */
+  statusUpdateIntervalMs?: number;
+  /** How often unchanged node status is still reported (default 5 min). */
+  statusReportIntervalMs?: number;
+  /** Every pod is synced at least this often (default 10 s). */
+  resyncIntervalMs?: number;
+  /** Concurrent pod syncs (default 4). */
+  workers?: number;
+}
+
+/** Until a real prober exists (exec/http/tcp come with the CRI runtime), probes fail: a pod never looks healthier than it is. */
+const noProber: Prober = {
+  probe: async () => "failure",
+};
+
+export class Kubelet {
+  readonly name: string;
+  readonly syncer: PodSyncer;
+  readonly probes: ProbeManager;
+  readonly queue: WorkQueue<string>;
+  readonly status: NodeStatusReporter;
+  readonly lease: NodeLease;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private version?: RuntimeVersion;
+  private podCIDR = "";
+  private active = 0;
+
+  constructor(private readonly o: KubeletOptions) {
+    this.name = `kubelet@${o.nodeName}`;
+    this.clock = o.clock ?? realClock;
+    this.log = (o.log ?? silentLogger).with({ node: o.nodeName });
+    // Pod syncs retry failures quickly at first, then at most every 30 s.
+    this.queue = new WorkQueue<string>({ name: this.name, clock: this.clock, rateLimiter: exponentialRateLimiter({ baseDelayMs: 200, maxDelayMs: 30_000 }) });
+    this.probes = new ProbeManager({
+      clock: this.clock,
+      prober: o.prober ?? noProber,
+      podOf: (uid) => this.syncer.states.get(uid)?.pod,
+      onChange: (uid) => this.queue.add(uid),
+      log: this.log,
+    });
+    this.syncer = new PodSyncer({
+      pods: o.client.resource<PodObject>(resources.pods),
+      runtime: o.runtime,
+      probes: this.probes,
+      clock: this.clock,
+      log: this.log,
+      hostIP: () => o.node.address,
+      runtimeName: () => this.version?.runtimeName ?? "unknown",
+      enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
+    });
+    this.status = new NodeStatusReporter({
+      nodes: o.client.resource<NodeObject>(resources.nodes),
+      name: o.nodeName,
+      config: o.node,
+      clock: this.clock,
+      log: this.log,
+      version: async () => (this.version ??= await o.runtime.version()),
+      runtimeStatus: () => o.runtime.status().catch(() => undefined),
+      reportIntervalMs: o.statusReportIntervalMs,
+    });
+    this.lease = new NodeLease({
+      leases: o.client.resource<LeaseObject>(resources.leases),
+      nodeName: o.nodeName,
+      clock: this.clock,
+      durationSeconds: o.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_S,
+      owner: () => this.status.node,
+    });
+  }
+
+  /** True when no pod sync is queued or running (tests use it to let the agent settle between clock steps). */
+  idle(): boolean {
+    const m = this.queue.metrics();
+    return m.depth === 0 && m.processing === 0 && this.active === 0;
+  }
+
+  /** Number of pods the agent is handling. */
+  podCount(): number {
+    return this.syncer.states.size;
+  }
+
+  private upsert(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid) return;
+    const st = this.syncer.states.get(uid);
+    if (st) st.pod = pod;
+    else this.syncer.states.set(uid, { uid, pod, removed: false });
+    this.queue.add(uid);
+  }
+
+  private remove(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    const st = uid ? this.syncer.states.get(uid) : undefined;
+    if (!st) return;
+    st.removed = true;
+    this.queue.add(st.uid);
+  }
+
+  /** Repeats fn every intervalMs on the clock until the signal aborts; failures are logged and retried next tick. */
+  private every(signal: AbortSignal, intervalMs: number, what: string, fn: () => Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined;
+      const tick = async (): Promise<void> => {
+        if (signal.aborted) return resolve();
+        this.active++;
+        try {
+          await fn();
+        } catch (err) {
+          this.log.warn(`${what} failed`, { err });
+        } finally {
+          this.active--;
+        }
+        if (signal.aborted) return resolve();
+        timer = this.clock.setTimer(() => void tick(), intervalMs);
+      };
+      signal.addEventListener("abort", () => {
+        timer?.cancel();
+        resolve();
+      }, { once: true });
+      void tick();
+    });
+  }
+
+  private async register(signal: AbortSignal): Promise<boolean> {
+    for (let delay = 500; !signal.aborted; delay = Math.min(delay * 2, 7000)) {
+      try {
+        await this.status.register();
+        return true;
+      } catch (err) {
+        this.log.warn("node registration failed, retrying", { err, retryInMs: delay });
+        await sleep(this.clock, delay, signal);
+      }
+    }
+    return false;
+  }
+
+  private async syncNodeStatus(): Promise<void> {
+    await this.status.report();
+    if (!this.podCIDR) {
+      const node = this.status.node?.spec?.podCIDR ? this.status.node : await this.o.client.resource<NodeObject>(resources.nodes).get(undefined, this.o.nodeName);
+      const cidr = node.spec?.podCIDR;
+      if (cidr) {
+        await this.o.runtime.updateRuntimeConfig({ podCIDR: cidr });
+        this.podCIDR = cidr;
+        this.log.info("pod CIDR set", { podCIDR: cidr });
+      }
+    }
+  }
+
+  /** Runs the agent until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.version = await this.o.runtime.version();
+    if (!(await this.register(signal))) return;
+    const loops: Promise<void>[] = [];
+    loops.push(this.every(signal, this.o.leaseRenewIntervalMs ?? 10_000, "lease renewal", async () => void (await this.lease.renew())));
+    loops.push(this.every(signal, this.o.statusUpdateIntervalMs ?? 10_000, "node status update", () => this.syncNodeStatus()));
+
+    let source = this.o.podSource;
+    if (!source) {
+      const own = new InformerPodSource({ client: this.o.client, nodeName: this.o.nodeName, clock: this.clock, log: this.log });
+      loops.push(own.run(signal));
+      source = own;
+    }
+    const unsubscribe = source.subscribe(this.o.nodeName, { upsert: (p) => this.upsert(p), remove: (p) => this.remove(p) });
+    const offEvents = this.o.runtime.subscribeContainerEvents?.((ev) => {
+      if (this.syncer.states.has(ev.podUid)) this.queue.add(ev.podUid);
+    });
+    const workers = runWorkers({
+      queue: this.queue,
+      workers: this.o.workers ?? 4,
+      log: this.log,
+      signal,
+      sync: async (uid) => {
+        const after = await this.syncer.sync(uid);
+        return after === undefined ? undefined : { requeueAfterMs: after };
+      },
+    });
+    if (await source.waitForSync(signal)) {
+      // Sandboxes of pods deleted while the agent was down: the API no longer knows them.
+      try {
+        await this.syncer.removeOrphans();
+      } catch (err) {
+        this.log.warn("removing orphaned sandboxes failed", { err });
+      }
+      loops.push(
+        this.every(signal, this.o.resyncIntervalMs ?? 10_000, "pod resync", async () => {
+          for (const uid of this.syncer.states.keys()) this.queue.add(uid);
+        }),
+      );
+    }
+    await Promise.all(loops);
+    unsubscribe();
+    offEvents?.();
+    await workers;
+    this.probes.stopAll();
+  }
+}
