@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { selectorFromSet } from "../../../machinery/labels.js";
+import type { TopologySpreadConstraint } from "../../framework/api_types.js";
+import { Harness } from "../../testing/harness.js";
+import { makeNode, makePod } from "../../testing/builders.js";
+
+const ZONE = "topology.kubernetes.io/zone";
+const zn = (name: string, z?: string) => makeNode(name, { labels: z ? { [ZONE]: z } : {} });
+const app = { app: "web" };
+const spread = (c: Partial<TopologySpreadConstraint>): TopologySpreadConstraint => ({ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: app }, ...c });
+
+describe("PodTopologySpread filter", () => {
+  // zone a: 2 web pods, zone b: 1, zone c: 0
+  const nodes = [zn("a1", "a"), zn("a2", "a"), zn("b1", "b"), zn("c1", "c"), zn("nolabel")];
+  const pods = [makePod("w1", { labels: app, nodeName: "a1" }), makePod("w2", { labels: app, nodeName: "a2" }), makePod("w3", { labels: app, nodeName: "b1" })];
+
+  it("allows only domains where the skew stays within maxSkew", () => {
+    const h = new Harness(nodes, pods);
+    const out = h.filterAll(makePod("new", { labels: app, topologySpreadConstraints: [spread({})] }));
+    assert.deepEqual(out, {
+      a1: "node(s) didn't match pod topology spread constraints",
+      a2: "node(s) didn't match pod topology spread constraints",
+      b1: "node(s) didn't match pod topology spread constraints",
+      c1: "",
+      nolabel: "node(s) didn't match pod topology spread constraints (missing required label)",
+    });
+  });
+
+  it("maxSkew 2 admits the zone one behind", () => {
+    const h = new Harness(nodes, pods);
+    const out = h.filterAll(makePod("new", { labels: app, topologySpreadConstraints: [spread({ maxSkew: 2 })] }));
+    assert.equal(out.b1, "");
+    assert.equal(out.a1, "node(s) didn't match pod topology spread constraints");
+  });
+
+  it("minDomains: with fewer domains than asked the global minimum counts as 0", () => {
+    const h = new Harness([zn("a1", "a"), zn("b1", "b")], [makePod("w1", { labels: app, nodeName: "a1" }), makePod("w2", { labels: app, nodeName: "b1" })]);
+    const pod = makePod("new", { labels: app, topologySpreadConstraints: [spread({ minDomains: 3 })] });
+    assert.deepEqual(h.filterAll(pod), { a1: "node(s) didn't match pod topology spread constraints", b1: "node(s) didn't match pod topology spread constraints" });
+    assert.deepEqual(h.filterAll(makePod("new", { labels: app, topologySpreadConstraints: [spread({})] })), { a1: "", b1: "" });
+  });
+
+  it("counts only nodes matching the pod's node selector (nodeAffinityPolicy Honor)", () => {
+    const h = new Harness([makeNode("a1", { labels: { [ZONE]: "a", pool: "x" } }), makeNode("b1", { labels: { [ZONE]: "b", pool: "y" } })], [makePod("w1", { labels: app, nodeName: "a1" })]);
+    const pod = makePod("new", { labels: app, nodeSelector: { pool: "x" }, topologySpreadConstraints: [spread({})] });
+    // Zone b is outside the pod's reach, so zone a is the only domain and its skew is 0.
+    assert.equal(h.filterAll(pod).a1, "");
+  });
+});
+
+describe("PodTopologySpread score", () => {
+  it("ScheduleAnyway prefers the emptier domain", () => {
+    const h = new Harness([zn("a1", "a"), zn("b1", "b")], [makePod("w1", { labels: app, nodeName: "a1" }), makePod("w2", { labels: app, nodeName: "a1" })]);
+    const pod = makePod("new", { labels: app, topologySpreadConstraints: [spread({ whenUnsatisfiable: "ScheduleAnyway" })] });
+    const s = h.scoreAll(pod);
+    assert.ok(s.b1! > s.a1!, JSON.stringify(s));
+  });
+
+  it("system default constraints spread pods of a service across hosts", () => {
+    const nodes = [makeNode("h1"), makeNode("h2")];
+    const h = new Harness(nodes, [makePod("w1", { labels: app, nodeName: "h1" }), makePod("w2", { labels: app, nodeName: "h1" })], { spreadSelectors: (p) => (selectorFromSet(app).matches(p.metadata?.labels) ? [selectorFromSet(app)] : []) });
+    const s = h.scoreAll(makePod("new", { labels: app }), ["h1", "h2"]);
+    assert.ok(s.h2! > s.h1!, JSON.stringify(s));
+    const alone = new Harness(nodes, [makePod("w1", { labels: app, nodeName: "h1" })]);
+    const s2 = alone.scoreAll(makePod("other", { labels: { app: "x" } }));
+    assert.equal(s2.h1! - s2.h2!, alone.scoreAll(makePod("other2", { labels: { app: "y" } })).h1! - alone.scoreAll(makePod("other2", { labels: { app: "y" } })).h2!);
+  });
+});
