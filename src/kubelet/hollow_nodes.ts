@@ -1,0 +1,77 @@
+// Many hollow nodes in one process (`k8ts sim --nodes N`): each is a full node agent with its own Node, Lease,
+// status, capacity, labels, simulated runtime and pod workers, but they share one API client and one pod informer
+// (every bound pod, fanned out by spec.nodeName), so a hundred nodes cost one watch instead of a hundred.
+import { realClock, type Clock } from "../client/clock.js";
+import type { Client } from "../client/rest_client.js";
+import type { Logger } from "../util/log.js";
+import { silentLogger } from "../util/log.js";
+import { Kubelet, type KubeletOptions } from "./kubelet.js";
+import type { NodeConfig } from "./node_status.js";
+import { InformerPodSource } from "./pod_source.js";
+import { intToIp } from "./runtime/simulated/ip_allocator.js";
+import { SimulatedProber } from "./runtime/simulated/simulated_prober.js";
+import { SimulatedRuntime } from "./runtime/simulated/simulated_runtime.js";
+
+export interface HollowNodesOptions {
+  client: Client;
+  count: number;
+  /** Node names are <prefix><index> (default "hollow-node-"). */
+  namePrefix?: string;
+  /** First index (default 0), so several sim processes can share a cluster. */
+  startIndex?: number;
+  capacity?: Record<string, string>;
+  labels?: Record<string, string>;
+  instanceType?: string;
+  clock?: Clock;
+  log?: Logger;
+  /** Passed to every agent (intervals, workers). */
+  agent?: Pick<KubeletOptions, "leaseRenewIntervalMs" | "statusUpdateIntervalMs" | "statusReportIntervalMs" | "resyncIntervalMs" | "workers">;
+}
+
+/** Node i's own addresses: InternalIP 10.64.0.0/10 + i + 1, fallback pods 10.244.(i+1).0/24 (spilling upward past 255). */
+export function hollowAddresses(i: number): { address: string; podCIDR: string } {
+  const n = i + 1;
+  const base = ((10 << 24) | (64 << 16)) >>> 0;
+  return { address: intToIp((base + n) >>> 0), podCIDR: `10.${244 + (n >> 8)}.${n & 255}.0/24` };
+}
+
+export class HollowNodes {
+  readonly kubelets: Kubelet[] = [];
+  readonly runtimes: SimulatedRuntime[] = [];
+  readonly pods: InformerPodSource;
+  private readonly log: Logger;
+
+  constructor(private readonly o: HollowNodesOptions) {
+    const clock = o.clock ?? realClock;
+    this.log = o.log ?? silentLogger;
+    this.pods = new InformerPodSource({ client: o.client, clock, log: this.log });
+    const prober = new SimulatedProber(clock);
+    for (let k = 0; k < o.count; k++) {
+      const i = (o.startIndex ?? 0) + k;
+      const name = `${o.namePrefix ?? "hollow-node-"}${i}`;
+      const { address, podCIDR } = hollowAddresses(i);
+      const runtime = new SimulatedRuntime({ clock, fallbackPodCIDR: podCIDR });
+      const node: NodeConfig = {
+        address,
+        capacity: o.capacity,
+        instanceType: o.instanceType,
+        labels: { "k8ts.io/hollow": "true", ...o.labels },
+        kernelVersion: "simulated",
+        osImage: "k8ts hollow node",
+      };
+      this.runtimes.push(runtime);
+      this.kubelets.push(new Kubelet({ client: o.client, nodeName: name, runtime, prober, node, podSource: this.pods, clock, log: this.log, workers: 2, ...o.agent }));
+    }
+  }
+
+  /** Runs the shared informer and every agent until the signal aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.log.info("starting hollow nodes", { count: this.kubelets.length });
+    await Promise.all([this.pods.run(signal), ...this.kubelets.map((k) => k.run(signal))]);
+  }
+
+  /** Pods being handled across all nodes. */
+  podCount(): number {
+    return this.kubelets.reduce((n, k) => n + k.podCount(), 0);
+  }
+}
