@@ -13,11 +13,13 @@ import { admit, admissionIsEmpty } from "./pipeline.js";
 import type { ResourceRequestInfo } from "./request_info.js";
 import { successStatus, writeObject } from "./responses.js";
 import { parseIncludeObject, partialObjectMetadata, partialObjectMetadataList, toTable } from "./table.js";
-import type { AdmissionAttributes, AdmissionChain, AdmissionOperation, UserInfo } from "./types.js";
+import { answerReview, isReviewResource } from "./reviews.js";
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation, Authorizer, UserInfo } from "./types.js";
 import { serveWatch, type WatchTracker } from "./watch.js";
 
 export interface ResourceHandlerDeps {
   registry: Registry;
+  authorizer: Authorizer;
   admission: AdmissionChain;
   tracker: WatchTracker;
   logger: Logger;
@@ -89,6 +91,11 @@ export async function handleResource(
     const target = await kubeletTarget(deps.registry, ctx, { name: info.name!, subresource: sub, query });
     proxyHttp(req, res, target, deps.logger);
     return;
+  }
+  if (sub === undefined && isReviewResource(def)) {
+    if (info.verb !== "create" || info.name !== undefined) throw errors.methodNotAllowed(`${def.resource} only accept create (POST to the collection)`);
+    const obj = await decodeObject(call, { apiVersion: gv(def.group, info.version), kind: def.kind });
+    return respond(call, 201, await answerReview(def, obj, user, deps.authorizer));
   }
   if (sub === undefined) return handleMain(deps, call);
   if (info.name === undefined || info.rest.length > 0) throw errors.pathNotFound();

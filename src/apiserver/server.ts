@@ -150,7 +150,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return serveNonResource(req, res, url);
     }
     await authorizeResource(user, parsed.info, path);
-    await handleResource({ registry, admission, tracker, logger, now }, req, res, parsed.info, url.searchParams, user, signal);
+    await handleResource({ registry, authorizer: authz, admission, tracker, logger, now }, req, res, parsed.info, url.searchParams, user, signal);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
