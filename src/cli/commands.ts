@@ -2,3 +2,5 @@
 import { registerCommand } from "./main.js";
 
 registerCommand("server", "run the API server (SQLite or etcd datastore) and write an admin kubeconfig", async () => (await import("./server_command.js")).serverCommand);
+registerCommand("agent", "run a node agent (kubelet); --runtime simulated runs a hollow node", async () => (await import("./agent_command.js")).agentCommand);
+registerCommand("sim", "run many hollow nodes in one process (--nodes N) for scale work", async () => (await import("./sim_command.js")).simCommand);

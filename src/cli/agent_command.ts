@@ -1,0 +1,180 @@
+// `k8ts agent`: one node agent (kubelet) until SIGTERM/SIGINT. `--runtime simulated` runs a hollow node (pods are
+// simulated in memory); `--runtime containerd` (the default) speaks CRI to containerd and is not implemented yet.
+import { networkInterfaces, hostname } from "node:os";
+import type { Command } from "./main.js";
+import { realClock } from "../client/clock.js";
+import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
+import { createClient, type Client } from "../client/rest_client.js";
+import { Kubelet } from "../kubelet/kubelet.js";
+import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
+import { SimulatedRuntime } from "../kubelet/runtime/simulated/simulated_runtime.js";
+import { createLogger, type Logger } from "../util/log.js";
+
+/** Flags shared by `agent` and `sim`: how to reach the API server and what the nodes look like. */
+export interface NodeFlags {
+  server?: string;
+  token?: string;
+  kubeconfig?: string;
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  ephemeralStorage?: string;
+  labels?: Record<string, string>;
+  instanceType?: string;
+  help?: boolean;
+}
+
+export interface FlagSpec<T> {
+  /** flag -> [key, kind] */
+  names: Record<string, [keyof T & string, "string" | "int" | "labels"]>;
+}
+
+/** Parses `--flag value` and `--flag=value` by the spec; throws an Error naming the bad flag or value. */
+export function parseFlags<T extends { help?: boolean }>(args: string[], spec: FlagSpec<T>): T {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const entry = spec.names[flag];
+    if (!entry) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
+    const [key, kind] = entry;
+    if (kind === "int") {
+      if (!/^\d+$/.test(value)) throw new Error(`invalid ${flag} ${JSON.stringify(value)}: must be a non-negative integer`);
+      out[key] = Number(value);
+    } else if (kind === "labels") {
+      const labels: Record<string, string> = {};
+      for (const pair of value.split(",")) {
+        const [k, v = ""] = pair.split("=");
+        if (!k) throw new Error(`invalid ${flag} ${JSON.stringify(value)}: want key=value[,key=value]`);
+        labels[k] = v;
+      }
+      out[key] = labels;
+    } else out[key] = value;
+  }
+  return out as T;
+}
+
+export const NODE_FLAG_NAMES: FlagSpec<NodeFlags>["names"] = {
+  "--server": ["server", "string"],
+  "--token": ["token", "string"],
+  "--kubeconfig": ["kubeconfig", "string"],
+  "--cpu": ["cpu", "string"],
+  "--memory": ["memory", "string"],
+  "--pods": ["pods", "string"],
+  "--ephemeral-storage": ["ephemeralStorage", "string"],
+  "--node-labels": ["labels", "labels"],
+  "--instance-type": ["instanceType", "string"],
+};
+
+export const NODE_FLAGS_USAGE = `  --server URL              API server URL (instead of a kubeconfig)
+  --token TOKEN             bearer token for --server
+  --kubeconfig FILE         kubeconfig to use (default $KUBECONFIG or ~/.kube/config)
+  --cpu Q --memory Q --pods N --ephemeral-storage Q
+                            node capacity (default 4, 16Gi, 110, 100Gi)
+  --node-labels k=v,...     extra node labels
+  --instance-type T         node.kubernetes.io/instance-type label
+`;
+
+export function clientFrom(flags: NodeFlags, userAgent: string): Client {
+  if (flags.server) return createClient({ server: flags.server, token: flags.token, userAgent });
+  return createClient({ ...loadKubeconfig(flags.kubeconfig ?? defaultKubeconfigPath()), userAgent });
+}
+
+export function capacityFrom(flags: NodeFlags): Record<string, string> {
+  const c: Record<string, string> = {};
+  if (flags.cpu) c.cpu = flags.cpu;
+  if (flags.memory) c.memory = flags.memory;
+  if (flags.pods) c.pods = flags.pods;
+  if (flags.ephemeralStorage) c["ephemeral-storage"] = flags.ephemeralStorage;
+  return c;
+}
+
+/** Runs until SIGTERM/SIGINT, then aborts and waits for the work to wind down. */
+export async function untilSignal(log: Logger, run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const ac = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info("shutting down", { signal });
+    ac.abort();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    await run(ac.signal);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}
+
+interface AgentFlags extends NodeFlags {
+  runtime?: string;
+  nodeName?: string;
+  nodeIp?: string;
+}
+
+const USAGE = `usage: k8ts agent --node-name NAME [flags]
+
+flags:
+  --runtime simulated|containerd   container runtime (default containerd; simulated = hollow node)
+  --node-name NAME                 this node's name (default the host name)
+  --node-ip IP                     the node's InternalIP (default the first non-loopback IPv4 address)
+${NODE_FLAGS_USAGE}`;
+
+function firstIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  return "127.0.0.1";
+}
+
+export const agentCommand: Command = async (args) => {
+  let flags: AgentFlags;
+  try {
+    flags = parseFlags<AgentFlags>(args, {
+      names: { ...NODE_FLAG_NAMES, "--runtime": ["runtime", "string"], "--node-name": ["nodeName", "string"], "--node-ip": ["nodeIp", "string"] },
+    });
+  } catch (err) {
+    process.stderr.write(`k8ts agent: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const runtimeKind = flags.runtime ?? "containerd";
+  if (runtimeKind === "containerd") {
+    process.stderr.write("k8ts agent: --runtime containerd is not implemented yet; use --runtime simulated for a hollow node\n");
+    return 1;
+  }
+  if (runtimeKind !== "simulated") {
+    process.stderr.write(`k8ts agent: unknown --runtime ${JSON.stringify(runtimeKind)} (want simulated or containerd)\n`);
+    return 2;
+  }
+  const nodeName = flags.nodeName ?? hostname().toLowerCase();
+  const log = createLogger({ fields: { component: "agent", node: nodeName } });
+  let client: Client;
+  try {
+    client = clientFrom(flags, `k8ts-agent/${nodeName}`);
+  } catch (err) {
+    log.error("cannot build an API client", { err });
+    return 1;
+  }
+  const runtime = new SimulatedRuntime();
+  const kubelet = new Kubelet({
+    client,
+    nodeName,
+    runtime,
+    prober: new SimulatedProber(realClock),
+    node: { address: flags.nodeIp ?? firstIPv4(), capacity: capacityFrom(flags), labels: flags.labels, instanceType: flags.instanceType },
+    log,
+  });
+  log.info("agent starting", { runtime: runtimeKind, server: client.server });
+  await untilSignal(log, (signal) => kubelet.run(signal));
+  client.close();
+  return 0;
+};
