@@ -27,6 +27,8 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 
 interface Env {
   client: Client;
   pods: () => Promise<PodObject[]>;
+  /** Cleanups run last-registered first, before the controllers and the server stop. */
+  defer(fn: () => unknown): void;
 }
 
 async function setup(t: { after(fn: () => unknown): void }): Promise<Env> {
@@ -38,13 +40,15 @@ async function setup(t: { after(fn: () => unknown): void }): Promise<Env> {
     startController(new ReplicaSetController({ client, informers, kind: REPLICATION_CONTROLLER })),
     startController(new DeploymentController({ client, informers })),
   ];
+  const deferred: Array<() => unknown> = [];
   t.after(async () => {
+    for (const fn of deferred.reverse()) await fn();
     await Promise.all(running.map((r) => r.stop()));
     client.close();
     await srv.close();
   });
   const pods = async (): Promise<PodObject[]> => (await client.resource<PodObject>(resources.pods).list("default")).items;
-  return { client, pods };
+  return { client, pods, defer: (fn) => deferred.push(fn) };
 }
 
 /** Plays the kubelet: marks pods Running and Ready, at most one per call so a rollout goes through many steps. */
@@ -62,7 +66,11 @@ function startKubelet(env: Env): () => Promise<void> {
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      await kubeletTick(env.client, await env.pods());
+      try {
+        await kubeletTick(env.client, await env.pods());
+      } catch {
+        // A failed round is retried on the next tick, as a kubelet would.
+      }
       await new Promise((r) => setTimeout(r, 15));
     }
   })();
@@ -79,14 +87,13 @@ test("a Deployment of 3 rolls from A to B within maxUnavailable at every observe
   const { client } = env;
   const deploys = client.resource<DeploymentObject>(resources.deployments);
   const rsClient = client.resource<ReplicaSetObject>(resources.replicasets);
-  const stopKubelet = startKubelet(env);
-  t.after(stopKubelet);
+  env.defer(startKubelet(env));
 
   // Watch pods as a user would (kubectl get pods -w) and track the fewest ready pods seen while rolling.
   const watcher = new SharedInformer<PodObject>({ source: { client: client.resource<PodObject>(resources.pods), namespace: "default" } });
   const ac = new AbortController();
   const watching = watcher.run(ac.signal);
-  t.after(async () => {
+  env.defer(async () => {
     ac.abort();
     await watching;
   });

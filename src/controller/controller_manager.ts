@@ -1,0 +1,163 @@
+// The controller manager: one process running every controller over one shared informer factory, under
+// Lease-based leader election ("kube-controller-manager" in kube-system) so several replicas can run for HA with
+// exactly one acting. Each leadership term starts from scratch (fresh informers, queues and expectations); when
+// a term ends (lease lost) the controllers stop before this candidate campaigns again, so two managers never act
+// at once. The garbage collector and namespace controller learn which resources exist from API discovery.
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../client/clock.js";
+import { SharedInformerFactory } from "../client/informer_factory.js";
+import { LeaderElector } from "../client/leader_election.js";
+import type { Client } from "../client/rest_client.js";
+import { resources as wellKnown } from "../client/resources.js";
+import type { ResourceRef } from "../client/types.js";
+import type { Logger } from "../util/log.js";
+import { silentLogger } from "../util/log.js";
+import { DeploymentController } from "./deployment/deployment_controller.js";
+import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
+import { NamespaceController } from "./namespace/namespace_controller.js";
+import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
+import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
+import type { Controller } from "./types.js";
+
+export type KindedRef = ResourceRef & { kind: string };
+
+export const LEASE_NAMESPACE = "kube-system";
+export const LEASE_NAME = "kube-controller-manager";
+
+/** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace"] as const;
+export type ControllerName = (typeof CONTROLLER_NAMES)[number];
+
+export interface ControllerManagerOptions {
+  client: Client;
+  /** Campaign for the lease before running controllers (default true). Off: run at once, alone. */
+  leaderElect?: boolean;
+  /** This candidate's lease identity (default <hostname>_<uuid>, as Kubernetes does). */
+  identity?: string;
+  /** Kubernetes' defaults: 15 s lease, 10 s renew deadline, 2 s retry period. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Which controllers run (default all). */
+  controllers?: ControllerName[];
+  /** Resources the garbage collector and namespace controller cover; discovered from the server when absent. */
+  resources?: KindedRef[];
+  workers?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+  verbs?: string[];
+}
+
+/**
+ * The listable, watchable, deletable resources the server serves (preferred version of each group), from
+ * /api/v1 and /apis. Events are left out: nothing owns them and watching them all is pure load.
+ */
+export async function discoverResources(client: Client): Promise<KindedRef[]> {
+  const out: KindedRef[] = [];
+  const add = (group: string, version: string, list: ApiResource[]): void => {
+    for (const r of list) {
+      const verbs = r.verbs ?? [];
+      if (r.name.includes("/") || !["list", "watch", "delete"].every((v) => verbs.includes(v))) continue;
+      if (r.name === "events") continue;
+      out.push({ group, version, resource: r.name, namespaced: r.namespaced, kind: r.kind });
+    }
+  };
+  const core = await client.request<{ resources: ApiResource[] }>({ method: "GET", path: "/api/v1" });
+  add("", "v1", core.resources);
+  const groups = await client.request<{ groups: Array<{ name: string; preferredVersion?: { version: string }; versions: Array<{ version: string }> }> }>({ method: "GET", path: "/apis" });
+  for (const g of groups.groups) {
+    const version = g.preferredVersion?.version ?? g.versions[0]?.version;
+    if (!version) continue;
+    const list = await client.request<{ resources: ApiResource[] }>({ method: "GET", path: `/apis/${g.name}/${version}` });
+    add(g.name, version, list.resources);
+  }
+  return out;
+}
+
+export class ControllerManager implements Controller {
+  readonly name = "kube-controller-manager";
+  readonly identity: string;
+  private readonly log: Logger;
+  private leading = false;
+
+  constructor(private readonly opts: ControllerManagerOptions) {
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    this.log = (opts.log ?? silentLogger).with({ component: this.name });
+  }
+
+  /** True while this manager's controllers are running (always, once started, without leader election). */
+  isLeader(): boolean {
+    return this.leading;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.opts.leaderElect === false) return this.runTerm(signal);
+    while (!signal.aborted) {
+      let term: Promise<void> | undefined;
+      const elector = new LeaderElector({
+        client: this.opts.client,
+        namespace: LEASE_NAMESPACE,
+        name: LEASE_NAME,
+        identity: this.identity,
+        leaseDurationMs: this.opts.leaseDurationMs,
+        renewDeadlineMs: this.opts.renewDeadlineMs,
+        retryPeriodMs: this.opts.retryPeriodMs,
+        releaseOnCancel: true,
+        clock: this.opts.clock,
+        log: this.log,
+        callbacks: {
+          onStartedLeading: (lead) => {
+            term = this.runTerm(lead);
+          },
+          onNewLeader: (id) => this.log.info("leader observed", { leader: id }),
+        },
+      });
+      await elector.run(signal);
+      await term;
+      if (!signal.aborted) this.log.warn("leadership lost, controllers stopped; campaigning again");
+    }
+  }
+
+  /** Builds this term's informers and controllers and runs them until the signal aborts. */
+  private async runTerm(signal: AbortSignal): Promise<void> {
+    const { client } = this.opts;
+    const enabled = new Set<ControllerName>(this.opts.controllers ?? CONTROLLER_NAMES);
+    let refs = this.opts.resources;
+    if (!refs && (enabled.has("garbagecollector") || enabled.has("namespace"))) {
+      try {
+        refs = await discoverResources(client);
+      } catch (err) {
+        // A server without discovery (test fakes): fall back to the resources every cluster has.
+        this.log.warn("resource discovery failed, using the well-known resources", { err });
+        refs = Object.values(wellKnown).filter((r) => r.resource !== "events");
+      }
+    }
+    const informers = new SharedInformerFactory({ client, clock: this.opts.clock, log: this.log });
+    const common = { client, informers, clock: this.opts.clock, log: this.log, workers: this.opts.workers };
+    const controllers: Controller[] = [];
+    if (enabled.has("deployment")) controllers.push(new DeploymentController(common));
+    if (enabled.has("replicaset")) controllers.push(new ReplicaSetController({ ...common, kind: REPLICA_SET }));
+    if (enabled.has("replicationcontroller")) controllers.push(new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER }));
+    if (enabled.has("garbagecollector")) controllers.push(new GarbageCollector({ ...common, resources: refs ?? [] }));
+    if (enabled.has("namespace")) controllers.push(new NamespaceController({ ...common, resources: (refs ?? []).filter((r) => r.namespaced) }));
+    if (signal.aborted) return;
+    this.leading = true;
+    this.log.info("starting controllers", { controllers: controllers.map((c) => c.name), identity: this.identity });
+    informers.start(signal);
+    try {
+      const results = await Promise.allSettled(controllers.map((c) => c.run(signal)));
+      for (const [i, r] of results.entries()) if (r.status === "rejected") this.log.error("controller failed", { controller: controllers[i]!.name, err: r.reason });
+    } finally {
+      await informers.shutdown();
+      this.leading = false;
+      this.log.info("controllers stopped");
+    }
+  }
+}
