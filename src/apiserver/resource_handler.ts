@@ -13,7 +13,7 @@ import { admit, admissionIsEmpty } from "./pipeline.js";
 import type { ResourceRequestInfo } from "./request_info.js";
 import { successStatus, writeObject } from "./responses.js";
 import { parseIncludeObject, partialObjectMetadata, partialObjectMetadataList, toTable } from "./table.js";
-import { answerReview, isReviewResource } from "./reviews.js";
+import { answerReview, isReviewResource, virtualResource } from "./reviews.js";
 import type { AdmissionAttributes, AdmissionChain, AdmissionOperation, Authorizer, UserInfo } from "./types.js";
 import { serveWatch, type WatchTracker } from "./watch.js";
 
@@ -44,16 +44,20 @@ function gv(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
 
-interface Call {
+/** What encoding and decoding need to know about a request. */
+interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
   info: ResourceRequestInfo;
   query: URLSearchParams;
-  store: ResourceStore;
   def: ResourceDef;
   ctx: RequestContext;
   out: Negotiated;
   pretty: boolean;
+}
+
+interface Call extends Exchange {
+  store: ResourceStore;
 }
 
 export async function handleResource(
@@ -66,8 +70,8 @@ export async function handleResource(
   signal: AbortSignal,
 ): Promise<void> {
   const store = deps.registry.store(info.group, info.resource);
-  if (!store || !store.def.versions.some((v) => v.version === info.version)) throw errors.pathNotFound();
-  const def = store.def;
+  const def = store?.def ?? virtualResource(info.group, info.resource);
+  if (!def || !def.versions.some((v) => v.version === info.version)) throw errors.pathNotFound();
   if (!def.namespaced && info.namespace !== undefined) throw errors.pathNotFound();
   if (def.namespaced && info.namespace === undefined && !(info.verb === "list" || info.verb === "watch")) {
     throw errors.pathNotFound(`the server could not find the requested resource: ${info.resource} are namespaced, the path must name a namespace`);
@@ -85,17 +89,19 @@ export async function handleResource(
     warnings: [],
     signal,
   };
+  if (isReviewResource(def)) {
+    if (info.verb !== "create" || info.name !== undefined || sub !== undefined) throw errors.methodNotAllowed(`${def.resource} only accept create (POST to the collection)`);
+    const call = { req, res, info, query, def, ctx, out, pretty: query.get("pretty") === "true" };
+    const obj = await decodeObject(call, { apiVersion: gv(def.group, info.version), kind: def.kind });
+    return respond(call, 201, await answerReview(def, obj, user, deps.authorizer));
+  }
+  if (!store) throw errors.pathNotFound();
   const call: Call = { req, res, info, query, store, def, ctx, out, pretty: query.get("pretty") === "true" };
 
   if (sub !== undefined && NODE_SUBRESOURCES.has(sub) && def.group === "" && def.resource === "pods") {
     const target = await kubeletTarget(deps.registry, ctx, { name: info.name!, subresource: sub, query });
     proxyHttp(req, res, target, deps.logger);
     return;
-  }
-  if (sub === undefined && isReviewResource(def)) {
-    if (info.verb !== "create" || info.name !== undefined) throw errors.methodNotAllowed(`${def.resource} only accept create (POST to the collection)`);
-    const obj = await decodeObject(call, { apiVersion: gv(def.group, info.version), kind: def.kind });
-    return respond(call, 201, await answerReview(def, obj, user, deps.authorizer));
   }
   if (sub === undefined) return handleMain(deps, call);
   if (info.name === undefined || info.rest.length > 0) throw errors.pathNotFound();
@@ -285,14 +291,14 @@ async function runAdmission(
   await admit(deps.admission, attrs);
 }
 
-async function readDecoded(c: Call): Promise<unknown> {
+async function readDecoded(c: Exchange): Promise<unknown> {
   const buf = await readBody(c.req);
   const { value, encoding } = decodeBody(buf, c.req.headers["content-type"]);
   if (encoding !== "json" && encoding !== "yaml") throw errors.unsupportedMediaType(c.req.headers["content-type"] ?? "");
   return value;
 }
 
-async function decodeObject(c: Call, expected: { apiVersion: string; kind: string }): Promise<StoredObject> {
+async function decodeObject(c: Exchange, expected: { apiVersion: string; kind: string }): Promise<StoredObject> {
   const obj = checkObject(await readDecoded(c), expected) as StoredObject;
   checkNamespace(c, obj);
   const name = c.info.name;
@@ -305,7 +311,7 @@ async function decodeObject(c: Call, expected: { apiVersion: string; kind: strin
   return obj;
 }
 
-function checkNamespace(c: Call, obj: StoredObject): void {
+function checkNamespace(c: Exchange, obj: StoredObject): void {
   const ns = c.info.namespace;
   if (!c.def.namespaced || ns === undefined) return;
   if (obj.metadata.namespace && obj.metadata.namespace !== ns) {
@@ -314,13 +320,13 @@ function checkNamespace(c: Call, obj: StoredObject): void {
   obj.metadata.namespace = ns;
 }
 
-async function optionalBody(c: Call): Promise<unknown> {
+async function optionalBody(c: Exchange): Promise<unknown> {
   const buf = await readBody(c.req);
   if (buf.toString("utf8").trim() === "") return undefined;
   return decodeBody(buf, c.req.headers["content-type"]).value;
 }
 
-function respond(c: Call, code: number, obj: StoredObject): void {
+function respond(c: Exchange, code: number, obj: StoredObject): void {
   let body: unknown = obj;
   const t = c.out.transform;
   if (t === "Table") {

@@ -23,6 +23,7 @@ import { parsePath, type ResourceRequestInfo } from "./request_info.js";
 import { handleResource } from "./resource_handler.js";
 import { toStatusError, writeError, writeObject, writeText } from "./responses.js";
 import type { AdmissionChain, Authenticator, Authorizer, UserInfo } from "./types.js";
+import { withReviewResources } from "./reviews.js";
 import { WatchTracker } from "./watch.js";
 
 /** Serves /openapi/v3 documents; paths are "api/v1" or "apis/{group}/{version}". */
@@ -103,7 +104,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   function serveDiscovery(req: IncomingMessage, res: ServerResponse, d: { group?: string; version?: string; legacy: boolean }, pretty: boolean): void {
     if (req.method !== "GET" && req.method !== "HEAD") throw errors.methodNotAllowed(`the server does not allow this method on the requested path: ${req.method}`);
-    const defs = registry.resources();
+    const defs = withReviewResources(registry.resources());
     res.setHeader("Vary", "Accept");
     if (d.group === undefined) {
       const agg = aggregatedDiscoveryVersion(req.headers.accept);

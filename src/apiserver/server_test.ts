@@ -327,3 +327,36 @@ describe("pipeline seams", () => {
     }
   });
 });
+
+describe("review resources", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      authenticator: { authenticate: async () => ({ username: "ann", uid: "u1", groups: ["devs"] }) },
+      authorizer: { authorize: async (a) => ({ allowed: a.verb === "get" || a.path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" || a.resource === "selfsubjectaccessreviews" || a.resource === "selfsubjectrulesreviews" || a.resource === "selfsubjectreviews", reason: "only get" }) },
+    });
+  });
+  after(() => h.close());
+
+  it("answers selfsubjectaccessreviews from the authorizer", async () => {
+    const body = (verb: string) => ({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { verb, resource: "pods", namespace: "default" } } });
+    let r = await request(h.url, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", { body: body("get") });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json().status.allowed, true);
+    r = await request(h.url, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", { body: body("delete") });
+    assert.deepEqual(r.json().status, { allowed: false, reason: "only get" });
+    r = await request(h.url, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", { body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: {} } });
+    assert.equal(r.status, 422);
+  });
+
+  it("answers selfsubjectreviews with the caller and rules reviews as incomplete without rulesFor", async () => {
+    let r = await request(h.url, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", { body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" } });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.json().status.userInfo, { username: "ann", uid: "u1", groups: ["devs"] });
+    r = await request(h.url, "POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", { body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: { namespace: "default" } } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json().status.incomplete, true);
+    const groups = (await request(h.url, "GET", "/apis")).json();
+    assert.ok(groups.groups.some((g: { name: string }) => g.name === "authentication.k8s.io"));
+  });
+});

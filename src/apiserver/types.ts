@@ -35,9 +35,31 @@ export interface AuthorizationDecision {
   reason?: string;
 }
 
+export interface ResourceRule {
+  verbs: string[];
+  apiGroups?: string[];
+  resources?: string[];
+  resourceNames?: string[];
+}
+
+export interface NonResourceRule {
+  verbs: string[];
+  nonResourceURLs?: string[];
+}
+
+/** What a user may do in a namespace, as SelfSubjectRulesReview reports it (`kubectl auth can-i --list`). */
+export interface RulesSummary {
+  resourceRules: ResourceRule[];
+  nonResourceRules: NonResourceRule[];
+  /** True when the authorizer cannot enumerate everything it would allow. */
+  incomplete: boolean;
+}
+
 /** Contract: never throws for a deny; a thrown error answers 500. */
 export interface Authorizer {
   authorize(attrs: AuthorizationAttributes): Promise<AuthorizationDecision>;
+  /** Optional: the rules that apply to a user in a namespace. Without it rules reviews answer incomplete. */
+  rulesFor?(user: UserInfo, namespace: string): Promise<RulesSummary>;
 }
 
 export type AdmissionOperation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
