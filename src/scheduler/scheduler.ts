@@ -282,10 +282,7 @@ export class Scheduler implements Controller {
   }
 
   private updatePendingGauge(q: SchedulingQueue): void {
-    const p = q.pendingPods();
-    this.metrics.pending.active = p.active.length;
-    this.metrics.pending.backoff = p.backoff.length;
-    this.metrics.pending.unschedulable = p.unschedulable.length;
+    Object.assign(this.metrics.pending, q.counts());
   }
 
   private async handleFailure(

@@ -31,7 +31,7 @@ export const IN_TREE_REGISTRY: Registry = {
   TaintToleration: { factory: () => newTaintToleration(), points: ["filter", "preScore", "score"] },
   NodeAffinity: { factory: () => newNodeAffinity(), points: ["preFilter", "filter", "preScore", "score"] },
   NodeResourcesFit: { factory: (args) => newNodeResourcesFit(args), points: ["preFilter", "filter", "preScore", "score"] },
-  NodeResourcesBalancedAllocation: { factory: (args) => newBalancedAllocation(args), points: ["score"] },
+  NodeResourcesBalancedAllocation: { factory: (args) => newBalancedAllocation(args), points: ["preScore", "score"] },
   InterPodAffinity: { factory: newInterPodAffinity, points: ["preFilter", "filter", "preScore", "score"] },
   PodTopologySpread: { factory: newPodTopologySpread, points: ["preFilter", "filter", "preScore", "score"] },
   ImageLocality: { factory: newImageLocality, points: ["score"] },

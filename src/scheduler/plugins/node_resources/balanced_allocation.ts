@@ -1,21 +1,34 @@
 // NodeResourcesBalancedAllocation: prefer nodes where, after placing the pod, cpu and memory (or the configured
 // resources) are used to similar fractions, so no node runs out of one resource while the other idles.
+import type { StateData } from "../../framework/cycle_state.js";
 import type { NodeInfo } from "../../framework/node_info.js";
 import { PodInfo } from "../../framework/pod_info.js";
 import { Status } from "../../framework/status.js";
-import type { ScorePlugin } from "../../framework/types.js";
+import type { PreScorePlugin, ScorePlugin } from "../../framework/types.js";
 import { DEFAULT_RESOURCES, type BalancedAllocationArgs } from "./args.js";
 import { balancedScore } from "./scorers.js";
 
 export const NAME = "NodeResourcesBalancedAllocation";
+const STATE_KEY = "PreScore" + NAME;
 
-export function newBalancedAllocation(rawArgs: unknown): ScorePlugin {
+class RequestsState implements StateData {
+  constructor(readonly info: PodInfo) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScorePlugin {
   const args = (rawArgs ?? {}) as BalancedAllocationArgs;
   const resources = args.resources?.length ? args.resources : DEFAULT_RESOURCES;
   return {
     name: NAME,
-    score(_state, pod, node: NodeInfo) {
-      const info = new PodInfo(pod);
+    preScore(state, pod) {
+      state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      return Status.success();
+    },
+    score(state, pod, node: NodeInfo) {
+      const info = state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
       const fractions: number[] = [];
       for (const r of resources) {
         const cap = node.allocatable.get(r.name);
