@@ -27,6 +27,21 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
+/** Deeper values are refused: no API object comes close, and recursive object machinery (patches, defaulting,
+ *  validation) would exhaust the stack on them. */
+export const MAX_BODY_DEPTH = 512;
+
+/** Checks nesting depth iteratively (the check itself must not recurse). */
+function checkDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (d > MAX_BODY_DEPTH) throw errors.badRequest(`the request body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push([child, d + 1]);
+  }
+}
+
 /** Decodes a body into a JSON value according to its Content-Type. JSON is valid YAML, so apply patches (YAML by
  *  media type, JSON as kubectl sends them) go through the YAML parser only when JSON parsing fails. */
 export function decodeBody(buf: Buffer, contentType: string | undefined): { value: unknown; encoding: BodyEncoding } {
@@ -35,16 +50,23 @@ export function decodeBody(buf: Buffer, contentType: string | undefined): { valu
   const text = buf.toString("utf8");
   if (text.trim() === "") throw errors.badRequest("the request body is empty: an object was expected");
   const yamlish = encoding === "yaml" || encoding === "apply-patch";
+  let value: unknown;
+  let parsed = false;
   try {
-    return { value: JSON.parse(text), encoding };
+    value = JSON.parse(text);
+    parsed = true;
   } catch (err) {
     if (!yamlish) throw errors.badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
   }
-  try {
-    return { value: yamlParse(text, { strict: true, uniqueKeys: true }), encoding };
-  } catch (err) {
-    throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  if (!parsed) {
+    try {
+      value = yamlParse(text, { strict: true, uniqueKeys: true });
+    } catch (err) {
+      throw errors.badRequest(`the request body is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+    }
   }
+  checkDepth(value);
+  return { value, encoding };
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

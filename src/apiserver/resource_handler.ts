@@ -69,6 +69,8 @@ export async function handleResource(
   user: UserInfo,
   signal: AbortSignal,
 ): Promise<void> {
+  checkPathSegment("namespace", info.namespace);
+  checkPathSegment("name", info.name);
   const store = deps.registry.store(info.group, info.resource);
   const def = store?.def ?? virtualResource(info.group, info.resource);
   if (!def || !def.versions.some((v) => v.version === info.version)) throw errors.pathNotFound();
@@ -115,6 +117,15 @@ export async function handleResource(
     return respond(call, 200, r.object);
   }
   throw errors.pathNotFound();
+}
+
+/** Path segments become storage keys: refuse what no valid name contains, as Kubernetes' path segment checks do. */
+function checkPathSegment(what: string, v: string | undefined): void {
+  if (v === undefined) return;
+  // eslint-disable-next-line no-control-regex
+  if (v === "." || v === ".." || /[\u0000-\u001f\u007f/%]/.test(v)) {
+    throw errors.badRequest(`invalid ${what} ${JSON.stringify(v)} in the request path: may not be "." or ".." and may not contain "/", "%" or control characters`);
+  }
 }
 
 function verbAllowed(def: ResourceDef, verb: string): boolean {

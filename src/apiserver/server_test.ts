@@ -360,3 +360,34 @@ describe("review resources", () => {
     assert.ok(groups.groups.some((g: { name: string }) => g.name === "authentication.k8s.io"));
   });
 });
+
+describe("hostile bodies", () => {
+  it("refuses deeply nested JSON with a 400 instead of overflowing the stack", async () => {
+    const h = await startHarness();
+    try {
+      const body = '{"a":' + "[".repeat(5000) + "]".repeat(5000) + "}";
+      const r = await request(h.url, "PATCH", "/api/v1/namespaces/default/configmaps/x", { body, headers: { "content-type": "application/merge-patch+json" } });
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json().message, /nests deeper than 512 levels/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("path segments", () => {
+  it("refuses control characters and slashes in namespaces and names with a 400", async () => {
+    const h = await startHarness();
+    try {
+      for (const p of ["/api/v1/namespaces/%00/configmaps", "/api/v1/namespaces/default/configmaps/a%2Fb", "/api/v1/namespaces/default/configmaps/.."]) {
+        const r = await request(h.url, "POST", p, { body: CM });
+        assert.ok(r.status === 400 || r.status === 404 || r.status === 405, `${p} -> ${r.status}`);
+        assert.equal(r.json().kind, "Status");
+      }
+      const r = await request(h.url, "GET", "/api/v1/namespaces/%01x/configmaps");
+      assert.equal(r.status, 400);
+    } finally {
+      await h.close();
+    }
+  });
+});
