@@ -1,0 +1,151 @@
+// `k8ts controller-manager`: runs the workload, garbage-collection and namespace controllers against an API
+// server, under Lease-based leader election (kube-system/kube-controller-manager) unless --leader-elect=false.
+import type { Command } from "./main.js";
+import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
+import { createClient, type ClientOptions } from "../client/rest_client.js";
+import { CONTROLLER_NAMES, ControllerManager, type ControllerName } from "../controller/controller_manager.js";
+import { createLogger } from "../util/log.js";
+
+const USAGE = `usage: k8ts controller-manager [flags]
+
+flags:
+  --kubeconfig PATH        kubeconfig to reach the API server (default $KUBECONFIG or ~/.kube/config)
+  --server URL             API server URL instead of a kubeconfig (e.g. http://127.0.0.1:6443)
+  --leader-elect BOOL      campaign for the kube-system/kube-controller-manager Lease first (default true)
+  --lease-duration DUR     how long a lease lasts without renewal, e.g. 15s (default 15s; renew deadline and
+                           retry period scale with it: 2/3 and 2/15 of it)
+  --controllers LIST       comma-separated subset of: ${CONTROLLER_NAMES.join(", ")} (default all)
+  --concurrent-syncs N     workers per controller (default 5)
+`;
+
+export interface ControllerManagerFlags {
+  kubeconfig?: string;
+  server?: string;
+  leaderElect: boolean;
+  leaseDurationMs?: number;
+  controllers?: ControllerName[];
+  workers?: number;
+  help?: boolean;
+}
+
+/** "15s", "1m", "500ms", "2m30s", or plain seconds. */
+export function parseDuration(v: string): number {
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of v.matchAll(re)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+    consumed += m[0].length;
+  }
+  if (consumed !== v.length || consumed === 0) throw new Error(`invalid duration ${JSON.stringify(v)}`);
+  return total;
+}
+
+function parseBool(flag: string, v: string): boolean {
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new Error(`invalid ${flag} ${JSON.stringify(v)}: must be true or false`);
+}
+
+/** Parses `--flag value` and `--flag=value` (a bare --leader-elect means true); throws naming the bad flag. */
+export function parseControllerManagerFlags(args: string[]): ControllerManagerFlags {
+  const out: ControllerManagerFlags = { leaderElect: true };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-h" || arg === "--help") {
+      out.help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag === "--leader-elect" && eq < 0) {
+      const next = args[i + 1];
+      if (next === "true" || next === "false") out.leaderElect = parseBool(flag, args[++i]!);
+      else out.leaderElect = true;
+      continue;
+    }
+    const known = ["--kubeconfig", "--server", "--leader-elect", "--lease-duration", "--controllers", "--concurrent-syncs"];
+    if (!known.includes(flag)) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
+    switch (flag) {
+      case "--kubeconfig":
+        out.kubeconfig = value;
+        break;
+      case "--server":
+        out.server = value;
+        break;
+      case "--leader-elect":
+        out.leaderElect = parseBool(flag, value);
+        break;
+      case "--lease-duration":
+        out.leaseDurationMs = parseDuration(value);
+        if (out.leaseDurationMs < 2000) throw new Error(`--lease-duration ${value} is too short (at least 2s)`);
+        break;
+      case "--controllers": {
+        const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+        for (const n of names) if (!(CONTROLLER_NAMES as readonly string[]).includes(n)) throw new Error(`unknown controller ${JSON.stringify(n)} in --controllers`);
+        out.controllers = names as ControllerName[];
+        break;
+      }
+      case "--concurrent-syncs":
+        if (!/^[1-9]\d*$/.test(value)) throw new Error(`invalid --concurrent-syncs ${JSON.stringify(value)}`);
+        out.workers = Number(value);
+        break;
+    }
+  }
+  if (out.kubeconfig && out.server) throw new Error("give --kubeconfig or --server, not both");
+  return out;
+}
+
+export const controllerManagerCommand: Command = async (args) => {
+  let flags: ControllerManagerFlags;
+  try {
+    flags = parseControllerManagerFlags(args);
+  } catch (err) {
+    process.stderr.write(`k8ts controller-manager: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createLogger({ fields: { component: "controller-manager" } });
+  let clientOpts: ClientOptions;
+  try {
+    clientOpts = flags.server ? { server: flags.server } : loadKubeconfig(flags.kubeconfig ?? defaultKubeconfigPath());
+  } catch (err) {
+    logger.error("cannot reach the API server configuration", { err });
+    return 1;
+  }
+  const client = createClient({ ...clientOpts, userAgent: "k8ts-controller-manager" });
+  const lease = flags.leaseDurationMs;
+  const manager = new ControllerManager({
+    client,
+    leaderElect: flags.leaderElect,
+    // Kubernetes' 15 s / 10 s / 2 s ratios, kept when the lease duration changes.
+    leaseDurationMs: lease,
+    renewDeadlineMs: lease === undefined ? undefined : Math.floor((lease * 2) / 3),
+    retryPeriodMs: lease === undefined ? undefined : Math.floor((lease * 2) / 15),
+    controllers: flags.controllers,
+    workers: flags.workers,
+    log: logger,
+  });
+  const ac = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info("shutting down", { signal });
+    ac.abort();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  logger.info("controller manager starting", { server: clientOpts.server, leaderElect: flags.leaderElect, identity: manager.identity });
+  try {
+    await manager.run(ac.signal);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    client.close();
+  }
+  return 0;
+};
