@@ -8,11 +8,10 @@ import { unwrapTombstone } from "../client/informer.js";
 import { SharedInformerFactory } from "../client/informer_factory.js";
 import { LeaderElector } from "../client/leader_election.js";
 import type { Client } from "../client/rest_client.js";
-import type { Controller } from "../controller/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { SchedulerCache } from "./cache/cache.js";
 import { Snapshot } from "./cache/snapshot.js";
-import { resolveConfig, type ResolvedConfig, type ResolveOptions } from "./config/load.js";
+import { ConfigError, resolveConfig, type ResolvedConfig, type ResolveOptions } from "./config/load.js";
 import type { ExtensionPoint } from "./config/types.js";
 import { podKey, type Pod } from "./framework/api_types.js";
 import { Framework } from "./framework/framework.js";
@@ -62,11 +61,36 @@ export function defaultConfig(registry: Registry = IN_TREE_REGISTRY): ResolvedCo
   return resolveConfig({}, registryResolveOptions(registry));
 }
 
+/**
+ * Builds every profile's plugins once with their pluginConfig args, so bad args (an unknown scoring strategy, a
+ * weight out of range) are refused at start-up rather than when leadership begins. Throws ConfigError.
+ */
+export function validatePluginArgs(config: ResolvedConfig, registry: Registry = IN_TREE_REGISTRY): void {
+  const errs: string[] = [];
+  for (const p of config.profiles) {
+    try {
+      new Framework(p, registry, {
+        log: silentLogger,
+        clock: realClock,
+        namespaceLabels: () => undefined,
+        priorityClassValue: () => undefined,
+        defaultSpreadSelectors: () => [],
+        nominatedPodsForNode: () => [],
+        snapshot: () => new Snapshot(),
+      });
+    } catch (err) {
+      errs.push(`profile ${JSON.stringify(p.schedulerName)}: ${(err as Error).message}`);
+    }
+  }
+  if (errs.length) throw new ConfigError(`invalid scheduler configuration: ${errs.join("; ")}`);
+}
+
 const TERMINAL = new Set(["Succeeded", "Failed"]);
 const isAssigned = (p: Pod): boolean => !!p.spec?.nodeName;
 const isTerminal = (p: Pod): boolean => TERMINAL.has(p.status?.phase ?? "");
 
-export class Scheduler implements Controller {
+/** Has the component shape of controller/types.ts (name, run(signal)); structural, as components may not import each other. */
+export class Scheduler {
   readonly name = "scheduler";
   readonly metrics: SchedulerMetrics;
   readonly config: ResolvedConfig;

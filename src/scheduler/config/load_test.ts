@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { registryResolveOptions } from "../scheduler.js";
+import { registryResolveOptions, validatePluginArgs } from "../scheduler.js";
 import { loadConfigFile, parseConfig } from "./load.js";
 
 const opts = registryResolveOptions();
@@ -103,5 +103,13 @@ profiles:
     assert.throws(() => parseConfig("profiles:\n- plugins:\n    bind:\n      disabled: [{name: '*'}]\n", opts), /at least one bind plugin/);
     assert.throws(() => parseConfig("podInitialBackoffSeconds: 5\npodMaxBackoffSeconds: 1\n", opts), /podMaxBackoffSeconds/);
     assert.throws(() => parseConfig("profiles: [\n", opts), /not valid YAML/);
+  });
+
+  it("refuses bad plugin args when the profiles are built", () => {
+    const bad = parseConfig("profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: Fastest\n", opts);
+    assert.throws(() => validatePluginArgs(bad), /profile "default-scheduler": NodeResourcesFit args: scoringStrategy.type: Unsupported value: "Fastest"/);
+    const weights = parseConfig("profiles:\n- pluginConfig:\n  - name: InterPodAffinity\n    args: {hardPodAffinityWeight: 101}\n", opts);
+    assert.throws(() => validatePluginArgs(weights), /hardPodAffinityWeight: Invalid value: 101/);
+    validatePluginArgs(parseConfig("", opts));
   });
 });
