@@ -9,6 +9,7 @@ import { WorkQueue } from "../client/workqueue.js";
 import { runWorkers } from "../client/queue_worker.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
+import { EventRecorder, discardEvents, type EventSink } from "./events.js";
 import { NodeLease, DEFAULT_LEASE_DURATION_S } from "./node_lease.js";
 import { NodeStatusReporter, type NodeConfig } from "./node_status.js";
 import { InformerPodSource } from "./pod_source.js";
@@ -39,6 +40,8 @@ export interface KubeletOptions {
   resyncIntervalMs?: number;
   /** Concurrent pod syncs (default 4). */
   workers?: number;
+  /** Record Events about pods (default true). */
+  recordEvents?: boolean;
 }
 
 /** Until a real prober exists (exec/http/tcp come with the CRI runtime), probes fail: a pod never looks healthier than it is. */
@@ -53,6 +56,7 @@ export class Kubelet {
   readonly queue: WorkQueue<string>;
   readonly status: NodeStatusReporter;
   readonly lease: NodeLease;
+  readonly recorder?: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
   private version?: RuntimeVersion;
@@ -64,12 +68,19 @@ export class Kubelet {
     this.clock = o.clock ?? realClock;
     this.log = (o.log ?? silentLogger).with({ node: o.nodeName });
     // Pod syncs retry failures quickly at first, then at most every 30 s.
+    if (o.recordEvents ?? true) this.recorder = new EventRecorder({ client: o.client, clock: this.clock, log: this.log, nodeName: o.nodeName });
+    const events: EventSink = this.recorder ?? discardEvents;
     this.queue = new WorkQueue<string>({ name: this.name, clock: this.clock, rateLimiter: exponentialRateLimiter({ baseDelayMs: 200, maxDelayMs: 30_000 }) });
     this.probes = new ProbeManager({
       clock: this.clock,
       prober: o.prober ?? noProber,
       podOf: (uid) => this.syncer.states.get(uid)?.pod,
       onChange: (uid) => this.queue.add(uid),
+      onFailure: (uid, container, kind) => {
+        const pod = this.syncer.states.get(uid)?.pod;
+        const what = kind === "readiness" ? "Readiness" : kind === "liveness" ? "Liveness" : "Startup";
+        if (pod) events.record(pod, "Warning", "Unhealthy", `${what} probe failed: container ${container}`);
+      },
       log: this.log,
     });
     this.syncer = new PodSyncer({
@@ -80,6 +91,7 @@ export class Kubelet {
       log: this.log,
       hostIP: () => o.node.address,
       runtimeName: () => this.version?.runtimeName ?? "unknown",
+      events,
       enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
     });
     this.status = new NodeStatusReporter({
@@ -104,7 +116,7 @@ export class Kubelet {
   /** True when no pod sync is queued or running (tests use it to let the agent settle between clock steps). */
   idle(): boolean {
     const m = this.queue.metrics();
-    return m.depth === 0 && m.processing === 0 && this.active === 0;
+    return m.depth === 0 && m.processing === 0 && this.active === 0 && (this.recorder?.pending() ?? 0) === 0;
   }
 
   /** Number of pods the agent is handling. */
@@ -226,5 +238,6 @@ export class Kubelet {
     offEvents?.();
     await workers;
     this.probes.stopAll();
+    await this.recorder?.flush();
   }
 }

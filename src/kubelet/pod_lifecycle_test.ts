@@ -60,6 +60,10 @@ describe("pod lifecycle on a simulated node", () => {
     assert.equal(s.restartCount, 0);
     assert.match(s.containerID!, /^simulated:\/\/[0-9a-f]{64}$/);
     assert.equal(p.status!.qosClass, "BestEffort");
+    const reasons = (h.server.store.list(resources.events, "default") as Array<{ reason?: string; involvedObject?: { name?: string }; source?: { host?: string } }>)
+      .filter((e) => e.involvedObject?.name === "web")
+      .map((e) => e.reason);
+    assert.deepEqual(reasons.sort(), ["Created", "Pulled", "Pulling", "Started"]);
   });
 
   it("runs init containers one at a time, each after the previous exited 0, then the app containers", async () => {
@@ -131,6 +135,10 @@ describe("pod lifecycle on a simulated node", () => {
     assert.equal(s.lastState?.terminated?.reason, "Error");
     assert.equal(h.pod("crash")!.status!.phase, "Running");
     assert.ok(s.restartCount >= 8);
+    const backoffs = (h.server.store.list(resources.events, "default") as Array<{ reason?: string; count?: number; type?: string }>).filter((e) => e.reason === "BackOff");
+    assert.equal(backoffs.length, 1, "repeats fold into one Event");
+    assert.equal(backoffs[0]!.type, "Warning");
+    assert.ok(backoffs[0]!.count! > 1);
   });
 
   it("ends in Succeeded (Completed) or Failed (Error) by the scripted exit code with restartPolicy Never", async () => {

@@ -10,6 +10,7 @@ import type { ResourceClient } from "../client/types.js";
 import { isConflict, isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
+import type { EventSink } from "./events.js";
 import { containerConfig, POD_UID_LABEL, pullPolicy, sandboxConfig } from "./pod_config.js";
 import { computePodStatus, type PodPhase, type Waiting } from "./pod_status.js";
 import type { ProbeManager } from "./probe_manager.js";
@@ -42,6 +43,7 @@ export interface PodSyncerOptions {
   log: Logger;
   hostIP: () => string;
   runtimeName: () => string;
+  events: EventSink;
   /** Asks for another sync of the pod (after a delay). */
   enqueue: (uid: string, afterMs?: number) => void;
 }
@@ -125,6 +127,7 @@ export class PodSyncer {
       const end = st.startTime + deadline * 1000;
       if (now >= end) {
         this.o.log.info("pod exceeded its active deadline", { pod: podKey(pod), deadlineSeconds: deadline });
+        this.o.events.record(pod, "Normal", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
         await this.stopAll(sandboxes, graceSeconds(pod));
         st.terminal = { phase: "Failed", reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
         await this.writeStatus(st, sandboxes[0]);
@@ -147,6 +150,7 @@ export class PodSyncer {
       const attempt = current ? current.metadata.attempt + 1 : 0;
       const id = await this.o.runtime.runPodSandbox(sandboxConfig(pod, attempt));
       this.o.log.info(attempt ? "pod sandbox changed, restarting pod" : "pod sandbox started", { pod: podKey(pod), sandbox: id.slice(0, 12), attempt });
+      if (attempt) this.o.events.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
       current = (await this.o.runtime.listPodSandbox({ id }))[0]!;
     }
     const sb = current;
@@ -162,6 +166,7 @@ export class PodSyncer {
       if (this.crashBackoff.isInBackoffSince(key, finished)) {
         const delay = this.crashBackoff.get(key);
         waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${fmtSeconds(delay)} restarting failed container=${c.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})` });
+        this.o.events.record(pod, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
         wakeAt(finished + delay);
         return false;
       }
@@ -204,6 +209,7 @@ export class PodSyncer {
           const failed = this.o.probes.failed(latest.id);
           if (failed) {
             this.o.log.info("container failed its probe, killing it", { pod: podKey(pod), container: c.name, probe: failed });
+            this.o.events.record(pod, "Normal", "Killing", `Container ${c.name} failed ${failed} probe, will be restarted`);
             this.o.probes.stop(latest.id);
             await this.o.runtime.stopContainer(latest.id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
             this.o.enqueue(uid);
@@ -260,14 +266,23 @@ export class PodSyncer {
       if (this.pullBackoff.isInBackoffSinceUpdate(key)) {
         const last = this.pullErrors.get(key);
         if (last && this.o.clock.now() - last.at < PULL_STATUS_RESYNC_MS) waiting.set(c.name, { reason: "ErrImagePull", message: last.message });
-        else waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
+        else {
+          waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
+          this.o.events.record(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
+          this.o.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff");
+        }
         wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
         return false;
       }
+      const t0 = this.o.clock.now();
+      this.o.events.record(pod, "Normal", "Pulling", `Pulling image "${image}"`);
       try {
         await rt.pullImage(image, sbConfig);
         this.pullErrors.delete(key);
+        this.o.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${this.o.clock.now() - t0}ms`);
       } catch (err) {
+        this.o.events.record(pod, "Warning", "Failed", `Failed to pull image "${image}": ${(err as Error).message}`);
+        this.o.events.record(pod, "Warning", "Failed", "Error: ErrImagePull");
         this.pullBackoff.next(key, this.o.clock.now());
         this.pullErrors.set(key, { at: this.o.clock.now(), message: (err as Error).message });
         this.o.log.info("image pull failed", { pod: podKey(pod), image, err });
@@ -275,20 +290,24 @@ export class PodSyncer {
         wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
         return false;
       }
-    }
+    } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
     let id: string;
     try {
       id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt), sbConfig);
     } catch (err) {
       waiting.set(c.name, { reason: "CreateContainerError", message: (err as Error).message });
+      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
       return false;
     }
+    this.o.events.record(pod, "Normal", "Created", `Created container ${c.name}`);
     try {
       await rt.startContainer(id);
     } catch (err) {
       waiting.set(c.name, { reason: "RunContainerError", message: (err as Error).message });
+      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
       return false;
     }
+    this.o.events.record(pod, "Normal", "Started", `Started container ${c.name}`);
     this.o.log.debug("container started", { pod: podKey(pod), container: c.name, attempt });
     return true;
   }
@@ -303,11 +322,12 @@ export class PodSyncer {
     for (const s of sandboxes) if (s.id !== currentId && s.state === "notready" && !used.has(s.id) && s.metadata.attempt < (sandboxes[0]?.metadata.attempt ?? 0)) await rt.removePodSandbox(s.id);
   }
 
-  private async stopAll(sandboxes: PodSandbox[], graceS: number): Promise<void> {
+  private async stopAll(sandboxes: PodSandbox[], graceS: number, pod?: Pod): Promise<void> {
     const rt = this.o.runtime;
     for (const sb of sandboxes) {
       if (sb.state !== "ready") continue;
       const live = (await rt.listContainers({ podSandboxId: sb.id })).filter((c) => c.state === "running" || c.state === "created");
+      if (pod) for (const c of live) this.o.events.record(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`);
       await Promise.all(live.map((c) => rt.stopContainer(c.id, graceS)));
       await rt.stopPodSandbox(sb.id);
     }
@@ -369,7 +389,7 @@ export class PodSyncer {
     this.o.log.info("killing pod", { pod: podKey(pod), gracePeriodSeconds: grace });
     st.terminating = (async () => {
       const sandboxes = await this.sandboxesOf(st.uid);
-      await this.stopAll(sandboxes, grace);
+      await this.stopAll(sandboxes, grace, pod);
       this.o.probes.retain(st.uid, new Set());
       if (!st.terminal) await this.writeStatus(st, sandboxes[0], new Map(), undefined, true);
       try {

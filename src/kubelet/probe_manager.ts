@@ -33,6 +33,8 @@ export interface ProbeManagerOptions {
   /** The pod as currently known (probes read its latest annotations). */
   podOf: (uid: string) => Pod | undefined;
   onChange: (podUid: string) => void;
+  /** Told of every failed probe attempt (for Unhealthy events). */
+  onFailure?: (podUid: string, container: string, kind: ProbeKind) => void;
   log: Logger;
 }
 
@@ -100,6 +102,7 @@ export class ProbeManager {
       w.failures = 0;
       if (w.successes >= (w.probe.successThreshold ?? 1)) w.ok = true;
     } else {
+      this.opts.onFailure?.(w.podUid, w.container.name, w.kind);
       w.failures++;
       w.successes = 0;
       if (w.failures >= (w.probe.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD)) w.ok = false;
