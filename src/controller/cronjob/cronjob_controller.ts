@@ -18,6 +18,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import { isAlreadyExists, isNotFound } from "../../machinery/errors.js";
 import { silentLogger, type Logger } from "../../util/log.js";
 import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js";
+import { semanticEqual } from "../history/semantic_equal.js";
 import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
 import { controllerRefOf, newControllerRef, rfc3339, timeMs } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
@@ -225,9 +226,7 @@ export class CronJobController implements Controller {
   private async writeStatus(cj: CronJobObject, status: NonNullable<CronJob["status"]>): Promise<void> {
     const clean = { ...status };
     if (!clean.active?.length) delete clean.active;
-    const before = { ...(cj.status ?? {}) };
-    if (!before.active?.length) delete before.active;
-    if (JSON.stringify(clean) === JSON.stringify(before)) return;
+    if (semanticEqual(clean, cj.status ?? {})) return;
     try {
       await this.cronJobClient.updateStatus(cj.metadata?.namespace, { ...structuredClone(cj), status: clean });
     } catch (err) {

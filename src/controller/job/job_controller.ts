@@ -22,6 +22,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import { isNotFound } from "../../machinery/errors.js";
 import { silentLogger, type Logger } from "../../util/log.js";
 import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js";
+import { semanticEqual } from "../history/semantic_equal.js";
 import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
 import { controllerRefOf, isPodReady, rfc3339, timeMs, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
@@ -325,7 +326,7 @@ export class JobController implements Controller {
       this.backoff.delete(key);
     }
     const finalStatus = compactStatus(status);
-    if (JSON.stringify(finalStatus) !== JSON.stringify(compactStatus(current.status ?? {}))) current = await this.writeStatus(key, current, finalStatus);
+    if (!semanticEqual(finalStatus, current.status ?? {})) current = await this.writeStatus(key, current, finalStatus);
     if (end && quiet) {
       const ttl = await this.expireFinished(current);
       soonest(ttl?.requeueAfterMs);
