@@ -44,7 +44,9 @@ describe("discovery", () => {
   it("serves legacy discovery for named groups", async () => {
     const groups = (await request(h.url, "GET", "/apis")).json();
     assert.equal(groups.kind, "APIGroupList");
-    assert.deepEqual(groups.groups, [{ name: "apps", versions: [{ groupVersion: "apps/v1", version: "v1" }], preferredVersion: { groupVersion: "apps/v1", version: "v1" } }]);
+    assert.deepEqual(groups.groups[0], { name: "apps", versions: [{ groupVersion: "apps/v1", version: "v1" }], preferredVersion: { groupVersion: "apps/v1", version: "v1" } });
+    // The review resources the API server answers itself are discovered too.
+    assert.deepEqual(groups.groups.map((g: { name: string }) => g.name), ["apps", "authentication.k8s.io", "authorization.k8s.io"]);
     const g = (await request(h.url, "GET", "/apis/apps")).json();
     assert.equal(g.kind, "APIGroup");
     const list = (await request(h.url, "GET", "/apis/apps/v1")).json();
@@ -69,7 +71,7 @@ describe("discovery", () => {
       assert.equal(pods.singularResource, "pod");
       assert.ok(pods.subresources.some((s: { subresource: string; responseKind: { group: string } }) => s.subresource === "eviction" && s.responseKind.group === "policy"));
       const named = (await request(h.url, "GET", "/apis", { headers: { accept } })).json();
-      assert.deepEqual(named.items.map((i: { metadata: { name: string } }) => i.metadata.name), ["apps"]);
+      assert.deepEqual(named.items.map((i: { metadata: { name: string } }) => i.metadata.name), ["apps", "authentication.k8s.io", "authorization.k8s.io"]);
       assert.equal(named.items[0].versions[0].freshness, "Current");
       const nodes = doc.items[0].versions[0].resources.find((r: { resource: string }) => r.resource === "nodes");
       assert.equal(nodes.scope, "Cluster");

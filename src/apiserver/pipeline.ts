@@ -72,3 +72,12 @@ export async function admit(chain: AdmissionChain, attrs: AdmissionAttributes): 
   for (const p of chain.mutating) await p.admit(attrs);
   for (const p of chain.validating) await p.validate(attrs);
 }
+
+/** Admission for connect-style requests (exec, attach, port-forward, logs): no object, only who and where. */
+export async function admitConnect(
+  chain: AdmissionChain,
+  req: { group: string; version: string; resource: string; subresource: string; namespace?: string; name: string; user: AdmissionAttributes["user"] },
+): Promise<void> {
+  if (admissionIsEmpty(chain)) return;
+  await admit(chain, { operation: "CONNECT", kind: "Pod", dryRun: false, ...req });
+}

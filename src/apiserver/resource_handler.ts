@@ -9,7 +9,7 @@ import { checkObject, decodeBody, isPlainObject, readBody } from "./body.js";
 import { negotiate, type Negotiated, type Transform } from "./negotiation.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyHttp } from "./node_proxy.js";
 import { DEFAULT_WATCH_TIMEOUT_SECONDS, deleteParams, dryRunParam, fieldValidationParam, listParams, watchParams, boolParam } from "./params.js";
-import { admit, admissionIsEmpty } from "./pipeline.js";
+import { admit, admissionIsEmpty, admitConnect } from "./pipeline.js";
 import type { ResourceRequestInfo } from "./request_info.js";
 import { successStatus, writeObject } from "./responses.js";
 import { parseIncludeObject, partialObjectMetadata, partialObjectMetadataList, toTable } from "./table.js";
@@ -101,6 +101,7 @@ export async function handleResource(
   const call: Call = { req, res, info, query, store, def, ctx, out, pretty: query.get("pretty") === "true" };
 
   if (sub !== undefined && NODE_SUBRESOURCES.has(sub) && def.group === "" && def.resource === "pods") {
+    await admitConnect(deps.admission, { group: "", version: info.version, resource: "pods", subresource: sub, namespace: info.namespace, name: info.name!, user });
     const target = await kubeletTarget(deps.registry, ctx, { name: info.name!, subresource: sub, query });
     proxyHttp(req, res, target, deps.logger);
     return;
@@ -153,7 +154,8 @@ async function handleMain(deps: ResourceHandlerDeps, c: Call): Promise<void> {
       if (name !== undefined) params.fieldSelector = [params.fieldSelector, `metadata.name=${name}`].filter(Boolean).join(",");
       const stream = await store.watch(ctx, params);
       serveWatch(c.res, stream, {
-        timeoutSeconds: params.timeoutSeconds || DEFAULT_WATCH_TIMEOUT_SECONDS,
+        // Without a client timeout, spread the server-side ends over [T, 2T) so watchers do not all relist at once.
+        timeoutSeconds: params.timeoutSeconds || DEFAULT_WATCH_TIMEOUT_SECONDS * (1 + Math.random()),
         tracker: deps.tracker,
         logger: deps.logger,
         transform: watchTransform(c, deps.now),

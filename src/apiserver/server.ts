@@ -17,8 +17,7 @@ import {
 } from "./discovery.js";
 import { aggregatedDiscoveryVersion, negotiate } from "./negotiation.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyUpgrade, writeSocketStatus } from "./node_proxy.js";
-import { dryRunParam } from "./params.js";
-import { adminAuthenticator, allowAllAuthorizer, authenticate, authorize, emptyAdmissionChain } from "./pipeline.js";
+import { adminAuthenticator, admitConnect, allowAllAuthorizer, authenticate, authorize, emptyAdmissionChain } from "./pipeline.js";
 import { parsePath, type ResourceRequestInfo } from "./request_info.js";
 import { handleResource } from "./resource_handler.js";
 import { toStatusError, writeError, writeObject, writeText } from "./responses.js";
@@ -185,7 +184,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw errors.badRequest(`connection upgrades are only served for pods/exec, pods/attach, pods/portforward and pods/log, not ${url.pathname}`);
     }
     await authorizeResource(user, info, url.pathname);
-    const ctx: RequestContext = { namespace: info.namespace, version: info.version, user, dryRun: dryRunParam([]), fieldValidation: "Warn", warnings: [] };
+    await admitConnect(admission, { group: "", version: info.version, resource: "pods", subresource: info.subresource, namespace: info.namespace, name: info.name, user });
+    const ctx: RequestContext = { namespace: info.namespace, version: info.version, user, dryRun: false, fieldValidation: "Warn", warnings: [] };
     const target = await kubeletTarget(registry, ctx, { name: info.name, subresource: info.subresource, query: url.searchParams });
     proxyUpgrade(req, socket, head, target, logger);
   }
