@@ -85,4 +85,32 @@ describe("node agent proxy", () => {
     assert.match(text, /^HTTP\/1.1 400/);
     assert.match(text, /"kind":"Status"/);
   });
+
+  it("runs CONNECT admission before proxying", async () => {
+    const { errors } = await import("../machinery/errors.js");
+    const seenOps: string[] = [];
+    const h2 = await startHarness({
+      registry: h.registry,
+      admission: {
+        mutating: [],
+        validating: [
+          {
+            name: "no-exec",
+            validate: async (a) => {
+              seenOps.push(`${a.operation} ${a.subresource}`);
+              if (a.subresource === "exec") throw errors.forbidden({ group: "", resource: "pods" }, a.name ?? "", "exec is not allowed");
+            },
+          },
+        ],
+      },
+    });
+    try {
+      assert.equal((await request(h2.url, "GET", "/api/v1/namespaces/default/pods/one/log")).status, 200);
+      const r = await request(h2.url, "POST", "/api/v1/namespaces/default/pods/one/exec?command=ls");
+      assert.equal(r.status, 403);
+      assert.deepEqual(seenOps, ["CONNECT log", "CONNECT exec"]);
+    } finally {
+      await h2.server.close();
+    }
+  });
 });
