@@ -3,6 +3,7 @@
 // exactly one acting. Each leadership term starts from scratch (fresh informers, queues and expectations); when
 // a term ends (lease lost) the controllers stop before this candidate campaigns again, so two managers never act
 // at once. The garbage collector and namespace controller learn which resources exist from API discovery.
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../client/clock.js";
@@ -98,6 +99,7 @@ export class ControllerManager implements Controller {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    setMaxListeners(0, signal);
     if (this.opts.leaderElect === false) return this.runTerm(signal);
     while (!signal.aborted) {
       let term: Promise<void> | undefined;
@@ -127,6 +129,8 @@ export class ControllerManager implements Controller {
 
   /** Builds this term's informers and controllers and runs them until the signal aborts. */
   private async runTerm(signal: AbortSignal): Promise<void> {
+    // Every informer, queue and worker of the term listens on this one signal by design: no leak to warn about.
+    setMaxListeners(0, signal);
     const { client } = this.opts;
     const enabled = new Set<ControllerName>(this.opts.controllers ?? CONTROLLER_NAMES);
     let refs = this.opts.resources;
