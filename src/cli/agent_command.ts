@@ -1,6 +1,6 @@
 // `k8ts agent`: one node agent (kubelet) until SIGTERM/SIGINT. `--runtime simulated` runs a hollow node (pods are
 // simulated in memory); `--runtime containerd` (the default) speaks CRI to containerd and is not implemented yet.
-import { networkInterfaces, hostname } from "node:os";
+import { hostname, networkInterfaces, release } from "node:os";
 import type { Command } from "./main.js";
 import { realClock } from "../client/clock.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
@@ -170,7 +170,14 @@ export const agentCommand: Command = async (args) => {
     nodeName,
     runtime,
     prober: new SimulatedProber(realClock),
-    node: { address: flags.nodeIp ?? firstIPv4(), capacity: capacityFrom(flags), labels: flags.labels, instanceType: flags.instanceType },
+    node: {
+      address: flags.nodeIp ?? firstIPv4(),
+      capacity: capacityFrom(flags),
+      labels: flags.labels,
+      instanceType: flags.instanceType,
+      kernelVersion: release(),
+      osImage: "k8ts hollow node",
+    },
     log,
   });
   log.info("agent starting", { runtime: runtimeKind, server: client.server });

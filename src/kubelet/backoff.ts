@@ -43,6 +43,12 @@ export class Backoff {
     return this.clock.now() - e.lastUpdate < e.backoffMs;
   }
 
+  /** When the backoff counted from the key's last next() ends (0 when it has none). */
+  expiresSinceUpdate(key: string): number {
+    const e = this.entries.get(key);
+    return e ? e.lastUpdate + e.backoffMs : 0;
+  }
+
   /** When the backoff counted from eventTime ends. */
   expiresAt(key: string, eventTime: number): number {
     return eventTime + this.get(key);

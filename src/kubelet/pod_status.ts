@@ -175,6 +175,8 @@ export function computePodStatus(input: PodStatusInput): PodStatus & { phase: Po
     condition("ContainersReady", containersReady, finished ? "PodCompleted" : containersReady ? undefined : "ContainersNotReady", finished ? undefined : unreadyMsg),
   ];
   const others = existing.filter((c) => !(KUBELET_CONDITIONS as readonly string[]).includes(c.type));
+  // Pods bound by spec.nodeName at creation never met a scheduler: the kubelet reports them scheduled itself.
+  if (!others.some((c) => c.type === "PodScheduled")) mine.push(condition("PodScheduled", true));
   const conditions = [...withTimes(mine, input.previousConditions ?? existing, input.now), ...others];
 
   const status: PodStatus & { phase: PodPhase } = {

@@ -265,13 +265,15 @@ export class PodSyncer {
       const key = `${pod.metadata?.uid}/${image}`;
       if (this.pullBackoff.isInBackoffSinceUpdate(key)) {
         const last = this.pullErrors.get(key);
-        if (last && this.o.clock.now() - last.at < PULL_STATUS_RESYNC_MS) waiting.set(c.name, { reason: "ErrImagePull", message: last.message });
-        else {
+        if (last && this.o.clock.now() - last.at < PULL_STATUS_RESYNC_MS) {
+          waiting.set(c.name, { reason: "ErrImagePull", message: last.message });
+          wakeAt(last.at + PULL_STATUS_RESYNC_MS);
+        } else {
           waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
           this.o.events.record(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
           this.o.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff");
+          wakeAt(this.pullBackoff.expiresSinceUpdate(key));
         }
-        wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
         return false;
       }
       const t0 = this.o.clock.now();
