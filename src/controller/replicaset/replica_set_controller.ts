@@ -11,7 +11,7 @@ import { unwrapTombstone, type SharedInformer } from "../../client/informer.js";
 import type { SharedInformerFactory } from "../../client/informer_factory.js";
 import { runWorkers, type SyncResult } from "../../client/queue_worker.js";
 import type { Client } from "../../client/rest_client.js";
-import { apiVersionOf } from "../../client/resources.js";
+import { apiVersionOf, resources } from "../../client/resources.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import { isConflict, isNotFound, isStatusError } from "../../machinery/errors.js";
 import type { Logger } from "../../util/log.js";
@@ -20,7 +20,7 @@ import type { Controller } from "../types.js";
 import { claimObjects } from "./claim.js";
 import { ApiEventRecorder, type EventRecorder } from "./event_recorder.js";
 import { ApiPodControl, type PodControl } from "./pod_control.js";
-import { controllerRefOf, isPodActive, newControllerRef, type PodObject } from "./pod_utils.js";
+import { controllerRefOf, isPodActive, isPodReady, newControllerRef, type PodObject } from "./pod_utils.js";
 import { podsToDelete } from "./ranking.js";
 import { slowStartBatch } from "./slow_start.js";
 import { calculateStatus, statusUpToDate, type ManageError } from "./status.js";
@@ -71,7 +71,7 @@ export class ReplicaSetController implements Controller {
     this.podControl = opts.podControl ?? new ApiPodControl(opts.client, recorder);
     this.ownerClient = opts.ownerClient ?? opts.client.resource<ReplicaSetLike>(this.kind.ref);
     this.owners = opts.informers.forResource<ReplicaSetLike>(this.kind.ref);
-    this.pods = opts.informers.forResource<PodObject>({ group: "", version: "v1", resource: "pods", namespaced: true, kind: "Pod" }, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });
+    this.pods = opts.informers.forResource<PodObject>(resources.pods, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });
     this.owners.addEventHandler({
       onAdd: (rs) => this.enqueue(rs),
       onUpdate: (_old, rs) => this.enqueue(rs),
@@ -146,7 +146,12 @@ export class ReplicaSetController implements Controller {
     }
     if (curRef) {
       const rs = this.resolveOwner(cur);
-      if (rs) this.enqueue(rs);
+      if (!rs) return;
+      this.enqueue(rs);
+      // A pod that just turned ready becomes available by time alone: look again then. The extra second absorbs
+      // the difference between our clock and the condition's lastTransitionTime (second resolution).
+      const minReady = rs.spec?.minReadySeconds ?? 0;
+      if (minReady > 0 && !isPodReady(old) && isPodReady(cur)) this.queue.addAfter(keyOf(rs), minReady * 1000 + 1000);
       return;
     }
     if (labelsChanged || refChanged) for (const rs of this.matchingOwners(cur)) this.enqueue(rs);

@@ -73,3 +73,18 @@ test("a quota refusal shows as ReplicaFailure and heals once creates succeed aga
   await until(() => seen.length > 0, "the failure condition observed");
   assert.match(seen[0]!, /^ReplicaFailure\/FailedCreate: pods "q-x" is forbidden: exceeded quota/);
 });
+
+test("minReadySeconds: a pod that turned ready is counted available once the time has passed, without other events", async (t) => {
+  const { client, rsApi } = await setup(t);
+  await rsApi.create("default", {
+    metadata: { name: "slow" },
+    spec: { ...spec(2), minReadySeconds: 1, selector: { matchLabels: { app: "slow" } }, template: { metadata: { labels: { app: "slow" } }, spec: { containers: [{ name: "c", image: "x" }] } } },
+  });
+  await until(async () => (await rsApi.get("default", "slow")).status?.replicas === 2, "2 pods");
+  // Only one pod becomes ready, so the "all ready but not yet available" requeue of sync does not apply.
+  const [pod] = (await client.resource(resources.pods).list("default")).items;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  await client.resource(resources.pods).patch("default", pod!.metadata!.name!, "merge", { status: { phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: now }] } }, { subresource: "status" });
+  await until(async () => (await rsApi.get("default", "slow")).status?.readyReplicas === 1, "1 ready");
+  await until(async () => (await rsApi.get("default", "slow")).status?.availableReplicas === 1, "1 available after minReadySeconds");
+});
