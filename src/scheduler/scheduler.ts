@@ -175,11 +175,12 @@ export class Scheduler {
       eventsByPlugin,
     });
     const q = queue;
+    // The Priority admission plugin normally copies the PriorityClass value into spec.priority; an API server
+    // without it leaves the default 0, so a known class name wins over the field.
     const withPriority = (pod: Pod): Pod => {
-      if (pod.spec?.priority !== undefined) return pod;
       const name = pod.spec?.priorityClassName;
-      const value = name ? inf.priorityClassValue(name) : inf.globalDefaultPriority();
-      return value === undefined ? pod : { ...pod, spec: { ...pod.spec!, priority: value } };
+      const value = name ? inf.priorityClassValue(name) : pod.spec?.priority === undefined ? inf.globalDefaultPriority() : undefined;
+      return value === undefined || value === pod.spec?.priority ? pod : { ...pod, spec: { ...pod.spec!, priority: value } };
     };
     const responsible = (pod: Pod): boolean => frameworks.has(pod.spec?.schedulerName ?? "default-scheduler");
     const move = (ev: ClusterEvent): void => q.moveAllToActiveOrBackoff(ev);
