@@ -7,7 +7,6 @@ import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { loadConfigFile, type ResolvedConfig } from "../scheduler/config/load.js";
 import { defaultConfig, registryResolveOptions, Scheduler, validatePluginArgs } from "../scheduler/scheduler.js";
 import { createLogger } from "../util/log.js";
-import { parseDuration } from "./controller_manager_command.js";
 
 const USAGE = `usage: k8ts scheduler [flags]
 
@@ -31,6 +30,19 @@ export interface SchedulerFlags {
   leaderElect?: boolean;
   leaseDurationMs?: number;
   help?: boolean;
+}
+
+/** "15s", "1m", "500ms", "2m30s", or plain seconds. */
+function parseDuration(v: string): number {
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  let total = 0;
+  let consumed = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+    consumed += m[0].length;
+  }
+  if (consumed !== v.length || consumed === 0) throw new Error(`invalid duration ${JSON.stringify(v)}`);
+  return total;
 }
 
 function parseBool(flag: string, v: string): boolean {
