@@ -166,8 +166,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           res.destroy();
           return;
         }
-        // Drain an unread body so the connection can be reused.
-        req.resume();
+        // Drain an unread body so the connection can be reused; an oversized one closes the connection instead.
+        if (status.code === 413) res.setHeader("Connection", "close");
+        else req.resume();
         writeError(res, err, { format: negotiate(req.headers.accept).format === "yaml" ? "yaml" : "json" });
       })
       .finally(() => {
