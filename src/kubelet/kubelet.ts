@@ -7,6 +7,7 @@ import type { Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { WorkQueue } from "../client/workqueue.js";
 import { runWorkers } from "../client/queue_worker.js";
+import { isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import { EventRecorder, discardEvents, type EventSink } from "./events.js";
@@ -179,17 +180,24 @@ export class Kubelet {
     return false;
   }
 
+  /** Reads the Node (registering it again if someone deleted it), hands a new pod CIDR to the runtime, reports status. */
   private async syncNodeStatus(): Promise<void> {
-    await this.status.report();
-    if (!this.podCIDR) {
-      const node = this.status.node?.spec?.podCIDR ? this.status.node : await this.o.client.resource<NodeObject>(resources.nodes).get(undefined, this.o.nodeName);
-      const cidr = node.spec?.podCIDR;
-      if (cidr) {
-        await this.o.runtime.updateRuntimeConfig({ podCIDR: cidr });
-        this.podCIDR = cidr;
-        this.log.info("pod CIDR set", { podCIDR: cidr });
-      }
+    let node: NodeObject;
+    try {
+      node = await this.o.client.resource<NodeObject>(resources.nodes).get(undefined, this.o.nodeName);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.log.warn("node object is gone, registering again");
+      this.podCIDR = "";
+      node = await this.status.register();
     }
+    const cidr = node.spec?.podCIDR;
+    if (cidr && cidr !== this.podCIDR) {
+      await this.o.runtime.updateRuntimeConfig({ podCIDR: cidr });
+      this.podCIDR = cidr;
+      this.log.info("pod CIDR set", { podCIDR: cidr });
+    }
+    await this.status.report();
   }
 
   /** Runs the agent until the signal aborts. */

@@ -143,7 +143,7 @@ export class NodeStatusReporter {
   private lastReported?: string;
   private lastReportAt = -Infinity;
   private conditions: NodeCondition[] = [];
-  node?: Node;
+  node?: NodeObject;
 
   constructor(private readonly o: NodeStatusReporterOptions) {}
 
@@ -159,7 +159,7 @@ export class NodeStatusReporter {
   }
 
   /** Creates the Node, or takes over an existing one (its labels are merged and its status replaced). */
-  async register(): Promise<Node> {
+  async register(): Promise<NodeObject> {
     const status = await this.status();
     const body: NodeObject = {
       apiVersion: "v1",

@@ -66,6 +66,27 @@ describe("node registration, status and lease", () => {
     assert.match(h.pod("p")!.status!.podIP!, /^10\.244\.9\.\d+$/);
   });
 
+  it("registers again when its Node is deleted", async () => {
+    h = await startAgentHarness();
+    h.start();
+    await h.until("registered", () => {
+      try {
+        return Boolean(node().status?.conditions?.length);
+      } catch {
+        return false;
+      }
+    });
+    const uid = node().metadata!.uid;
+    h.server.store.delete(resources.nodes, "", "node-1");
+    await h.until("back", () => {
+      try {
+        return node().metadata!.uid !== uid && Boolean(node().status?.conditions?.length);
+      } catch {
+        return false;
+      }
+    }, { maxMs: 30_000 });
+  });
+
   it("renews its Lease in kube-node-lease every 10 s, owned by the Node", async () => {
     h = await startAgentHarness();
     h.start();

@@ -241,7 +241,7 @@ describe("pod lifecycle on a simulated node", () => {
   it("adopts running sandboxes after an agent restart without restarting them", async () => {
     h = await startAgentHarness();
     h.start();
-    await h.createPod(pod("keep"));
+    await h.createPod(pod("keep", { containers: [{ name: "app", readinessProbe: { exec: { command: ["true"] }, periodSeconds: 60 } }] }));
     await h.until("Running", () => cond(h.pod("keep"), "Ready") === "True");
     const before = cs(h.pod("keep"), "app")!.containerID;
     const [sb] = await h.runtime.listPodSandbox();
@@ -249,9 +249,12 @@ describe("pod lifecycle on a simulated node", () => {
     h.clock.advance(60_000);
     h.start();
     await h.until("agent resynced", () => h.kubelet.podCount() === 1);
+    await h.settle();
+    assert.equal(cond(h.pod("keep"), "Ready"), "True", "readiness survives the restart without waiting for a probe");
     h.clock.advance(30_000);
     await h.settle();
     const after = h.pod("keep")!;
+    assert.equal(cond(after, "Ready"), "True");
     assert.equal(cs(after, "app")!.containerID, before);
     assert.equal(cs(after, "app")!.restartCount, 0);
     assert.deepEqual((await h.runtime.listPodSandbox()).map((s) => s.id), [sb!.id]);

@@ -227,7 +227,9 @@ export class PodSyncer {
       const latest = instances.get(c.name)?.[0];
       if (latest?.state === "running" && latest.podSandboxId === sb.id) {
         running.add(latest.id);
-        this.o.probes.ensure(uid, c, latest.id, latest.startedAt ?? now);
+        const reported = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((s) => s.name === c.name);
+        const wasReady = reported?.ready === true && reported.containerID === `${this.o.runtimeName()}://${latest.id}`;
+        this.o.probes.ensure(uid, c, latest.id, latest.startedAt ?? now, { wasReady });
       }
     }
     this.o.probes.retain(uid, running);

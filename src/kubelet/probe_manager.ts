@@ -45,7 +45,7 @@ export class ProbeManager {
   constructor(private readonly opts: ProbeManagerOptions) {}
 
   /** Starts the probe workers of a running container instance (once per instance). */
-  ensure(podUid: string, container: Container, containerId: string, startedAt: number): void {
+  ensure(podUid: string, container: Container, containerId: string, startedAt: number, opts: { wasReady?: boolean } = {}): void {
     if (this.workers.has(containerId)) return;
     const byKind = new Map<ProbeKind, Worker>();
     this.workers.set(containerId, { podUid, byKind });
@@ -56,7 +56,10 @@ export class ProbeManager {
     ];
     for (const [kind, probe] of specs) {
       if (!probe) continue;
-      const w: Worker = { kind, probe, container, containerId, startedAt, podUid, successes: 0, failures: 0, ok: kind === "liveness", stopped: false };
+      // An agent restarted under a running container keeps the readiness it reported (and so a passed startup
+      // probe) instead of flapping the pod to unready until the next probe.
+      const ok = kind === "liveness" || opts.wasReady === true;
+      const w: Worker = { kind, probe, container, containerId, startedAt, podUid, successes: 0, failures: 0, ok, stopped: false };
       byKind.set(kind, w);
       const firstAt = startedAt + (probe.initialDelaySeconds ?? 0) * 1000;
       this.schedule(w, Math.max(0, firstAt - this.opts.clock.now()));
