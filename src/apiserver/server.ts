@@ -37,6 +37,9 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   admission?: AdmissionChain;
   openapi?: OpenAPIProvider;
+  /** Relay WebSocket upgrades of exec/attach/portforward to the node agent. Off by default: the node agent relays
+   *  the container runtime's SPDY streams, and refusing a WebSocket upgrade makes kubectl fall back to SPDY. */
+  proxyWebSockets?: boolean;
   logger?: Logger;
   now?: () => Date;
 }
@@ -185,6 +188,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw errors.badRequest(`connection upgrades are only served for pods/exec, pods/attach, pods/portforward and pods/log, not ${url.pathname}`);
     }
     await authorizeResource(user, info, url.pathname);
+    if (!opts.proxyWebSockets && String(req.headers.upgrade ?? "").toLowerCase() === "websocket") {
+      throw errors.badRequest(`WebSocket streaming of pods/${info.subresource} is not served; use SPDY/3.1 (kubectl falls back to it)`);
+    }
     await admitConnect(admission, { group: "", version: info.version, resource: "pods", subresource: info.subresource, namespace: info.namespace, name: info.name, user });
     const ctx: RequestContext = { namespace: info.namespace, version: info.version, user, dryRun: false, fieldValidation: "Warn", warnings: [] };
     const target = await kubeletTarget(registry, ctx, { name: info.name, subresource: info.subresource, query: url.searchParams });
