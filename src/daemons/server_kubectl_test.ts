@@ -3,6 +3,9 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -126,5 +129,33 @@ describe("k8ts server with the real kubectl", { skip }, () => {
     ok(await k(["run", "p1", "--image=busybox", "--", "sleep", "1000"]));
     const logs = await k(["logs", "p1"]);
     assert.match(logs.stderr, /BadRequest.*not scheduled to a node/);
+  });
+
+  it("logs and exec reach the pod's node agent through the API server", async () => {
+    // A stand-in node agent: answers logs, and records the upgrade kubectl's exec arrives with.
+    const seen: string[] = [];
+    const agent = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end("hello from the node\n");
+    });
+    agent.on("upgrade", (req, sock: Duplex) => {
+      seen.push(`UPGRADE ${req.method} ${req.url} ${req.headers.upgrade}`);
+      sock.end("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
+    });
+    await new Promise<void>((r) => agent.listen(0, "127.0.0.1", r));
+    const port = (agent.address() as AddressInfo).port;
+    try {
+      ok(await k(["create", "-f", "-"], { input: "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\n" }));
+      const status = { status: { addresses: [{ type: "InternalIP", address: "127.0.0.1" }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } };
+      ok(await k(["patch", "node", "n1", "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]));
+      ok(await k(["run", "onnode", "--image=busybox", "--overrides", '{"spec":{"nodeName":"n1"}}', "--", "sleep", "1000"]));
+      assert.equal(ok(await k(["logs", "onnode", "--tail=5"])), "hello from the node\n");
+      assert.ok(seen.includes("GET /containerLogs/default/onnode/onnode?tailLines=5"), seen.join("; "));
+      await k(["exec", "onnode", "--", "ls"]);
+      assert.ok(seen.some((l) => /^UPGRADE POST \/exec\/default\/onnode\/onnode\?command=ls.* SPDY\/3\.1$/.test(l)), seen.join("; "));
+    } finally {
+      agent.closeAllConnections();
+      agent.close();
+    }
   });
 });
