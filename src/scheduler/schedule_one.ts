@@ -151,7 +151,11 @@ export class Algorithm {
       let nominatedNodeName: string | undefined;
       if (fwk.hasPostFilterPlugins()) {
         const post = await fwk.runPostFilterPlugins(state, pod, err.diagnosis.nodeToStatus);
-        if (post.status.isSuccess()) nominatedNodeName = post.result?.nominatedNodeName;
+        ctx.metrics.preemptionAttempts++;
+        if (post.status.isSuccess()) {
+          nominatedNodeName = post.result?.nominatedNodeName;
+          ctx.metrics.preemptionVictims += post.result?.victims ?? 0;
+        }
         else if (post.status.message()) err.diagnosis.postFilterMsg = post.status.message();
       }
       const st = Status.unschedulable(err.describe());

@@ -323,7 +323,6 @@ export class Scheduler {
     const pod = qpi.pod;
     const rejected = status.isRejected();
     this.metrics.observeAttempt(rejected ? "unschedulable" : "error", fwk.profileName, (this.clock.now() - o.started) / 1000);
-    if (o.nominatedNodeName) this.metrics.preemptionAttempts++;
     const cycle = q.cycleOf(pod);
     const cur = inf.pods.indexer.get(podKey(pod));
     if (!cur || cur.metadata?.uid !== pod.metadata?.uid || cur.spec?.nodeName) {

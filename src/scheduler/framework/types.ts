@@ -18,6 +18,7 @@ import type { Pod } from "./api_types.js";
 import type { CycleState } from "./cycle_state.js";
 import type { NodeInfo } from "./node_info.js";
 import type { Status } from "./status.js";
+import type { WaitingPods } from "./waiting_pods.js";
 
 export const MAX_NODE_SCORE = 100;
 export const MIN_NODE_SCORE = 0;
@@ -41,6 +42,8 @@ export interface FilterPlugin extends Plugin {
 
 export interface PostFilterResult {
   nominatedNodeName?: string;
+  /** How many pods were preempted for it (metrics). */
+  victims?: number;
 }
 
 /** What the filters said about each node, for PostFilter and the FitError message. */
@@ -137,6 +140,8 @@ export interface Handle {
   /** Pods nominated to a node (after preemption) that should count there. */
   nominatedPodsForNode(nodeName: string): Pod[];
   readonly snapshot: () => Snapshot;
+  /** Pods parked by Permit plugins; a plugin lets one go with allow(uid, pluginName). */
+  readonly waitingPods: WaitingPods;
 }
 
 export type PluginFactory = (args: unknown, handle: Handle) => Plugin;

@@ -62,7 +62,7 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
         return { status: Status.unschedulable(`preemption: ${msg}`) };
       }
       await evict(handle, pod, best);
-      return { result: { nominatedNodeName: best.nodeName }, status: Status.success() };
+      return { result: { nominatedNodeName: best.nodeName, victims: best.victims.length }, status: Status.success() };
     },
   };
 }
