@@ -11,7 +11,7 @@ import { runWorkers, type SyncResult } from "../../client/queue_worker.js";
 import type { Client } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { WorkQueue } from "../../client/workqueue.js";
-import { isNotFound } from "../../machinery/errors.js";
+import { isConflict, isNotFound } from "../../machinery/errors.js";
 import { selectorFromLabelSelector, type Selector } from "../../machinery/labels.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
@@ -126,7 +126,21 @@ export class DeploymentController implements Controller {
     if (d && !isRollingUpdate(d)) this.enqueue(d);
   }
 
+  /**
+   * One sync of the key. A write conflict means our cache was behind the object: not a failure worth a warning,
+   * just a reason to look again once the informer has caught up (rate limited, so a hot object cannot spin us).
+   */
   async sync(key: string): Promise<SyncResult | void> {
+    try {
+      return await this.syncOnce(key);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      this.log.debug("write conflict, cache behind; retrying", { key, err });
+      this.queue.addRateLimited(key);
+    }
+  }
+
+  private async syncOnce(key: string): Promise<SyncResult | void> {
     const { namespace, name } = splitKey(key);
     const cached = this.deployments.indexer.get(key);
     if (!cached) return;

@@ -294,5 +294,25 @@ test("ReplicaSet creation failure sets Progressing=False ReplicaSetCreateError",
   assert.equal(c?.reason, "ReplicaSetCreateError");
   h.control.createReplicaSet = orig;
   await h.sync();
-  assert.equal(getCondition(h.get().status, "Progressing")?.reason, "NewReplicaSetCreated");
+  // The ReplicaSet was created before the conflict: the retry finds it.
+  assert.equal(h.replicaSetsOf().length, 1);
+  assert.equal(getCondition(h.get().status, "Progressing")?.reason, "FoundNewReplicaSet");
+});
+
+test("a write conflict (stale cache) is retried through the queue instead of failing the sync", async () => {
+  const h = new DeploymentHarness();
+  h.add(newDeployment("web", 1, "A"));
+  const orig = h.control.updateDeploymentStatus.bind(h.control);
+  h.control.updateDeploymentStatus = async () => {
+    h.control.updateDeploymentStatus = orig;
+    throw errors.conflict({ group: "apps", resource: "deployments" }, "web", "the object has been modified");
+  };
+  await h.sync();
+  assert.equal(h.controller.queue.len(), 0);
+  h.clock.advance(1000);
+  assert.equal(h.controller.queue.len(), 1, "requeued after a backoff");
+  await h.sync();
+  // The ReplicaSet was created before the conflict: the retry finds it.
+  assert.equal(h.replicaSetsOf().length, 1);
+  assert.equal(getCondition(h.get().status, "Progressing")?.reason, "FoundNewReplicaSet");
 });

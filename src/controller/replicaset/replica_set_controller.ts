@@ -164,7 +164,21 @@ export class ReplicaSetController implements Controller {
     this.enqueue(rs);
   }
 
+  /**
+   * One sync of the key. A write conflict means our cache was behind the object: not a failure worth a warning,
+   * just a reason to look again once the informer has caught up (rate limited, so a hot object cannot spin us).
+   */
   async sync(key: string): Promise<SyncResult | void> {
+    try {
+      return await this.syncOnce(key);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      this.log.debug("write conflict, cache behind; retrying", { key, err });
+      this.queue.addRateLimited(key);
+    }
+  }
+
+  private async syncOnce(key: string): Promise<SyncResult | void> {
     const { namespace, name } = splitKey(key);
     const cached = this.owners.indexer.get(key);
     if (!cached) {
