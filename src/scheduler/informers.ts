@@ -45,6 +45,16 @@ export class SchedulerInformers {
     return this.priorityClasses.indexer.list().find((pc) => pc.globalDefault)?.value;
   }
 
+  /**
+   * The pod with the priority its PriorityClass gives it. The Priority admission plugin normally copies the value
+   * into spec.priority; an API server without it leaves the default 0, so a known class name wins over the field.
+   */
+  withPriority(pod: Pod): Pod {
+    const name = pod.spec?.priorityClassName;
+    const value = name ? this.priorityClassValue(name) : pod.spec?.priority === undefined ? this.globalDefaultPriority() : undefined;
+    return value === undefined || value === pod.spec?.priority ? pod : { ...pod, spec: { ...pod.spec!, priority: value } };
+  }
+
   /** Selectors of services, RCs, ReplicaSets and StatefulSets in the pod's namespace that select it. */
   defaultSpreadSelectors(pod: Pod): Selector[] {
     const ns = pod.metadata?.namespace ?? "";

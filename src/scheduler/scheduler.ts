@@ -4,7 +4,6 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { realClock, type Clock, type TimerHandle } from "../client/clock.js";
-import { unwrapTombstone } from "../client/informer.js";
 import { SharedInformerFactory } from "../client/informer_factory.js";
 import { LeaderElector } from "../client/leader_election.js";
 import type { Client } from "../client/rest_client.js";
@@ -21,7 +20,7 @@ import { SchedulerInformers } from "./informers.js";
 import { SchedulerMetrics } from "./metrics.js";
 import { IN_TREE_REGISTRY, type Registry } from "./plugins/registry.js";
 import { patchPodStatus, unschedulablePatch } from "./pod_status.js";
-import { nodeUpdateActions, podSpecOrLabelsChanged } from "./queue/events.js";
+import { addEventHandlers } from "./event_handlers.js";
 import { SchedulingQueue } from "./queue/scheduling_queue.js";
 import { Algorithm, type SchedulingContext } from "./schedule_one.js";
 import type { Status } from "./framework/status.js";
@@ -84,10 +83,6 @@ export function validatePluginArgs(config: ResolvedConfig, registry: Registry = 
   }
   if (errs.length) throw new ConfigError(`invalid scheduler configuration: ${errs.join("; ")}`);
 }
-
-const TERMINAL = new Set(["Succeeded", "Failed"]);
-const isAssigned = (p: Pod): boolean => !!p.spec?.nodeName;
-const isTerminal = (p: Pod): boolean => TERMINAL.has(p.status?.phase ?? "");
 
 /** Has the component shape of controller/types.ts (name, run(signal)); structural, as components may not import each other. */
 export class Scheduler {
@@ -175,15 +170,8 @@ export class Scheduler {
       eventsByPlugin,
     });
     const q = queue;
-    // The Priority admission plugin normally copies the PriorityClass value into spec.priority; an API server
-    // without it leaves the default 0, so a known class name wins over the field.
-    const withPriority = (pod: Pod): Pod => {
-      const name = pod.spec?.priorityClassName;
-      const value = name ? inf.priorityClassValue(name) : pod.spec?.priority === undefined ? inf.globalDefaultPriority() : undefined;
-      return value === undefined || value === pod.spec?.priority ? pod : { ...pod, spec: { ...pod.spec!, priority: value } };
-    };
+    const withPriority = (pod: Pod): Pod => inf.withPriority(pod);
     const responsible = (pod: Pod): boolean => frameworks.has(pod.spec?.schedulerName ?? "default-scheduler");
-    const move = (ev: ClusterEvent): void => q.moveAllToActiveOrBackoff(ev);
 
     // Handlers go on once every cache is filled, so a pod never arrives before the PriorityClass it names.
     if (own) factory.start(signal);
@@ -192,62 +180,7 @@ export class Scheduler {
       if (own) await factory.shutdown();
       return;
     }
-    const regs = [
-      inf.pods.addEventHandler({
-        onAdd: (raw) => {
-          const pod = withPriority(raw);
-          if (isAssigned(pod)) {
-            if (isTerminal(pod)) return;
-            cache.addPod(pod);
-            move({ resource: "AssignedPod", action: "Add" });
-          } else if (responsible(pod) && !pod.metadata?.deletionTimestamp) q.add(pod);
-        },
-        onUpdate: (rawOld, rawNew) => {
-          const oldPod = withPriority(rawOld);
-          const pod = withPriority(rawNew);
-          if (isAssigned(pod)) {
-            if (!isAssigned(oldPod)) q.delete(pod);
-            if (isTerminal(pod)) {
-              cache.removePod(pod);
-              if (!isTerminal(oldPod)) move({ resource: "AssignedPod", action: "Delete" });
-              return;
-            }
-            cache.updatePod(pod);
-            if (isAssigned(oldPod) && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) move({ resource: "AssignedPod", action: "UpdatePodLabel" });
-            else if (!isAssigned(oldPod)) move({ resource: "AssignedPod", action: "Add" });
-            return;
-          }
-          if (!responsible(pod)) return;
-          if (pod.metadata?.deletionTimestamp) return q.delete(pod);
-          q.update(pod, podSpecOrLabelsChanged(oldPod, pod));
-        },
-        onDelete: (obj) => {
-          const pod = unwrapTombstone(obj);
-          q.delete(pod);
-          if (isAssigned(pod) || cache.isAssumed(pod)) {
-            cache.removePod(pod);
-            move({ resource: "AssignedPod", action: "Delete" });
-          }
-        },
-      }),
-      inf.nodes.addEventHandler({
-        onAdd: (n) => {
-          cache.addNode(n);
-          move({ resource: "Node", action: "Add" });
-        },
-        onUpdate: (o, n) => {
-          cache.updateNode(n);
-          for (const action of nodeUpdateActions(o, n)) move({ resource: "Node", action });
-        },
-        onDelete: (obj) => cache.removeNode(unwrapTombstone(obj)),
-      }),
-      inf.namespaces.addEventHandler({
-        onAdd: () => move({ resource: "Namespace", action: "Add" }),
-        onUpdate: (o, n) => {
-          if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) move({ resource: "Namespace", action: "Update" });
-        },
-      }),
-    ];
+    const regs = addEventHandlers({ inf, cache, queue: q, withPriority, responsible });
     this.log.info("scheduler caches synced", { nodes: cache.nodeCount(), profiles: [...frameworks.keys()] });
     q.run();
     let cleanupTimer: TimerHandle | undefined;

@@ -1,0 +1,86 @@
+// Informer event handlers: assigned pods go to the cache, pending pods of this scheduler's profiles to the queue,
+// and every change that could let an unschedulable pod fit is turned into a cluster event for the queue.
+import type { HandlerRegistration } from "../client/informer.js";
+import { unwrapTombstone } from "../client/informer.js";
+import type { SchedulerCache } from "./cache/cache.js";
+import type { Pod } from "./framework/api_types.js";
+import type { ClusterEvent } from "./framework/types.js";
+import type { SchedulerInformers } from "./informers.js";
+import { nodeUpdateActions, podSpecOrLabelsChanged } from "./queue/events.js";
+import type { SchedulingQueue } from "./queue/scheduling_queue.js";
+
+const TERMINAL = new Set(["Succeeded", "Failed"]);
+const isAssigned = (p: Pod): boolean => !!p.spec?.nodeName;
+/** Finished pods hold no resources: the cache forgets them. */
+const isTerminal = (p: Pod): boolean => TERMINAL.has(p.status?.phase ?? "");
+
+export interface EventHandlerDeps {
+  inf: SchedulerInformers;
+  cache: SchedulerCache;
+  queue: SchedulingQueue;
+  withPriority(pod: Pod): Pod;
+  /** Whether one of this scheduler's profiles serves the pod's schedulerName. */
+  responsible(pod: Pod): boolean;
+}
+
+export function addEventHandlers(d: EventHandlerDeps): HandlerRegistration[] {
+  const { inf, cache, withPriority, responsible } = d;
+  const q = d.queue;
+  const move = (ev: ClusterEvent): void => q.moveAllToActiveOrBackoff(ev);
+return [
+    inf.pods.addEventHandler({
+      onAdd: (raw) => {
+        const pod = withPriority(raw);
+        if (isAssigned(pod)) {
+          if (isTerminal(pod)) return;
+          cache.addPod(pod);
+          move({ resource: "AssignedPod", action: "Add" });
+        } else if (responsible(pod) && !pod.metadata?.deletionTimestamp) q.add(pod);
+      },
+      onUpdate: (rawOld, rawNew) => {
+        const oldPod = withPriority(rawOld);
+        const pod = withPriority(rawNew);
+        if (isAssigned(pod)) {
+          if (!isAssigned(oldPod)) q.delete(pod);
+          if (isTerminal(pod)) {
+            cache.removePod(pod);
+            if (!isTerminal(oldPod)) move({ resource: "AssignedPod", action: "Delete" });
+            return;
+          }
+          cache.updatePod(pod);
+          if (isAssigned(oldPod) && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) move({ resource: "AssignedPod", action: "UpdatePodLabel" });
+          else if (!isAssigned(oldPod)) move({ resource: "AssignedPod", action: "Add" });
+          return;
+        }
+        if (!responsible(pod)) return;
+        if (pod.metadata?.deletionTimestamp) return q.delete(pod);
+        q.update(pod, podSpecOrLabelsChanged(oldPod, pod));
+      },
+      onDelete: (obj) => {
+        const pod = unwrapTombstone(obj);
+        q.delete(pod);
+        if (isAssigned(pod) || cache.isAssumed(pod)) {
+          cache.removePod(pod);
+          move({ resource: "AssignedPod", action: "Delete" });
+        }
+      },
+    }),
+    inf.nodes.addEventHandler({
+      onAdd: (n) => {
+        cache.addNode(n);
+        move({ resource: "Node", action: "Add" });
+      },
+      onUpdate: (o, n) => {
+        cache.updateNode(n);
+        for (const action of nodeUpdateActions(o, n)) move({ resource: "Node", action });
+      },
+      onDelete: (obj) => cache.removeNode(unwrapTombstone(obj)),
+    }),
+    inf.namespaces.addEventHandler({
+      onAdd: () => move({ resource: "Namespace", action: "Add" }),
+      onUpdate: (o, n) => {
+        if (JSON.stringify(o.metadata?.labels) !== JSON.stringify(n.metadata?.labels)) move({ resource: "Namespace", action: "Update" });
+      },
+    }),
+];
+}
