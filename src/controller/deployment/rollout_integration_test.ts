@@ -227,3 +227,43 @@ test("a ReplicaSet adopts a matching orphan pod instead of creating one", async 
   await until(async () => (await client.resource<ReplicaSetObject>(resources.replicasets).get("default", "cache")).status?.fullyLabeledReplicas === 1, "fullyLabeledReplicas counts only the template-labelled pod");
   assert.equal((await env.pods()).length, 2);
 });
+
+test("Recreate: no pod of the new template exists while any old pod is still there", async (t) => {
+  const env = await setup(t);
+  const { client } = env;
+  const deploys = client.resource<DeploymentObject>(resources.deployments);
+  env.defer(startKubelet(env));
+  const watcher = new SharedInformer<PodObject>({ source: { client: client.resource<PodObject>(resources.pods), namespace: "default" } });
+  const ac = new AbortController();
+  const watching = watcher.run(ac.signal);
+  env.defer(async () => {
+    ac.abort();
+    await watching;
+  });
+  let overlap = false;
+  const observe = (): void => {
+    const images = new Set(watcher.indexer.list().map(imageOf));
+    if (images.has("A") && images.has("B")) overlap = true;
+  };
+  watcher.addEventHandler({ onAdd: observe, onUpdate: observe, onDelete: observe });
+  await deploys.create("default", {
+    metadata: { name: "db" },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: "db" } },
+      strategy: { type: "Recreate" },
+      template: { metadata: { labels: { app: "db" } }, spec: { containers: [{ name: "db", image: "A" }] } },
+    },
+  });
+  const settled = async (image: string): Promise<boolean> => {
+    const d = await deploys.get("default", "db");
+    const pods = await env.pods();
+    return d.status?.availableReplicas === 2 && d.status.updatedReplicas === 2 && pods.length === 2 && pods.every((p) => imageOf(p) === image && isPodReady(p));
+  };
+  await until(() => settled("A"), "A running");
+  await deploys.patch("default", "db", "merge", { spec: { template: { spec: { containers: [{ name: "db", image: "B" }] } } } });
+  await until(() => settled("B"), "B running");
+  assert.equal(overlap, false, "old and new pods never ran side by side");
+  const rss = (await client.resource<ReplicaSetObject>(resources.replicasets).list("default")).items;
+  assert.deepEqual(rss.map((rs) => rs.spec?.replicas).sort(), [0, 2]);
+});
