@@ -1,6 +1,7 @@
 // Many hollow nodes in one process (`k8ts sim --nodes N`): each is a full node agent with its own Node, Lease,
 // status, capacity, labels, simulated runtime and pod workers, but they share one API client and one pod informer
 // (every bound pod, fanned out by spec.nodeName), so a hundred nodes cost one watch instead of a hundred.
+import { setMaxListeners } from "node:events";
 import { realClock, type Clock } from "../client/clock.js";
 import type { Client } from "../client/rest_client.js";
 import type { Logger } from "../util/log.js";
@@ -66,6 +67,8 @@ export class HollowNodes {
 
   /** Runs the shared informer and every agent until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    // Every agent listens on this one signal: that is by design, not a leak.
+    setMaxListeners(0, signal);
     this.log.info("starting hollow nodes", { count: this.kubelets.length });
     await Promise.all([this.pods.run(signal), ...this.kubelets.map((k) => k.run(signal))]);
   }

@@ -1,5 +1,6 @@
 // The node agent: registers its Node, renews its Lease, reports node status, and runs one sync per pod bound to it
 // (pod_sync.ts) from a work queue fed by pod changes, runtime events, probe results and a periodic resync.
+import { setMaxListeners } from "node:events";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { realClock, sleep, type Clock, type TimerHandle } from "../client/clock.js";
 import { exponentialRateLimiter } from "../client/rate_limiter.js";
@@ -201,7 +202,22 @@ export class Kubelet {
   }
 
   /** Runs the agent until the signal aborts. */
-  async run(signal: AbortSignal): Promise<void> {
+  async run(parent: AbortSignal): Promise<void> {
+    // One listener on the caller's signal however many loops the agent runs (hollow nodes share one signal).
+    const ac = new AbortController();
+    const signal = ac.signal;
+    setMaxListeners(0, signal);
+    const onAbort = (): void => ac.abort();
+    if (parent.aborted) ac.abort();
+    parent.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.runUntil(signal);
+    } finally {
+      parent.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async runUntil(signal: AbortSignal): Promise<void> {
     this.version = await this.o.runtime.version();
     if (!(await this.register(signal))) return;
     const loops: Promise<void>[] = [];
