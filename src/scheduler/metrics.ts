@@ -19,7 +19,7 @@ const esc = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')
 export class SchedulerMetrics {
   private readonly attempts = new Map<string, number>();
   private readonly durations = new Map<string, Histogram>();
-  readonly pending = { active: 0, backoff: 0, unschedulable: 0 };
+  readonly pending = { active: 0, backoff: 0, unschedulable: 0, gated: 0 };
   preemptionAttempts = 0;
   preemptionVictims = 0;
 

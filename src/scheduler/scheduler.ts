@@ -168,6 +168,7 @@ export class Scheduler {
       initialBackoffMs: this.config.podInitialBackoffMs,
       maxBackoffMs: this.config.podMaxBackoffMs,
       eventsByPlugin,
+      onGated: (pod) => void this.markGated(pod),
     });
     const q = queue;
     const withPriority = (pod: Pod): Pod => inf.withPriority(pod);
@@ -229,6 +230,17 @@ export class Scheduler {
       await recorder.flush();
       for (const r of regs) r.remove();
       if (own) await factory.shutdown();
+    }
+  }
+
+  /** A pod held back by scheduling gates says so, as Kubernetes' SchedulingGates plugin makes it. */
+  private async markGated(pod: Pod): Promise<void> {
+    const patch = unschedulablePatch(pod, { reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates" }, undefined, new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"));
+    if (!patch) return;
+    try {
+      await patchPodStatus(this.opts.client, pod, patch);
+    } catch (err) {
+      this.log.warn("updating pod status failed", { pod: podKey(pod), err });
     }
   }
 

@@ -124,6 +124,19 @@ describe("scheduler against the fake API server", () => {
     assert.equal(podObj("theirs").status?.conditions, undefined);
   });
 
+  it("keeps a pod with scheduling gates Pending (SchedulingGated) until its gates are removed", async () => {
+    addNode(makeNode("n1"));
+    const gated = makePod("gated");
+    gated.spec!.schedulingGates = [{ name: "example.com/wait" }];
+    addPod(gated);
+    start(new Scheduler({ client: cluster.client, leaderElect: false }));
+    const cond = await waitFor("SchedulingGated", () => podObj("gated").status?.conditions?.find((c) => c.type === "PodScheduled"));
+    assert.deepEqual([cond.status, cond.reason, cond.message], ["False", "SchedulingGated", "Scheduling is blocked due to non-empty scheduling gates"]);
+    const cur = podObj("gated");
+    store().update(ref("pods"), "default", "gated", { ...cur, spec: { ...cur.spec!, schedulingGates: [] } });
+    assert.equal(await waitFor("bound once ungated", () => podObj("gated").spec?.nodeName), "n1");
+  });
+
   it("schedules only while holding the kube-system/kube-scheduler Lease", async () => {
     addNode(makeNode("n1"));
     addPod(makePod("p"));

@@ -20,10 +20,13 @@ export interface SchedulingQueueOptions {
   maxUnschedulableMs?: number;
   /** Which events each plugin cares about; a pod rejected by plugins moves only on their events. */
   eventsByPlugin?: Map<string, ClusterEvent[]>;
+  /** Called when a pod is held back by spec.schedulingGates (the scheduler then marks it SchedulingGated). */
+  onGated?(pod: Pod): void;
   /** Called when a pod moves between sub-queues (metrics, tests). */
   onMove?(pod: Pod, to: "active" | "backoff" | "unschedulable", event?: string): void;
 }
 
+const isGated = (p: Pod): boolean => (p.spec?.schedulingGates?.length ?? 0) > 0;
 const uidOf = (p: Pod): string => p.metadata?.uid ?? `${p.metadata?.namespace}/${p.metadata?.name}`;
 
 /** How often the backoff queue is checked for pods whose backoff ended (Kubernetes uses 1 s). */
@@ -36,6 +39,8 @@ export class SchedulingQueue {
   private readonly active: KeyedHeap<QueuedPodInfo>;
   private readonly backoff: KeyedHeap<QueuedPodInfo>;
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
+  /** Pods with scheduling gates: never tried until the last gate is removed (the SchedulingGates PreEnqueue). */
+  private readonly gated = new Map<string, QueuedPodInfo>();
   /** Pods popped and being scheduled, with the cycle they were popped in. */
   private readonly inFlight = new Map<string, number>();
   private readonly clock: Clock;
@@ -109,10 +114,16 @@ export class SchedulingQueue {
   /** A new pending pod. */
   add(pod: Pod): void {
     const uid = uidOf(pod);
-    if (this.active.has(uid) || this.backoff.has(uid) || this.unschedulable.has(uid) || this.inFlight.has(uid)) return this.update(pod);
+    if (this.active.has(uid) || this.backoff.has(uid) || this.unschedulable.has(uid) || this.gated.has(uid) || this.inFlight.has(uid)) return this.update(pod);
     const now = this.clock.now();
+    const q: QueuedPodInfo = { pod, timestamp: now, attempts: 0, initialAttemptTimestamp: now, unschedulablePlugins: new Set() };
+    if (isGated(pod)) {
+      this.gated.set(uid, q);
+      this.opts.onGated?.(pod);
+      return;
+    }
     this.nominator.addFromPod(pod);
-    this.pushActive({ pod, timestamp: now, attempts: 0, initialAttemptTimestamp: now, unschedulablePlugins: new Set() });
+    this.pushActive(q);
   }
 
   /** A pending pod changed; a change to spec or labels gives an unschedulable pod another try. */
@@ -125,6 +136,16 @@ export class SchedulingQueue {
         heap.push({ ...q, pod });
         return;
       }
+    }
+    const g = this.gated.get(uid);
+    if (g) {
+      g.pod = pod;
+      if (isGated(pod)) return;
+      // The last gate is gone: the pod is tried now, its queue time counting from here.
+      this.gated.delete(uid);
+      g.timestamp = this.clock.now();
+      this.pushActive(g, "SchedulingGatesRemoved");
+      return;
     }
     const q = this.unschedulable.get(uid);
     if (q) {
@@ -144,6 +165,7 @@ export class SchedulingQueue {
     this.active.delete(uid);
     this.backoff.delete(uid);
     this.unschedulable.delete(uid);
+    this.gated.delete(uid);
     this.nominator.delete(pod);
   }
 
@@ -249,12 +271,16 @@ export class SchedulingQueue {
   }
 
   /** How many pods each sub-queue holds (cheap: for the pending-pods gauge). */
-  counts(): { active: number; backoff: number; unschedulable: number } {
-    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size };
+  counts(): { active: number; backoff: number; unschedulable: number; gated: number } {
+    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
+  }
+
+  gatedPods(): string[] {
+    return [...this.gated.values()].map((q) => `${q.pod.metadata?.namespace}/${q.pod.metadata?.name}`).sort();
   }
 
   /** Number of pods waiting in any sub-queue (not counting in-flight ones). */
   size(): number {
-    return this.active.size + this.backoff.size + this.unschedulable.size;
+    return this.active.size + this.backoff.size + this.unschedulable.size + this.gated.size;
   }
 }

@@ -122,6 +122,22 @@ describe("SchedulingQueue", () => {
     assert.equal(q.size(), 0);
   });
 
+  it("holds pods with scheduling gates until the last gate is removed", async () => {
+    const gatedSeen: string[] = [];
+    const q = new SchedulingQueue({ clock: new FakeClock(), less: (a, b) => sort.less(a, b), onGated: (p) => gatedSeen.push(p.metadata!.name!) });
+    const p = makePod("gated");
+    p.spec!.schedulingGates = [{ name: "example.com/quota" }, { name: "example.com/volume" }];
+    q.add(p);
+    assert.deepEqual(q.gatedPods(), ["default/gated"]);
+    assert.deepEqual(gatedSeen, ["gated"]);
+    assert.equal(q.counts().active, 0);
+    q.update({ ...p, spec: { ...p.spec!, schedulingGates: [{ name: "example.com/volume" }] } });
+    assert.deepEqual(q.gatedPods(), ["default/gated"]);
+    q.update({ ...p, spec: { ...p.spec!, schedulingGates: [] } });
+    assert.deepEqual(q.gatedPods(), []);
+    assert.equal(await popName(q), "gated");
+  });
+
   it("pop waits for a pod and close releases waiters", async () => {
     const { q } = newQueue();
     const waiting = q.pop();
