@@ -54,3 +54,20 @@ test("an upward import from storage/ into apiserver/ is caught, also as a re-exp
     rmSync(root, { recursive: true });
   }
 });
+
+test("a component's test may start a server through daemons/, its code may not", () => {
+  const root = tree({
+    "daemons/server.ts": "export const start = 1;\n",
+    "controller/rs_test.ts": 'import { start } from "../daemons/server.js";\nexport const t = start;\n',
+    "controller/rs.ts": 'import { start } from "../daemons/server.js";\nexport const u = start;\n',
+    "controller/rs2_test.ts": 'import type { X } from "../storage/types.js";\n',
+  });
+  try {
+    const problems = checkLayers(root);
+    assert.equal(problems.length, 2, problems.join("\n"));
+    assert.match(problems[0], /controller\/rs\.ts:1: controller\/ may not import daemons\//);
+    assert.match(problems[1], /controller\/rs2_test\.ts:1: controller\/ may not import storage\//);
+  } finally {
+    rmSync(root, { recursive: true });
+  }
+});

@@ -2,7 +2,7 @@
 // every change.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { KubeConfig, CoreV1Api, AppsV1Api, makeInformer, type V1ConfigMap } from "@kubernetes/client-node";
+import { KubeConfig, CoreV1Api, AppsV1Api, makeInformer, type ObjectCache, type V1ConfigMap } from "@kubernetes/client-node";
 import { startCluster, eventually, type Cluster } from "./kubectl_harness.js";
 
 let c: Cluster;
@@ -80,7 +80,8 @@ test("an informer sees every add, update and delete", async () => {
     assert.equal(mine[0], "add inf");
     assert.deepEqual(mine.filter((s) => s.startsWith("update")).map((s) => s.split(" ")[2]), ["2", "3", "4", "5"]);
     assert.equal(mine.at(-1), "delete inf");
-    assert.ok(informer.get("inf", "default") === undefined);
+    // The informer returned is a ListWatch, which is also the object cache.
+    assert.equal((informer as unknown as ObjectCache<V1ConfigMap>).get("inf", "default"), undefined);
   } finally {
     await informer.stop();
   }
