@@ -96,6 +96,30 @@ describe("pod lifecycle on a simulated node", () => {
     assert.equal(starts.get("b")![0], starts.get("a")![0], "app containers start together");
   });
 
+  it("runs sidecars (restartable init containers) next to the app and stops them when the app completes", async () => {
+    h = await startAgentHarness();
+    const starts = recordStarts(h);
+    h.start();
+    await h.createPod(
+      pod("side", {
+        restartPolicy: "Never",
+        annotations: { "sim.k8ts.io/exit-after-init1": "2s", "sim.k8ts.io/exit-after-c0": "10s", "sim.k8ts.io/exit-after-init0": "4s" },
+        init: [{ restartPolicy: "Always" }, {}],
+        containers: [{}],
+      }),
+    );
+    await h.until("app running", () => cs(h.pod("side"), "c0")?.state?.running !== undefined);
+    const p = h.pod("side")!;
+    assert.equal(p.status!.phase, "Running");
+    assert.equal(cond(p, "Initialized"), "True");
+    assert.ok(starts.get("init0")![0]! <= starts.get("init1")![0]!, "the sidecar starts first");
+    assert.equal(starts.get("c0")![0]! - starts.get("init1")![0]!, 2000, "the app waits for the regular init container");
+    await h.until("Succeeded", () => h.pod("side")?.status?.phase === "Succeeded");
+    assert.ok(starts.get("init0")!.length >= 2, "the sidecar restarted after exiting although the pod's policy is Never");
+    assert.equal(cs(h.pod("side"), "c0")!.state!.terminated!.reason, "Completed");
+    assert.equal((await h.runtime.listContainers({ state: "running" })).length, 0, "the sidecar is stopped with the pod");
+  });
+
   it("fails the pod when an init container fails and restartPolicy is Never", async () => {
     h = await startAgentHarness();
     h.start();

@@ -153,14 +153,24 @@ export function computePodStatus(input: PodStatusInput): PodStatus & { phase: Po
   const { pod } = input;
   const initSpecs = pod.spec?.initContainers ?? [];
   const appSpecs = pod.spec?.containers ?? [];
-  const initDone = initSpecs.every((c) => completed(input.instances.get(c.name), input.currentSandboxId));
+  const inCurrent = (name: string): ContainerStatus | undefined =>
+    (input.instances.get(name) ?? []).find((c) => input.currentSandboxId === undefined || c.podSandboxId === input.currentSandboxId);
+  const appsStarted = appSpecs.some((c) => inCurrent(c.name) !== undefined);
+  // Sidecars (restartPolicy Always) are initialized once running and started; after that for good.
+  const initialized = (c: Container): boolean => {
+    if (c.restartPolicy !== "Always") return completed(input.instances.get(c.name), input.currentSandboxId);
+    const latest = inCurrent(c.name);
+    return appsStarted || (latest?.state === "running" && input.started(latest.id));
+  };
+  const initDone = initSpecs.every(initialized);
   const initStatuses = initSpecs.map((c) => containerStatus(c, input, "PodInitializing"));
   const appStatuses = appSpecs.map((c) => containerStatus(c, input, initDone ? "ContainerCreating" : "PodInitializing"));
   const phase: PodPhase = input.terminal?.phase ?? podPhase(pod, appStatuses, initDone, input.terminating ?? false);
   const finished = phase === "Succeeded" || phase === "Failed";
 
-  const incomplete = initSpecs.filter((c) => !completed(input.instances.get(c.name), input.currentSandboxId)).map((c) => c.name);
-  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const incomplete = initSpecs.filter((c) => !initialized(c)).map((c) => c.name);
+  const sidecarStatuses = initStatuses.filter((_, i) => initSpecs[i]!.restartPolicy === "Always");
+  const unready = [...sidecarStatuses, ...appStatuses].filter((s) => !s.ready).map((s) => s.name);
   const containersReady = unready.length === 0 && !finished;
   const gates = pod.spec?.readinessGates ?? [];
   const existing = pod.status?.conditions ?? [];

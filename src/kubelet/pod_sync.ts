@@ -54,6 +54,11 @@ function isTerminalPhase(p: string | undefined): p is "Succeeded" | "Failed" {
   return p === "Succeeded" || p === "Failed";
 }
 
+/** A restartable init container (restartPolicy Always): a sidecar. */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === "Always";
+}
+
 function graceSeconds(pod: Pod): number {
   return pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S;
 }
@@ -178,9 +183,26 @@ export class PodSyncer {
       if (await this.startContainer(pod, c, sb.id, sbConfig, nextAttempt(c.name), waiting, wakeAt)) instances = await this.instancesOf(uid);
     };
 
+    const appsStarted = (pod.spec?.containers ?? []).some((c) => inSandbox(c.name).length > 0);
     let initDone = true;
     for (const c of pod.spec?.initContainers ?? []) {
       const latest = inSandbox(c.name)[0];
+      if (isSidecar(c)) {
+        // A sidecar (restartable init container) counts as initialized once it runs and its startup probe passed;
+        // it keeps running next to the app containers and restarts whenever it exits.
+        if (latest?.state === "running") {
+          this.o.probes.ensure(uid, c, latest.id, latest.startedAt ?? now);
+          if (this.o.probes.started(latest.id) || appsStarted) continue;
+          initDone = false;
+          break;
+        }
+        if (appsStarted) continue;
+        initDone = false;
+        if (!latest) await start(c);
+        else if (latest.state === "created") await this.o.runtime.startContainer(latest.id);
+        else if (mayRestart(c, latest)) await start(c);
+        break;
+      }
       if (latest?.state === "exited" && latest.exitCode === 0) continue;
       initDone = false;
       if (!latest) await start(c);
@@ -195,6 +217,12 @@ export class PodSyncer {
     }
 
     if (initDone && !st.terminal) {
+      for (const c of (pod.spec?.initContainers ?? []).filter(isSidecar)) {
+        const latest = inSandbox(c.name)[0];
+        if (!latest) await start(c);
+        else if (latest.state === "created") await this.o.runtime.startContainer(latest.id);
+        else if (latest.state === "exited" && mayRestart(c, latest)) await start(c);
+      }
       for (const c of pod.spec?.containers ?? []) {
         const latest = inSandbox(c.name)[0];
         if (!latest) {
