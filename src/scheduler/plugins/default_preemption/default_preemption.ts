@@ -13,8 +13,12 @@ export const NAME = "DefaultPreemption";
 export const NOT_HELPFUL_MSG = "Preemption is not helpful for scheduling";
 
 export interface DefaultPreemptionArgs {
+  /** At least this share of the nodes is dry-run for candidates (default 10). */
   minCandidateNodesPercentage?: number;
+  /** ...and at least this many (default 100). */
   minCandidateNodesAbsolute?: number;
+  /** Where the dry run starts (tests); not a configuration field. */
+  random?: () => number;
 }
 
 export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilterPlugin {
@@ -36,6 +40,10 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
     return undefined;
   };
 
+  const minPct = args.minCandidateNodesPercentage ?? 10;
+  const minAbs = args.minCandidateNodesAbsolute ?? 100;
+  const random = args.random ?? Math.random;
+
   return {
     name: NAME,
     async postFilter(state, pod, statuses) {
@@ -45,12 +53,17 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
       if (nodes.length === 0) return { status: Status.error("preemption: no nodes available") };
       const result: NodeToStatus = new Map();
       const candidates: Candidate[] = [];
-      for (const n of nodes) {
-        const s = statuses.get(n.name);
-        if (s?.code === "UnschedulableAndUnresolvable") {
-          result.set(n.name, Status.unresolvable(NOT_HELPFUL_MSG));
-          continue;
-        }
+      const potential = nodes.filter((n) => {
+        if (statuses.get(n.name)?.code !== "UnschedulableAndUnresolvable") return true;
+        result.set(n.name, Status.unresolvable(NOT_HELPFUL_MSG));
+        return false;
+      });
+      // Enough candidates to choose well without a dry run on every node of a large cluster; a random start
+      // spreads preemptions over the cluster.
+      const want = Math.min(potential.length, Math.max(Math.trunc((potential.length * minPct) / 100), minAbs));
+      const offset = potential.length ? Math.floor(random() * potential.length) : 0;
+      for (let i = 0; i < potential.length && candidates.length < want; i++) {
+        const n = potential[(offset + i) % potential.length]!;
         const { victims, status } = selectVictimsOnNode(handle, state, pod, n);
         if (status.isSuccess() && victims.length > 0) candidates.push({ nodeName: n.name, victims });
         else if (status.isSuccess()) result.set(n.name, Status.unschedulable(NO_VICTIMS_MSG));
@@ -62,6 +75,7 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
         return { status: Status.unschedulable(`preemption: ${msg}`) };
       }
       await evict(handle, pod, best);
+      await clearLowerNominations(handle, pod, best.nodeName);
       return { result: { nominatedNodeName: best.nodeName, victims: best.victims.length }, status: Status.success() };
     },
   };
@@ -90,5 +104,21 @@ async function evict(handle: Handle, preemptor: Pod, c: Candidate): Promise<void
         handle.log.warn("preemption: deleting victim failed", { pod: `${ns}/${name}`, err });
       }
     }),
+  );
+}
+
+/** Pods of lower priority nominated to the chosen node lose that nomination: the room is for the preemptor now. */
+async function clearLowerNominations(handle: Handle, preemptor: Pod, nodeName: string): Promise<void> {
+  const client = handle.client;
+  if (!client) return;
+  const prio = podPriority(preemptor);
+  const lower = handle.nominatedPodsForNode(nodeName).filter((p) => p.metadata?.uid !== preemptor.metadata?.uid && podPriority(p) < prio);
+  await Promise.all(
+    lower.map((p) =>
+      client
+        .resource<Pod>(resources.pods)
+        .patch(p.metadata?.namespace ?? "", p.metadata?.name ?? "", "merge", { status: { nominatedNodeName: null } }, { subresource: "status" })
+        .catch((err: unknown) => handle.log.warn("preemption: clearing a nomination failed", { pod: `${p.metadata?.namespace}/${p.metadata?.name}`, err })),
+    ),
   );
 }

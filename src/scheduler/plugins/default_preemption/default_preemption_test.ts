@@ -63,6 +63,18 @@ describe("DefaultPreemption", () => {
     assert.equal(r.status.message(), "preemption: not eligible due to preemptionPolicy=Never.");
   });
 
+  it("dry-runs only as many nodes as minCandidateNodes asks, from a random start", async () => {
+    const names = ["n0", "n1", "n2", "n3"];
+    const h = new Harness(names.map((n) => makeNode(n, { cpu: "1" })), names.map((n) => makePod(`low-${n}`, { cpu: "1", priority: 1, nodeName: n })));
+    const pl = newDefaultPreemption({ minCandidateNodesPercentage: 0, minCandidateNodesAbsolute: 1, random: () => 0.5 }, h.handle);
+    const pod = makePod("vip", { cpu: "1", priority: 100 });
+    const st = h.state();
+    h.framework.runPreFilterPlugins(st, pod);
+    const r = await pl.postFilter(st, pod, statuses(h, pod));
+    assert.equal(r.result?.nominatedNodeName, "n2");
+    assert.equal(r.result?.victims, 1);
+  });
+
   it("picks candidates by highest victim priority, then priority sum, then count", () => {
     const p = (prio: number) => makePod(`p${prio}`, { priority: prio });
     assert.equal(pickCandidate([{ nodeName: "a", victims: [p(10)] }, { nodeName: "b", victims: [p(5), p(5)] }])?.nodeName, "b");
