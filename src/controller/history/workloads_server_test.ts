@@ -224,7 +224,7 @@ test("StatefulSet: ordered start on readiness, ordered scale down, rolling updat
   await until(async () => {
     await kubelet();
     const st = (await sets.get("default", "web")).status;
-    return st?.observedGeneration === gen && st.updatedReplicas === 3 && st.readyReplicas === 3 && st.currentRevision === st.updateRevision;
+    return st !== undefined && st.observedGeneration === gen && st.updatedReplicas === 3 && st.readyReplicas === 3 && st.currentRevision === st.updateRevision;
   }, "the rolling update");
   assert.deepEqual(order, ["web-2", "web-1", "web-0"], "replaced from the highest ordinal down");
   await sets.patch("default", "web", "merge", { spec: { replicas: 1 } });
