@@ -218,7 +218,16 @@ export class Scheduler {
         if (!qpi || signal.aborted) break;
         const fwk = frameworks.get(qpi.pod.spec?.schedulerName ?? "default-scheduler");
         if (!fwk || this.skip(inf, qpi.pod)) q.done(qpi.pod);
-        else await algo.scheduleOne(fwk, qpi);
+        else {
+          try {
+            await algo.scheduleOne(fwk, qpi);
+          } catch (err) {
+            // A plugin bug must not stop the scheduler: the pod is retried with backoff.
+            this.log.error("scheduling cycle failed", { pod: podKey(qpi.pod), err });
+            qpi.unschedulablePlugins = new Set();
+            q.addUnschedulable(qpi, q.cycleOf(qpi.pod));
+          }
+        }
         this.updatePendingGauge(q);
         // Let network I/O (binding answers, watch events) in between pods.
         await new Promise<void>((r) => setImmediate(r));
