@@ -262,6 +262,19 @@ export class JobController implements Controller {
       this.recorder.event(typed(job), "Warning", failureTarget.reason ?? "", failureTarget.message ?? "");
     if (successTarget && setCondition(status, asInterim("SuccessCriteriaMet", successTarget), now)) this.recorder.event(typed(job), "Normal", "Completed", "Job completed");
 
+    // Once the end is decided every pod still tracked is let go: those that did not succeed count as failures
+    // of a failing Job (unless a podFailurePolicy rule says otherwise); a succeeding Job just stops tracking them.
+    if (failureTarget || successTarget) {
+      for (const pod of pods) {
+        const uid = pod.metadata?.uid ?? "";
+        if (!hasTrackingFinalizer(pod) || pendingRemoval.has(uid) || uncSucc.has(uid) || uncFail.has(uid) || ignored.includes(pod)) continue;
+        if (pod.status?.phase === "Succeeded") continue;
+        const match = failureTarget ? matchPodFailurePolicy(spec.podFailurePolicy, pod) : undefined;
+        if (failureTarget && match?.action !== "Ignore") uncFail.add(uid);
+        else ignored.push(pod);
+      }
+    }
+
     // 3. Pods: create or delete toward what the Job wants (only once earlier writes have been observed).
     let created = 0;
     let deleted = 0;
@@ -293,7 +306,9 @@ export class JobController implements Controller {
     status.terminating = pods.filter(isTerminating).length;
     if (indexed) status.succeeded = completed.size;
     let current = job;
-    if (newSucc + newFail > 0) current = await this.writeStatus(key, current, compactStatus(status));
+    // Uids must be in the stored status before their finalizers go, or a crash in between would lose them.
+    const recorded = new Set([...(job.status?.uncountedTerminatedPods?.succeeded ?? []), ...(job.status?.uncountedTerminatedPods?.failed ?? [])]);
+    if ([...uncSucc, ...uncFail].some((u) => !recorded.has(u))) current = await this.writeStatus(key, current, compactStatus(status));
     const byUid = new Map(pods.map((p) => [p.metadata?.uid ?? "", p]));
     const toRelease = [...ignored, ...[...uncSucc, ...uncFail].map((u) => byUid.get(u)).filter((p): p is PodObject => p !== undefined && hasTrackingFinalizer(p) && !pendingRemoval.has(p.metadata?.uid ?? ""))];
     const released = await this.removeFinalizers(key, toRelease);
@@ -431,7 +446,10 @@ export class JobController implements Controller {
     this.finalizerRemovals.delete(key);
   }
 
-  /** ttlSecondsAfterFinished: deletes the finished Job (and, through GC, its pods) once the TTL has passed. */
+  /**
+   * ttlSecondsAfterFinished: deletes the finished Job once the TTL has passed, in the foreground (as Kubernetes'
+   * TTL-after-finished controller does), so the Job is gone only after the garbage collector removed its pods.
+   */
   private async expireFinished(job: JobObject): Promise<SyncResult | void> {
     const ttl = job.spec?.ttlSecondsAfterFinished;
     const done = finishedCondition(job);
@@ -440,7 +458,7 @@ export class JobController implements Controller {
     const left = finishedAt + ttl * 1000 - this.clock.now();
     if (left > 0) return { requeueAfterMs: left };
     try {
-      await this.jobClient.delete(job.metadata?.namespace, job.metadata?.name ?? "", { propagationPolicy: "Background", preconditions: { uid: job.metadata?.uid } });
+      await this.jobClient.delete(job.metadata?.namespace, job.metadata?.name ?? "", { propagationPolicy: "Foreground", preconditions: { uid: job.metadata?.uid } });
       this.log.info("deleted finished job after its TTL", { job: keyOf(job), ttlSeconds: ttl });
     } catch (err) {
       if (!isNotFound(err)) throw err;

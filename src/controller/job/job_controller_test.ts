@@ -299,3 +299,17 @@ test("parallelism lowered: surplus pods (not ready first) are removed without co
   assert.equal(h.job("pi").status?.failed, 0);
   assert.equal(h.job("pi").status?.ready, 2);
 });
+
+test("with a podFailurePolicy, pods still running when the Job fails are let go and counted once deleted", async () => {
+  const h = new JobHarness();
+  h.addJob(newJob("pi", { completions: 3, parallelism: 2, backoffLimit: 0, podFailurePolicy: { rules: [{ action: "Count", onExitCodes: { operator: "In", values: [1] } }] } }));
+  await h.settle(KEY);
+  const [a, b] = h.activePods();
+  h.finish(a!, "Failed");
+  h.finish(b!, "Running", { ready: true });
+  await h.settle(KEY);
+  // No kubelet ever reports the deleted pod as Failed: the Job must still finish.
+  assert.equal(cond(h, "Failed")?.reason, "BackoffLimitExceeded");
+  assert.equal(h.job("pi").status?.failed, 2);
+  assert.equal(h.podList().filter((p) => p.metadata?.finalizers?.length).length, 0);
+});
