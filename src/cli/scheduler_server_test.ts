@@ -42,7 +42,8 @@ async function createPod(p: Pod, extra: Partial<NonNullable<Pod["spec"]>> = {}):
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "k8ts-sched-"));
-  server = await startServer({ dataDir: dir, port: 0, logger: silentLogger });
+  // The in-process scheduler stays off: this test runs its own, to observe it.
+  server = await startServer({ dataDir: dir, port: 0, logger: silentLogger, scheduler: false });
   client = createClient({ server: server.url });
   await client.resource(resources.namespaces).create(undefined, { metadata: { name: "sched" } });
   await client.resource(priorityClassesRef).create(undefined, { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "critical" }, value: 100000 } as KubeObject);
