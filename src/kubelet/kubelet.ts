@@ -13,7 +13,7 @@ import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import { EventRecorder, discardEvents, type EventSink } from "./events.js";
 import { NodeLease, DEFAULT_LEASE_DURATION_S } from "./node_lease.js";
-import { NodeStatusReporter, type NodeConfig } from "./node_status.js";
+import { NodeStatusReporter, nodeAllocatable, type NodeConfig } from "./node_status.js";
 import { InformerPodSource } from "./pod_source.js";
 import { PodSyncer } from "./pod_sync.js";
 import { ProbeManager } from "./probe_manager.js";
@@ -94,6 +94,7 @@ export class Kubelet {
       hostIP: () => o.node.address,
       runtimeName: () => this.version?.runtimeName ?? "unknown",
       events,
+      allocatable: () => nodeAllocatable(o.node),
       enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
     });
     this.status = new NodeStatusReporter({

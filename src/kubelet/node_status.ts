@@ -47,6 +47,11 @@ function allocatable(capacity: Record<string, string>, reserved: Record<string, 
   return out;
 }
 
+/** The node's allocatable resources as the config defines them. */
+export function nodeAllocatable(config: NodeConfig): Record<string, string> {
+  return allocatable({ ...DEFAULT_CAPACITY, ...config.capacity }, config.reserved);
+}
+
 interface ConditionSpec {
   type: string;
   ok: boolean;

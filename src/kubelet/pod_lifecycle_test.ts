@@ -120,6 +120,23 @@ describe("pod lifecycle on a simulated node", () => {
     assert.equal((await h.runtime.listContainers({ state: "running" })).length, 0, "the sidecar is stopped with the pod");
   });
 
+  it("rejects pods that do not fit the node (OutOfpods, OutOfcpu) and admits the ones that do", async () => {
+    h = await startAgentHarness({ node: { address: "10.0.0.1", capacity: { cpu: "1", pods: "2" } } });
+    h.start();
+    await h.createPod(pod("big", { containers: [{ resources: { requests: { cpu: "1500m" } } }] }));
+    await h.until("big rejected", () => h.pod("big")?.status?.phase === "Failed");
+    assert.equal(h.pod("big")!.status!.reason, "OutOfcpu");
+    assert.equal(h.pod("big")!.status!.message, "Pod was rejected: Node didn't have enough resource: cpu, requested: 1500, used: 0, capacity: 1000");
+    await h.createPod(pod("a1"));
+    await h.until("a1 running", () => h.pod("a1")?.status?.phase === "Running");
+    await h.createPod(pod("a2"));
+    await h.until("a2 running", () => h.pod("a2")?.status?.phase === "Running");
+    await h.createPod(pod("a3"));
+    await h.until("a3 rejected", () => h.pod("a3")?.status?.phase === "Failed");
+    assert.equal(h.pod("a3")!.status!.reason, "OutOfpods");
+    assert.equal((await h.runtime.listPodSandbox()).length, 2, "rejected pods get no sandbox");
+  });
+
   it("fails the pod when an init container fails and restartPolicy is Never", async () => {
     h = await startAgentHarness();
     h.start();

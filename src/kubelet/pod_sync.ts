@@ -9,6 +9,7 @@ import type { Clock } from "../client/clock.js";
 import type { ResourceClient } from "../client/types.js";
 import { isConflict, isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
+import { checkFit } from "./admission.js";
 import { Backoff } from "./backoff.js";
 import type { EventSink } from "./events.js";
 import { containerConfig, POD_UID_LABEL, pullPolicy, sandboxConfig } from "./pod_config.js";
@@ -28,6 +29,8 @@ export interface PodState {
   pod: Pod;
   /** Gone from the API: tear everything down. */
   removed: boolean;
+  /** Accepted by the node's admission check (once; pods already running are accepted as they are). */
+  admitted?: boolean;
   startTime?: number;
   terminal?: { phase: "Succeeded" | "Failed"; reason?: string; message?: string };
   terminating?: Promise<void>;
@@ -44,6 +47,8 @@ export interface PodSyncerOptions {
   hostIP: () => string;
   runtimeName: () => string;
   events: EventSink;
+  /** The node's allocatable resources, for admission (no check when unset). */
+  allocatable?: () => Record<string, string>;
   /** Asks for another sync of the pod (after a delay). */
   enqueue: (uid: string, afterMs?: number) => void;
 }
@@ -121,6 +126,19 @@ export class PodSyncer {
       await this.stopAll(sandboxes, 0);
       await this.writeStatus(st, sandboxes[0]);
       return undefined;
+    }
+    if (!st.admitted) {
+      const accepted = Boolean(pod.status?.startTime) || sandboxes.length > 0;
+      const rejection = accepted || !this.o.allocatable ? undefined : checkFit(pod, this.admittedPods(st), this.o.allocatable());
+      if (rejection) {
+        this.o.log.info("pod rejected", { pod: podKey(pod), reason: rejection.reason });
+        this.o.events.record(pod, "Warning", rejection.reason, rejection.message);
+        st.terminal = { phase: "Failed", reason: rejection.reason, message: `Pod was rejected: ${rejection.message}` };
+        st.startTime = now;
+        await this.writeStatus(st, undefined);
+        return undefined;
+      }
+      st.admitted = true;
     }
     const parsedStart = pod.status?.startTime ? Date.parse(pod.status.startTime) : NaN;
     st.startTime ??= Number.isFinite(parsedStart) ? parsedStart : now;
@@ -271,6 +289,13 @@ export class PodSyncer {
       await this.writeStatus(st, sb);
     }
     return wake === Infinity ? undefined : Math.max(0, wake - this.o.clock.now());
+  }
+
+  /** Pods holding node resources: admitted, not finished, still in the API. */
+  private admittedPods(except: PodState): Pod[] {
+    const out: Pod[] = [];
+    for (const o of this.states.values()) if (o !== except && o.admitted && !o.terminal && !o.removed) out.push(o.pod);
+    return out;
   }
 
   /** Pulls (per the pull policy, with backoff), creates and starts one container; false with a waiting reason if not. */
