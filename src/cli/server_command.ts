@@ -10,6 +10,9 @@ flags:
   --datastore URL       sqlite:///path/state.db or etcd://host:port[,host:port] (default sqlite://<data-dir>/state.db)
   --bind-address ADDR   address to listen on (default ${DEFAULT_BIND_ADDRESS})
   --port N              port to listen on, 0 picks a free one (default ${DEFAULT_PORT})
+  --disable-controller-manager   do not run the controllers in this process
+  --disable-scheduler            do not run the scheduler in this process
+  --leader-elect BOOL   leader election for the in-process controller manager and scheduler (default true)
 `;
 
 export interface ServerFlags {
@@ -17,14 +20,18 @@ export interface ServerFlags {
   datastore?: string;
   bindAddress?: string;
   port?: number;
+  controllers?: boolean;
+  scheduler?: boolean;
+  leaderElect?: boolean;
   help?: boolean;
 }
 
-const FLAG_NAMES: Record<string, keyof Omit<ServerFlags, "help">> = {
+const FLAG_NAMES: Record<string, "dataDir" | "datastore" | "bindAddress" | "port" | "leaderElect"> = {
   "--data-dir": "dataDir",
   "--datastore": "datastore",
   "--bind-address": "bindAddress",
   "--port": "port",
+  "--leader-elect": "leaderElect",
 };
 
 /** Parses `--flag value` and `--flag=value`; throws an Error naming the bad flag. */
@@ -34,6 +41,14 @@ export function parseServerFlags(args: string[]): ServerFlags {
     const arg = args[i]!;
     if (arg === "-h" || arg === "--help") {
       out.help = true;
+      continue;
+    }
+    if (arg === "--disable-controller-manager") {
+      out.controllers = false;
+      continue;
+    }
+    if (arg === "--disable-scheduler") {
+      out.scheduler = false;
       continue;
     }
     const eq = arg.indexOf("=");
@@ -46,6 +61,9 @@ export function parseServerFlags(args: string[]): ServerFlags {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n > 65535) throw new Error(`invalid --port ${JSON.stringify(value)}: must be 0..65535`);
       out.port = n;
+    } else if (key === "leaderElect") {
+      if (value !== "true" && value !== "false") throw new Error(`invalid --leader-elect ${JSON.stringify(value)}: must be true or false`);
+      out.leaderElect = value === "true";
     } else {
       out[key] = value;
     }

@@ -11,6 +11,7 @@ describe("k8ts server flags", () => {
       port: 0,
     });
     assert.deepEqual(parseServerFlags(["-h"]), { help: true });
+    assert.deepEqual(parseServerFlags(["--disable-scheduler", "--disable-controller-manager", "--leader-elect=false"]), { scheduler: false, controllers: false, leaderElect: false });
   });
 
   it("names the bad flag", () => {

@@ -1,5 +1,6 @@
-// `k8ts server` wiring: storage -> registry -> API server, bootstrap objects, and the admin kubeconfig.
-// Tests and later components (controller manager, scheduler) start it in-process with startServer().
+// `k8ts server` wiring: storage -> registry -> API server, bootstrap objects, the admin kubeconfig, and the
+// controller manager and scheduler in the same process (k3s style). Those two are API clients like any other:
+// they reach the server over HTTP and share no memory with it. Tests start everything with startServer().
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify as yamlStringify } from "yaml";
@@ -9,9 +10,12 @@ import { registryOpenAPI } from "../apiserver/openapi.js";
 import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
 import { isAlreadyExists } from "../machinery/errors.js";
+import { createClient } from "../client/rest_client.js";
+import { ControllerManager } from "../controller/controller_manager.js";
 import { createRegistry } from "../registry/registry.js";
 import type { Registry, RequestContext } from "../registry/rest.js";
 import { ALL_RESOURCES } from "../registry/resources/all.js";
+import { Scheduler } from "../scheduler/scheduler.js";
 import { parseDatastoreUrl } from "../storage/datastore_url.js";
 import { openStorage } from "../storage/factory.js";
 import { createLogger, type Logger } from "../util/log.js";
@@ -30,6 +34,13 @@ export interface ServerOptions {
   bindAddress?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Run the controller manager in this process (default true). */
+  controllers?: boolean;
+  /** Run the scheduler in this process (default true). */
+  scheduler?: boolean;
+  /** Lease-based leader election for the in-process controller manager and scheduler, so several servers can
+   *  share one datastore (default true). */
+  leaderElect?: boolean;
   logger?: Logger;
 }
 
@@ -63,6 +74,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   await bootstrap(registry, { host: clientHost, port: listening.port }, logger);
   const kubeconfigPath = join(dataDir, "kubeconfig.yaml");
   await writeFile(kubeconfigPath, adminKubeconfig(url), { mode: 0o600 });
+  const components = startComponents(url, opts, logger);
   logger.info("server started", { url, datastore: datastore.replace(/\/\/.*@/, "//***@"), kubeconfig: kubeconfigPath });
   let stopped: Promise<void> | undefined;
   return {
@@ -71,10 +83,66 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     registry,
     stop: () =>
       (stopped ??= (async () => {
+        await components.stop();
         await api.close();
         await storage.close();
         logger.info("server stopped");
       })()),
+  };
+}
+
+/** Components whose run(signal) lasts until the signal aborts. */
+interface Component {
+  name: string;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+/** Bounds how long shutdown waits for components to wind down before the API server goes away under them. */
+const COMPONENT_STOP_TIMEOUT_MS = 3_000;
+
+function startComponents(url: string, opts: ServerOptions, logger: Logger): { stop(): Promise<void> } {
+  const ac = new AbortController();
+  const clients: { close(): void }[] = [];
+  const runs: Promise<void>[] = [];
+  const leaderElect = opts.leaderElect ?? true;
+  const launch = (make: () => Component): void => {
+    const c = make();
+    runs.push(
+      c.run(ac.signal).catch((err) => {
+        if (!ac.signal.aborted) logger.error("component stopped with an error", { component: c.name, err });
+      }),
+    );
+  };
+  if (opts.controllers ?? true) {
+    launch(() => {
+      const client = createClient({ server: url, userAgent: "k8ts-controller-manager" });
+      clients.push(client);
+      const m = new ControllerManager({ client, leaderElect, log: logger.with({ component: "controller-manager" }) });
+      return { name: "controller-manager", run: (signal) => m.run(signal) };
+    });
+  }
+  if (opts.scheduler ?? true) {
+    launch(() => {
+      const client = createClient({ server: url, userAgent: "k8ts-scheduler" });
+      clients.push(client);
+      const s = new Scheduler({ client, leaderElect, log: logger.with({ component: "scheduler" }) });
+      return { name: "scheduler", run: (signal) => s.run(signal) };
+    });
+  }
+  return {
+    async stop() {
+      ac.abort();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          logger.warn("components did not stop in time", { ms: COMPONENT_STOP_TIMEOUT_MS });
+          resolve();
+        }, COMPONENT_STOP_TIMEOUT_MS);
+      });
+      await Promise.race([Promise.allSettled(runs), timeout]);
+      clearTimeout(timer);
+      for (const c of clients) c.close();
+    },
   };
 }
 
