@@ -15,7 +15,17 @@ export interface PodCondition {
 }
 
 /** The status patch to send, or undefined when the pod already says this. */
-export function unschedulablePatch(pod: Pod, cond: { reason: string; message: string }, nominatedNodeName: string | undefined, now: string): Record<string, unknown> | undefined {
+export interface UnschedulableStatus {
+  reason: string;
+  message: string;
+  /** Set after a preemption: the node made room for the pod. */
+  nominatedNodeName?: string;
+  /** RFC 3339 time for a new transition. */
+  now: string;
+}
+
+export function unschedulablePatch(pod: Pod, cond: UnschedulableStatus): Record<string, unknown> | undefined {
+  const { nominatedNodeName, now } = cond;
   const conditions = (pod.status?.conditions ?? []) as PodCondition[];
   const cur = conditions.find((c) => c.type === "PodScheduled");
   const nominatedChanges = nominatedNodeName !== undefined && nominatedNodeName !== (pod.status?.nominatedNodeName ?? "");

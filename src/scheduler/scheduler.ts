@@ -242,9 +242,13 @@ export class Scheduler {
     }
   }
 
+  private nowRfc3339(): string {
+    return new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z");
+  }
+
   /** A pod held back by scheduling gates says so, as Kubernetes' SchedulingGates plugin makes it. */
   private async markGated(pod: Pod): Promise<void> {
-    const patch = unschedulablePatch(pod, { reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates" }, undefined, new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"));
+    const patch = unschedulablePatch(pod, { reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates", now: this.nowRfc3339() });
     if (!patch) return;
     try {
       await patchPodStatus(this.opts.client, pod, patch);
@@ -291,7 +295,7 @@ export class Scheduler {
     const message = status.message();
     recorder.record(pod, "Warning", "FailedScheduling", message, fwk.profileName);
     this.log.info("unable to schedule pod", { pod: podKey(pod), reason: rejected ? "Unschedulable" : "SchedulerError", message });
-    const patch = unschedulablePatch(cur, { reason: rejected ? "Unschedulable" : "SchedulerError", message }, o.nominatedNodeName, new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, "Z"));
+    const patch = unschedulablePatch(cur, { reason: rejected ? "Unschedulable" : "SchedulerError", message, nominatedNodeName: o.nominatedNodeName, now: this.nowRfc3339() });
     if (!patch) return;
     try {
       await patchPodStatus(this.opts.client, cur, patch);

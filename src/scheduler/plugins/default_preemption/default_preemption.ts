@@ -64,7 +64,7 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
       const offset = potential.length ? Math.floor(random() * potential.length) : 0;
       for (let i = 0; i < potential.length && candidates.length < want; i++) {
         const n = potential[(offset + i) % potential.length]!;
-        const { victims, status } = selectVictimsOnNode(handle, state, pod, n);
+        const { victims, status } = selectVictimsOnNode(handle, { state, pod, node: n });
         if (status.isSuccess() && victims.length > 0) candidates.push({ nodeName: n.name, victims });
         else if (status.isSuccess()) result.set(n.name, Status.unschedulable(NO_VICTIMS_MSG));
         else result.set(n.name, status);

@@ -29,7 +29,7 @@ describe("DefaultPreemption", () => {
   it("keeps as many lower-priority pods as possible, evicting the least important", () => {
     const h = new Harness([makeNode("n", { cpu: "3" })], [makePod("p10", { cpu: "1", priority: 10, nodeName: "n" }), makePod("p20", { cpu: "1", priority: 20, nodeName: "n" }), makePod("p30", { cpu: "1", priority: 30, nodeName: "n" })]);
     const pod = makePod("vip", { cpu: "1", priority: 100 });
-    const { victims, status } = selectVictimsOnNode(h.handle, h.state(), pod, h.node("n"));
+    const { victims, status } = selectVictimsOnNode(h.handle, { state: h.state(), pod, node: h.node("n") });
     assert.ok(status.isSuccess());
     assert.deepEqual(victims.map((v) => v.metadata?.name), ["p10"]);
   });

@@ -22,7 +22,8 @@ function fitsOn(handle: Handle, base: CycleState, pod: Pod, node: NodeInfo): Sta
   return handle.runFilters(state, pod, node);
 }
 
-export function selectVictimsOnNode(handle: Handle, state: CycleState, pod: Pod, node: NodeInfo): { victims: Pod[]; status: Status } {
+export function selectVictimsOnNode(handle: Handle, at: { state: CycleState; pod: Pod; node: NodeInfo }): { victims: Pod[]; status: Status } {
+  const { state, pod, node } = at;
   const prio = podPriority(pod);
   const potential: PodInfo[] = node.pods.filter((p) => podPriority(p.pod) < prio);
   if (potential.length === 0) return { victims: [], status: Status.unresolvable(NO_VICTIMS_MSG) };
