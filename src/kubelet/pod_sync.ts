@@ -12,15 +12,14 @@ import type { Logger } from "../util/log.js";
 import { checkFit } from "./admission.js";
 import { Backoff } from "./backoff.js";
 import type { EventSink } from "./events.js";
-import { containerConfig, POD_UID_LABEL, pullPolicy, sandboxConfig } from "./pod_config.js";
+import { ContainerStarter } from "./container_starter.js";
+import { POD_UID_LABEL, sandboxConfig } from "./pod_config.js";
 import { computePodStatus, type PodPhase, type Waiting } from "./pod_status.js";
 import type { ProbeManager } from "./probe_manager.js";
-import type { ContainerRuntime, ContainerStatus, PodSandbox, PodSandboxConfig } from "./runtime/types.js";
+import type { ContainerRuntime, ContainerStatus, PodSandbox } from "./runtime/types.js";
 import type { PodObject } from "./types.js";
 
 const DEFAULT_GRACE_S = 30;
-/** Re-sync soon after a failed pull so the status moves from ErrImagePull to ImagePullBackOff. */
-const PULL_STATUS_RESYNC_MS = 1000;
 /** Exited instances kept per container: the newest (state) and the one before (lastState). */
 const KEEP_INSTANCES = 2;
 
@@ -76,13 +75,11 @@ function fmtSeconds(ms: number): string {
 export class PodSyncer {
   readonly states = new Map<string, PodState>();
   private readonly crashBackoff: Backoff;
-  private readonly pullBackoff: Backoff;
-  /** The last failed pull per pod and image, so ErrImagePull stays visible until the next resync. */
-  private readonly pullErrors = new Map<string, { at: number; message: string }>();
+  private readonly starter: ContainerStarter;
 
   constructor(private readonly o: PodSyncerOptions) {
     this.crashBackoff = new Backoff(o.clock);
-    this.pullBackoff = new Backoff(o.clock);
+    this.starter = new ContainerStarter(o);
   }
 
   private async sandboxesOf(uid: string): Promise<PodSandbox[]> {
@@ -198,7 +195,7 @@ export class PodSyncer {
     };
 
     const start = async (c: Container): Promise<void> => {
-      if (await this.startContainer(pod, c, sb.id, sbConfig, nextAttempt(c.name), waiting, wakeAt)) instances = await this.instancesOf(uid);
+      if (await this.starter.start(pod, c, sb.id, sbConfig, nextAttempt(c.name), waiting, wakeAt)) instances = await this.instancesOf(uid);
     };
 
     const appsStarted = (pod.spec?.containers ?? []).some((c) => inSandbox(c.name).length > 0);
@@ -296,77 +293,6 @@ export class PodSyncer {
     const out: Pod[] = [];
     for (const o of this.states.values()) if (o !== except && o.admitted && !o.terminal && !o.removed) out.push(o.pod);
     return out;
-  }
-
-  /** Pulls (per the pull policy, with backoff), creates and starts one container; false with a waiting reason if not. */
-  private async startContainer(
-    pod: Pod,
-    c: Container,
-    sandboxId: string,
-    sbConfig: PodSandboxConfig,
-    attempt: number,
-    waiting: Map<string, Waiting>,
-    wakeAt: (t: number) => void,
-  ): Promise<boolean> {
-    const rt = this.o.runtime;
-    const image = c.image ?? "";
-    const present = await rt.imageStatus(image);
-    const policy = pullPolicy(c);
-    if (policy === "Never" && !present) {
-      waiting.set(c.name, { reason: "ErrImageNeverPull", message: `Container image "${image}" is not present with pull policy of Never` });
-      return false;
-    }
-    if (!present || policy === "Always") {
-      const key = `${pod.metadata?.uid}/${image}`;
-      if (this.pullBackoff.isInBackoffSinceUpdate(key)) {
-        const last = this.pullErrors.get(key);
-        if (last && this.o.clock.now() - last.at < PULL_STATUS_RESYNC_MS) {
-          waiting.set(c.name, { reason: "ErrImagePull", message: last.message });
-          wakeAt(last.at + PULL_STATUS_RESYNC_MS);
-        } else {
-          waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
-          this.o.events.record(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
-          this.o.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff");
-          wakeAt(this.pullBackoff.expiresSinceUpdate(key));
-        }
-        return false;
-      }
-      const t0 = this.o.clock.now();
-      this.o.events.record(pod, "Normal", "Pulling", `Pulling image "${image}"`);
-      try {
-        await rt.pullImage(image, sbConfig);
-        this.pullErrors.delete(key);
-        this.o.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${this.o.clock.now() - t0}ms`);
-      } catch (err) {
-        this.o.events.record(pod, "Warning", "Failed", `Failed to pull image "${image}": ${(err as Error).message}`);
-        this.o.events.record(pod, "Warning", "Failed", "Error: ErrImagePull");
-        this.pullBackoff.next(key, this.o.clock.now());
-        this.pullErrors.set(key, { at: this.o.clock.now(), message: (err as Error).message });
-        this.o.log.info("image pull failed", { pod: podKey(pod), image, err });
-        waiting.set(c.name, { reason: "ErrImagePull", message: (err as Error).message });
-        wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
-        return false;
-      }
-    } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
-    let id: string;
-    try {
-      id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt), sbConfig);
-    } catch (err) {
-      waiting.set(c.name, { reason: "CreateContainerError", message: (err as Error).message });
-      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
-      return false;
-    }
-    this.o.events.record(pod, "Normal", "Created", `Created container ${c.name}`);
-    try {
-      await rt.startContainer(id);
-    } catch (err) {
-      waiting.set(c.name, { reason: "RunContainerError", message: (err as Error).message });
-      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
-      return false;
-    }
-    this.o.events.record(pod, "Normal", "Started", `Started container ${c.name}`);
-    this.o.log.debug("container started", { pod: podKey(pod), container: c.name, attempt });
-    return true;
   }
 
   /** Removes exited instances beyond the newest two per container, and dead sandboxes left empty. */
@@ -472,8 +398,7 @@ export class PodSyncer {
     for (const sb of sandboxes) await this.o.runtime.removePodSandbox(sb.id);
     this.o.probes.retain(st.uid, new Set());
     this.crashBackoff.forgetPrefix(`${st.uid}/`);
-    this.pullBackoff.forgetPrefix(`${st.uid}/`);
-    for (const k of this.pullErrors.keys()) if (k.startsWith(`${st.uid}/`)) this.pullErrors.delete(k);
+    this.starter.forgetPod(st.uid);
   }
 
   /** Removes sandboxes of pods the agent no longer has (deleted while it was down). */

@@ -1,0 +1,103 @@
+// Starting one container of a pod: the image per its pull policy (with pull backoff: ErrImagePull, then
+// ImagePullBackOff until the retry is due), then create and start, each failure turned into the container's waiting
+// reason and an Event.
+import type { Container, Pod } from "kubernetes-types/core/v1.js";
+import type { Clock } from "../client/clock.js";
+import type { Logger } from "../util/log.js";
+import { Backoff } from "./backoff.js";
+import type { EventSink } from "./events.js";
+import { containerConfig, pullPolicy } from "./pod_config.js";
+import type { Waiting } from "./pod_status.js";
+import type { ContainerRuntime, PodSandboxConfig } from "./runtime/types.js";
+
+/** Re-sync soon after a failed pull so the status moves from ErrImagePull to ImagePullBackOff. */
+const PULL_STATUS_RESYNC_MS = 1000;
+
+const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+
+export class ContainerStarter {
+  private readonly pullBackoff: Backoff;
+  /** The last failed pull per pod and image, so ErrImagePull stays visible until the next resync. */
+  private readonly pullErrors = new Map<string, { at: number; message: string }>();
+
+  constructor(private readonly o: { runtime: ContainerRuntime; clock: Clock; log: Logger; events: EventSink }) {
+    this.pullBackoff = new Backoff(o.clock);
+  }
+
+  /** Pulls (per the pull policy, with backoff), creates and starts one container; false with a waiting reason if not. */
+  async start(
+    pod: Pod,
+    c: Container,
+    sandboxId: string,
+    sbConfig: PodSandboxConfig,
+    attempt: number,
+    waiting: Map<string, Waiting>,
+    wakeAt: (t: number) => void,
+  ): Promise<boolean> {
+    const rt = this.o.runtime;
+    const image = c.image ?? "";
+    const present = await rt.imageStatus(image);
+    const policy = pullPolicy(c);
+    if (policy === "Never" && !present) {
+      waiting.set(c.name, { reason: "ErrImageNeverPull", message: `Container image "${image}" is not present with pull policy of Never` });
+      return false;
+    }
+    if (!present || policy === "Always") {
+      const key = `${pod.metadata?.uid}/${image}`;
+      if (this.pullBackoff.isInBackoffSinceUpdate(key)) {
+        const last = this.pullErrors.get(key);
+        if (last && this.o.clock.now() - last.at < PULL_STATUS_RESYNC_MS) {
+          waiting.set(c.name, { reason: "ErrImagePull", message: last.message });
+          wakeAt(last.at + PULL_STATUS_RESYNC_MS);
+        } else {
+          waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
+          this.o.events.record(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
+          this.o.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff");
+          wakeAt(this.pullBackoff.expiresSinceUpdate(key));
+        }
+        return false;
+      }
+      const t0 = this.o.clock.now();
+      this.o.events.record(pod, "Normal", "Pulling", `Pulling image "${image}"`);
+      try {
+        await rt.pullImage(image, sbConfig);
+        this.pullErrors.delete(key);
+        this.o.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${this.o.clock.now() - t0}ms`);
+      } catch (err) {
+        this.o.events.record(pod, "Warning", "Failed", `Failed to pull image "${image}": ${(err as Error).message}`);
+        this.o.events.record(pod, "Warning", "Failed", "Error: ErrImagePull");
+        this.pullBackoff.next(key, this.o.clock.now());
+        this.pullErrors.set(key, { at: this.o.clock.now(), message: (err as Error).message });
+        this.o.log.info("image pull failed", { pod: podKey(pod), image, err });
+        waiting.set(c.name, { reason: "ErrImagePull", message: (err as Error).message });
+        wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
+        return false;
+      }
+    } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+    let id: string;
+    try {
+      id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt), sbConfig);
+    } catch (err) {
+      waiting.set(c.name, { reason: "CreateContainerError", message: (err as Error).message });
+      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
+      return false;
+    }
+    this.o.events.record(pod, "Normal", "Created", `Created container ${c.name}`);
+    try {
+      await rt.startContainer(id);
+    } catch (err) {
+      waiting.set(c.name, { reason: "RunContainerError", message: (err as Error).message });
+      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
+      return false;
+    }
+    this.o.events.record(pod, "Normal", "Started", `Started container ${c.name}`);
+    this.o.log.debug("container started", { pod: podKey(pod), container: c.name, attempt });
+    return true;
+  }
+
+  /** Forgets a pod's pull backoff. */
+  forgetPod(uid: string): void {
+    this.pullBackoff.forgetPrefix(`${uid}/`);
+    for (const k of this.pullErrors.keys()) if (k.startsWith(`${uid}/`)) this.pullErrors.delete(k);
+  }
+}
