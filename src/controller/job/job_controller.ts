@@ -287,7 +287,7 @@ export class JobController implements Controller {
         if (!suspendedCondition(status)) this.recorder.event(typed(job), "Normal", "Suspended", "Job suspended");
         setCondition(status, { type: "Suspended", status: "True", reason: REASON.suspended, message: MESSAGE.suspended }, now);
       } else {
-        const plan = indexed ? planIndexed(job, pods, active, completed, failedIdx, completions ?? 1, parallelism) : planNonIndexed(active, succeeded, completions, parallelism);
+        const plan = indexed ? planIndexed(job, pods, active, completed, failedIdx, completions ?? 1, parallelism) : planNonIndexed(active, succeeded, completions, parallelism, onlyReplaceFailed(job) ? pods.filter(isTerminating).length : 0);
         deleted = await this.deletePods(key, job, plan.remove, { keepFinalizer: false });
         if (plan.create.length) {
           const wait = this.backoffRemaining(key, now);
@@ -501,13 +501,18 @@ function byRemovalPreference(a: PodObject, b: PodObject): number {
   return timeMs(b.metadata?.creationTimestamp) - timeMs(a.metadata?.creationTimestamp);
 }
 
-function planNonIndexed(active: PodObject[], succeeded: number, completions: number | undefined, parallelism: number): Plan {
+/** Replacements wait for terminating pods to reach Failed when failures are judged on the final phase. */
+function onlyReplaceFailed(job: JobObject): boolean {
+  return Boolean(job.spec?.podFailurePolicy) || job.spec?.podReplacementPolicy === "Failed";
+}
+
+function planNonIndexed(active: PodObject[], succeeded: number, completions: number | undefined, parallelism: number, terminating: number): Plan {
   let want = parallelism;
   if (completions !== undefined) want = Math.max(0, Math.min(parallelism, completions - succeeded));
   // Work-queue Jobs (no completions): once one pod succeeded no new ones start; the rest finish on their own.
   else if (succeeded > 0) want = Math.min(want, active.length);
   if (active.length > want) return { create: [], remove: [...active].sort(byRemovalPreference).slice(0, active.length - want) };
-  return { create: Array.from({ length: want - active.length }, () => ({})), remove: [] };
+  return { create: Array.from({ length: Math.max(0, want - active.length - terminating) }, () => ({})), remove: [] };
 }
 
 function planIndexed(
@@ -531,7 +536,7 @@ function planIndexed(
   while (kept.length > parallelism) remove.push(kept.pop()![1]);
   const blocked = new Set(kept.map(([i]) => i));
   // Replacements wait for terminating pods only when failures are judged on the final state.
-  if (job.spec?.podFailurePolicy || job.spec?.podReplacementPolicy === "Failed")
+  if (onlyReplaceFailed(job))
     for (const p of pods) if (isTerminating(p)) blocked.add(completionIndex(p, completions) ?? -1);
   const create: Plan["create"] = [];
   for (let i = 0; i < completions && kept.length + create.length < parallelism; i++) {

@@ -313,3 +313,21 @@ test("with a podFailurePolicy, pods still running when the Job fails are let go 
   assert.equal(h.job("pi").status?.failed, 2);
   assert.equal(h.podList().filter((p) => p.metadata?.finalizers?.length).length, 0);
 });
+
+test("podReplacementPolicy Failed: a terminating pod is replaced only once it is gone or Failed", async () => {
+  const h = new JobHarness();
+  h.addJob(newJob("pi", { completions: 2, parallelism: 1, podReplacementPolicy: "Failed" }));
+  await h.settle(KEY);
+  const [a] = h.activePods();
+  // Someone deletes the running pod; it keeps running while it terminates.
+  h.pods.indexer.upsert({ ...structuredClone(h.pods.indexer.get(`default/${a!.metadata!.name}`)!), metadata: { ...a!.metadata, deletionTimestamp: new Date(h.clock.now()).toISOString() } });
+  await h.settle(KEY);
+  assert.equal(h.activePods().length, 0, "no replacement while it terminates");
+  assert.equal(h.job("pi").status?.terminating, 1);
+  h.finish(a!, "Failed");
+  await h.settle(KEY);
+  h.clock.advance(10_000);
+  await h.settle(KEY);
+  assert.equal(h.activePods().length, 1);
+  assert.equal(h.job("pi").status?.failed, 1);
+});
