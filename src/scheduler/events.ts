@@ -1,10 +1,13 @@
 // Events the scheduler records about pods (core/v1 Events, which `kubectl describe pod` shows): Scheduled,
-// FailedScheduling, Preempted. Recording is best effort: a failed write is logged, never retried.
+// FailedScheduling, Preempted. The same event again (same pod, reason and message) within ten minutes bumps the
+// count and lastTimestamp of the first one, as client-go's event correlator does, so `kubectl describe` shows
+// "(x4 over 3m)" instead of a wall of repeats. Recording is best effort: a failed write is logged, never retried.
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../client/clock.js";
 import type { Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import type { KubeObject } from "../api/object.js";
+import { isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
 import type { Pod } from "./framework/api_types.js";
 
@@ -20,20 +23,76 @@ export interface EventRecorderOptions {
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
+/** How long a recorded event can absorb repeats (client-go's aggregation window). */
+const AGGREGATE_WINDOW_MS = 10 * 60_000;
+/** Events remembered for aggregation; the oldest is forgotten beyond this. */
+const MAX_REMEMBERED = 4096;
+
+interface Remembered {
+  name: string;
+  namespace: string;
+  count: number;
+  first: number;
+  /** The last write for this series: the next one waits for it, so a bump never overtakes the create. */
+  last: Promise<void>;
+}
+
 export class EventRecorder {
   /** Writes not yet answered, so shutdown and tests can wait for them. */
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly recent = new Map<string, Remembered>();
 
   constructor(private readonly opts: EventRecorderOptions) {}
 
   record(pod: Pod, type: "Normal" | "Warning", reason: string, message: string, component = this.opts.component): void {
     const now = this.opts.clock.now();
     const ns = pod.metadata?.namespace ?? "default";
+    const key = [pod.metadata?.uid, type, reason, message, component].join("\u0000");
+    const seen = this.recent.get(key);
+    if (seen && now - seen.first < AGGREGATE_WINDOW_MS) {
+      seen.count++;
+      const count = seen.count;
+      seen.last = this.track(seen.last.then(() => this.bump(seen, count, now, pod, type, reason, message, component)));
+      return;
+    }
+    const name = `${pod.metadata?.name ?? "pod"}.${randomBytes(8).toString("hex")}`;
+    const r: Remembered = { name, namespace: ns, count: 1, first: now, last: Promise.resolve() };
+    this.remember(key, r);
+    r.last = this.track(this.create(name, now, 1, pod, type, reason, message, component));
+  }
+
+  private remember(key: string, r: Remembered): void {
+    this.recent.delete(key);
+    this.recent.set(key, r);
+    if (this.recent.size > MAX_REMEMBERED) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  /** Never rejects: failures are logged. */
+  private track(p: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = p
+      .catch((err: unknown) => this.opts.log.warn("recording event failed", { err }))
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return tracked;
+  }
+
+  private async bump(seen: Remembered, count: number, now: number, pod: Pod, type: string, reason: string, message: string, component: string): Promise<void> {
+    try {
+      await this.opts.client.resource(resources.events).patch(seen.namespace, seen.name, "merge", { count, lastTimestamp: rfc3339(now) });
+    } catch (err) {
+      // Gone (expired or deleted): start a new series.
+      if (!isNotFound(err)) throw err;
+      await this.create(seen.name, now, count, pod, type, reason, message, component);
+    }
+  }
+
+  private async create(name: string, now: number, count: number, pod: Pod, type: string, reason: string, message: string, component: string): Promise<void> {
+    const ns = pod.metadata?.namespace ?? "default";
     const event: KubeObject = {
       apiVersion: "v1",
       kind: "Event",
       // Kubernetes names events <object>.<unique hex>.
-      metadata: { name: `${pod.metadata?.name ?? "pod"}.${randomBytes(8).toString("hex")}`, namespace: ns },
+      metadata: { name, namespace: ns },
       involvedObject: { apiVersion: "v1", kind: "Pod", namespace: ns, name: pod.metadata?.name, uid: pod.metadata?.uid, resourceVersion: pod.metadata?.resourceVersion },
       reason,
       message,
@@ -41,17 +100,11 @@ export class EventRecorder {
       source: { component },
       firstTimestamp: rfc3339(now),
       lastTimestamp: rfc3339(now),
-      count: 1,
+      count,
       reportingComponent: component,
       reportingInstance: this.opts.instance ?? component,
     };
-    const p = this.opts.client
-      .resource(resources.events)
-      .create(ns, event)
-      .then(() => undefined)
-      .catch((err: unknown) => this.opts.log.warn("recording event failed", { pod: `${ns}/${pod.metadata?.name}`, reason, err }))
-      .finally(() => this.inFlight.delete(p));
-    this.inFlight.add(p);
+    await this.opts.client.resource(resources.events).create(ns, event);
   }
 
   async flush(): Promise<void> {
