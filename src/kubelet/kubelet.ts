@@ -17,6 +17,7 @@ import { NodeStatusReporter, nodeAllocatable, type NodeConfig } from "./node_sta
 import { InformerPodSource } from "./pod_source.js";
 import { PodSyncer } from "./pod_sync.js";
 import { ProbeManager } from "./probe_manager.js";
+import { collectSummary, type Summary } from "./stats.js";
 import type { ContainerRuntime, RuntimeVersion } from "./runtime/types.js";
 import type { LeaseObject, NodeObject, PodObject, PodSource, Prober } from "./types.js";
 
@@ -63,12 +64,14 @@ export class Kubelet {
   private readonly log: Logger;
   private version?: RuntimeVersion;
   private podCIDR = "";
+  private readonly startedAt: number;
   private active = 0;
 
   constructor(private readonly o: KubeletOptions) {
     this.name = `kubelet@${o.nodeName}`;
     this.clock = o.clock ?? realClock;
     this.log = (o.log ?? silentLogger).with({ node: o.nodeName });
+    this.startedAt = this.clock.now();
     // Pod syncs retry failures quickly at first, then at most every 30 s.
     if (o.recordEvents ?? true) this.recorder = new EventRecorder({ client: o.client, clock: this.clock, log: this.log, nodeName: o.nodeName });
     const events: EventSink = this.recorder ?? discardEvents;
@@ -120,6 +123,11 @@ export class Kubelet {
   idle(): boolean {
     const m = this.queue.metrics();
     return m.depth === 0 && m.processing === 0 && this.active === 0 && (this.recorder?.pending() ?? 0) === 0;
+  }
+
+  /** Resource usage of the node and its pods, as the Summary API reports it. */
+  statsSummary(): Promise<Summary> {
+    return collectSummary(this.o.runtime, this.o.nodeName, { now: this.clock.now(), nodeStartTime: this.startedAt });
   }
 
   /** Number of pods the agent is handling. */

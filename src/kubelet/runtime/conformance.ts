@@ -17,6 +17,8 @@ export interface RuntimeHarness {
   longRunning(name: string): ContainerRecipe;
   /** A recipe for a container that exits on its own soon with this code. */
   exitingWith(name: string, code: number): ContainerRecipe;
+  /** Optional: a recipe (with its memory limit in config.linux) for a container killed for exceeding its limit. */
+  oomKilled?(name: string): ContainerRecipe;
   /** An image reference whose pull fails. */
   missingImage: string;
   /** When set, updateRuntimeConfig with this CIDR must give sandboxes addresses inside it. */
@@ -170,6 +172,17 @@ export function runtimeConformance(name: string, makeHarness: () => Promise<Runt
       assert.equal(sOk.reason, "Completed");
       assert.equal(sBad.exitCode, 3);
       assert.equal(sBad.reason, "Error");
+      await rt.removePodSandbox(sb);
+    });
+
+    withHarness("reports OOMKilled with exit 137 for a container over its memory limit", async (h, rt) => {
+      if (!h.oomKilled) return;
+      const { sb, id } = await setUp(h, "hog", h.oomKilled("hog"));
+      await rt.startContainer(id);
+      await until(h, "the container to be killed", async () => (await rt.containerStatus(id)).state === "exited");
+      const st = await rt.containerStatus(id);
+      assert.equal(st.reason, "OOMKilled");
+      assert.equal(st.exitCode, 137);
       await rt.removePodSandbox(sb);
     });
 

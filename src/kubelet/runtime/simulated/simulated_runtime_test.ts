@@ -15,6 +15,10 @@ runtimeConformance("simulated", async () => {
       config: { image: "busybox" },
       sandboxAnnotations: { [`sim.k8ts.io/exit-after-${name}`]: "2s", [`sim.k8ts.io/exit-code-${name}`]: String(code) },
     }),
+    oomKilled: (name) => ({
+      config: { image: "busybox", linux: { resources: { memoryLimitInBytes: 32 * 1024 * 1024 } } },
+      sandboxAnnotations: { [`sim.k8ts.io/memory-${name}`]: "64Mi" },
+    }),
     missingImage: "example.com/invalid/nothing:1",
     podCIDR: "10.244.7.0/24",
     elapse: async (ms) => clock.advance(ms),
