@@ -96,10 +96,10 @@ test("apply creates, updates, reports unchanged; server-side apply; diff", async
   assert.equal(await c.ok(["get", "deploy", "web", "-o", "jsonpath={.metadata.generation}"]), "2");
   const ss = c.file("ss.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  x: '1'\n");
   assert.match(await c.ok(["apply", "--server-side", "-f", ss]), /configmap\/ssa serverside-applied/);
-  c.file("ss.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  y: '2'\n");
+  c.file("ss.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  z: '2'\n");
   await c.ok(["apply", "--server-side", "-f", ss]);
   const data = JSON.parse(await c.ok(["get", "cm", "ssa", "-o", "jsonpath={.data}"])) as Record<string, string>;
-  assert.deepEqual(data, { y: "2" });
+  assert.deepEqual(data, { z: "2" });
   assert.match(await c.ok(["get", "cm", "ssa", "-o", "yaml", "--show-managed-fields"]), /manager: kubectl/);
 });
 
@@ -131,12 +131,13 @@ test("edit with a scripted EDITOR, replace, patch of all three types and the sta
   const bad = await c.kubectl(["patch", "cm", "ed", "--type=json", "-p", '[{"op":"test","path":"/data/m","value":"9"}]']);
   assert.notEqual(bad.code, 0);
 
-  await c.ok(["apply", "-f", c.file("sdep.yaml", deployment("status-demo", "busybox", 1))]);
-  await c.ok(["patch", "deploy", "status-demo", "--subresource=status", "--type=merge", "-p", '{"status":{"observedGeneration":7}}']);
-  assert.equal(await c.ok(["get", "deploy", "status-demo", "-o", "jsonpath={.status.observedGeneration}"]), "7");
+  // The status subresource: a Service's load-balancer status (no controller writes it for a ClusterIP service).
+  await c.ok(["create", "service", "clusterip", "status-demo", "--tcp=80:8080"]);
+  await c.ok(["patch", "svc", "status-demo", "--subresource=status", "--type=merge", "-p", '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.10"}]}}}']);
+  assert.equal(await c.ok(["get", "svc", "status-demo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]), "192.0.2.10");
   // A status write through the main resource is ignored, as in Kubernetes.
-  await c.ok(["patch", "deploy", "status-demo", "--type=merge", "-p", '{"status":{"observedGeneration":9}}']);
-  assert.equal(await c.ok(["get", "deploy", "status-demo", "-o", "jsonpath={.status.observedGeneration}"]), "7");
+  await c.ok(["patch", "svc", "status-demo", "--type=merge", "-p", '{"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.99"}]}}}']);
+  assert.equal(await c.ok(["get", "svc", "status-demo", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"]), "192.0.2.10");
 });
 
 test("label, annotate, scale", async () => {
@@ -166,10 +167,11 @@ test("wait --for=condition and events", async () => {
   const r = await w;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pod\/waiter condition met/);
+  const uid = await c.ok(["get", "pod", "waiter", "-o", "jsonpath={.metadata.uid}"]);
   await c.ok(["create", "-f", c.file("ev.yaml", `apiVersion: v1
 kind: Event
 metadata: {name: waiter.1}
-involvedObject: {kind: Pod, name: waiter, namespace: default, apiVersion: v1}
+involvedObject: {kind: Pod, name: waiter, namespace: default, apiVersion: v1, uid: ${uid}}
 reason: Scheduled
 message: Successfully assigned default/waiter to node-1
 type: Normal
@@ -220,7 +222,7 @@ for (const minor of [30, 31]) {
     const name = `v${minor}`;
     const f = c.file(`${name}.yaml`, deployment(name, "busybox", 1));
     assert.match(await c.ok(["apply", "-f", f], { bin }), /created/);
-    assert.match(await c.ok(["get", "deploy", name], { bin }), new RegExp(`^${name}\\s+0/1\\s+0\\s+0`, "m"));
+    assert.match(await c.ok(["get", "deploy", name], { bin }), new RegExp(`^${name}\\s+\\d/1\\s+\\d+\\s+\\d+\\s+\\S+$`, "m"));
     assert.match(await c.ok(["delete", "-f", f], { bin }), /deleted/);
   });
 }

@@ -18,7 +18,21 @@ export function decodeKv(kv: KeyValue, revision: number = kv.modRevision): Store
   return obj;
 }
 
+/** Metadata fields Kubernetes serializes with omitempty: an emptied map or list disappears (e.g. after
+ *  `kubectl label x key-` removes the last label). */
+const OMIT_EMPTY_META = ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"] as const;
+
+/** Drops empty omitempty metadata fields in place, so the stored object and the answer to the writer agree. */
+export function omitEmptyMeta(obj: StoredObject): void {
+  const m = obj.metadata as Record<string, unknown>;
+  for (const f of OMIT_EMPTY_META) {
+    const v = m[f];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[f];
+  }
+}
+
 export function encodeObject(obj: StoredObject): string {
+  omitEmptyMeta(obj);
   const { resourceVersion: _rv, ...meta } = obj.metadata;
   return JSON.stringify({ ...obj, metadata: meta });
 }

@@ -62,18 +62,33 @@ export interface StoreDeps {
   lookup(group: string, resource: string): StoreLookup | undefined;
 }
 
-/** fieldValidation=Strict|Warn: unknown fields of a served-version object (needs a resolver that knows the kind). */
+/** fieldValidation: unknown fields of a served-version object (needs a resolver that knows the kind). Strict
+ *  refuses them; Warn and Ignore drop them from the object, as Kubernetes' decoder does, Warn also warning. */
 export function checkUnknownFields(deps: StoreDeps, op: { def: ResourceDef; ctx: RequestContext; obj: StoredObject }): void {
   const { def, ctx, obj } = op;
-  if (ctx.fieldValidation === "Ignore" || !deps.resolver || !deps.findUnknownFields) return;
+  if (!deps.resolver || !deps.findUnknownFields) return;
   const schema = deps.resolver.forKind({ group: def.group, version: ctx.version, kind: def.kind });
   if (!schema) return;
   const unknown = deps.findUnknownFields(obj, schema, deps.resolver);
   if (unknown.length === 0) return;
   const msgs = unknown.map((f) => `unknown field ${JSON.stringify(f)}`);
   if (ctx.fieldValidation === "Strict") throw errors.badRequest(`strict decoding error: ${msgs.join(", ")}`);
+  for (const path of unknown) deleteFieldPath(obj, path);
+  if (ctx.fieldValidation === "Ignore") return;
   // An update loop may check the same object again after a conflict: warn once.
   for (const m of msgs) if (!ctx.warnings.includes(m)) ctx.warnings.push(m);
+}
+
+/** Deletes the field a path like `spec.containers[0].imagePullPolice` names (the form findUnknownFields reports). */
+function deleteFieldPath(obj: unknown, path: string): void {
+  const steps = [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+  let cur: unknown = obj;
+  for (let i = 0; i < steps.length - 1; i++) {
+    if (cur === null || typeof cur !== "object") return;
+    cur = (cur as Record<string | number, unknown>)[steps[i]!];
+  }
+  const last = steps.at(-1);
+  if (last !== undefined && cur !== null && typeof cur === "object" && !Array.isArray(cur)) delete (cur as Record<string, unknown>)[String(last)];
 }
 
 export function parseResourceVersion(rv: string, what = "resourceVersion"): number {

@@ -6,7 +6,7 @@ import type { ResourceDef } from "../types.js";
 import { defaultServiceSpec } from "../../api/defaults/service.js";
 import { validateLabels } from "../../machinery/labels.js";
 import { duplicate, forbidden, invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
-import { check, isDNS1035Label, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum } from "../../api/validation/names.js";
+import { check, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortNum } from "../../api/validation/names.js";
 import { PROTOCOLS, validatePortNumOrName } from "../../api/validation/container.js";
 import { ALL, AGE_COLUMN, NAME_COLUMN, age, as, col, mapSelectorCell, resetForStatus } from "./common.js";
 
@@ -33,7 +33,8 @@ function validatePorts(spec: ServiceSpec): FieldError[] {
     const f = `spec.ports[${i}]`;
     if (ports.length > 1 && !p.name) errs.push(required(`${f}.name`));
     if (p.name) {
-      errs.push(...check(p.name, `${f}.name`, isValidPortName));
+      // Service port names are DNS-1123 labels ("80-8080" is fine); the IANA rule is for container ports.
+      errs.push(...check(p.name, `${f}.name`, isDNS1123Label));
       if (names.has(p.name)) errs.push(duplicate(`${f}.name`, p.name));
       names.add(p.name);
     }

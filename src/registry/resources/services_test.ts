@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Service } from "kubernetes-types/core/v1.js";
+import type { StoredObject } from "../../api/object.js";
 import { services } from "./services.js";
 import { NOW, created, fields, updated } from "./testing.js";
 
@@ -76,4 +77,15 @@ test("changing the type drops what the new type cannot have", () => {
   const kept = structuredClone(old);
   (kept.spec as { ports: unknown[] }).ports = [{ port: 80 }];
   assert.equal((updated(services, kept, old).obj.spec as Service["spec"])!.ports![0]!.nodePort, 30080, "an omitted node port is kept");
+});
+
+test("a service port name is a DNS-1123 label: kubectl's generated \"80-8080\" is valid, an uppercase one is not", () => {
+  const svc = (name: string): StoredObject =>
+    ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "default" }, spec: { ports: [{ name, port: 80 }, { name: "b", port: 81 }] } }) as StoredObject;
+  const ok = svc("80-8080");
+  services.strategy.defaults?.(ok);
+  assert.deepEqual(services.strategy.validate(ok), []);
+  const bad = svc("Http");
+  services.strategy.defaults?.(bad);
+  assert.ok(services.strategy.validate(bad).some((e) => e.field === "spec.ports[0].name"));
 });
