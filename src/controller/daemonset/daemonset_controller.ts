@@ -104,7 +104,9 @@ export class DaemonSetController implements Controller {
     const allDaemonSets = (): void => {
       for (const k of this.daemonSets.indexer.listKeys()) this.queue.add(k);
     };
-    this.nodes.addEventHandler({ onAdd: allDaemonSets, onUpdate: (o, n) => o.metadata?.resourceVersion !== n.metadata?.resourceVersion && allDaemonSets(), onDelete: allDaemonSets });
+    // Heartbeats change only node status: skip those, only labels and spec (taints) decide where daemons run.
+    const placementOf = (n: NodeObject): string => JSON.stringify([n.metadata?.labels ?? {}, n.spec ?? {}]);
+    this.nodes.addEventHandler({ onAdd: allDaemonSets, onUpdate: (o, n) => placementOf(o) !== placementOf(n) && allDaemonSets(), onDelete: allDaemonSets });
     this.revisionInformer.addEventHandler({
       onAdd: (r) => this.ownerEvent(r),
       onUpdate: (_o, r) => this.ownerEvent(r),

@@ -20,15 +20,18 @@ import { resources } from "../../client/resources.js";
 import type { ResourceClient } from "../../client/types.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import { isNotFound } from "../../machinery/errors.js";
+import { nothing, selectorFromLabelSelector, selectorFromSet, type Selector } from "../../machinery/labels.js";
 import { silentLogger, type Logger } from "../../util/log.js";
 import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js";
 import { semanticEqual } from "../history/semantic_equal.js";
 import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
-import { controllerRefOf, isPodReady, rfc3339, timeMs, type PodObject } from "../replicaset/pod_utils.js";
+import { claimObjects } from "../replicaset/claim.js";
+import { controllerRefOf, isPodReady, newControllerRef, rfc3339, timeMs, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
 import { formatIndexes, parseIndexes } from "./indexes.js";
 import { MESSAGE, REASON, finishedCondition, findCondition, isTrue, setCondition, type JobConditionType } from "./job_conditions.js";
 import {
+  CONTROLLER_UID_LABEL,
   JOB_TRACKING_FINALIZER,
   completionIndex,
   hasTrackingFinalizer,
@@ -162,6 +165,34 @@ export class JobController implements Controller {
     return this.pods.indexer.byIndex(OWNER_UID_INDEX, uid).filter((p) => controllerRefOf(p)?.uid === uid);
   }
 
+  /** Our pods, after adopting orphans that match the selector and releasing ours that no longer do. */
+  private async claimPods(job: JobObject): Promise<PodObject[]> {
+    const ns = job.metadata?.namespace ?? "";
+    const selector = jobSelector(job);
+    const claim = await claimObjects(this.pods.lister().namespace(ns).list(), {
+      owner: job,
+      selector,
+      controllerRef: newControllerRef(job, "batch/v1", "Job"),
+      patch: async (pod, body) => {
+        // An adopted pod gets the tracking finalizer too, so its end is counted like any other.
+        const meta = (body as { metadata: { ownerReferences?: Array<{ uid?: string }> | null; finalizers?: string[] } }).metadata;
+        if (meta.ownerReferences?.some((r) => r.uid === job.metadata?.uid) && !(pod.metadata?.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) meta.finalizers = [...(pod.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER];
+        await this.podWriter.patch(ns, pod.metadata?.name ?? "", "merge", body);
+      },
+      canAdopt: async () => {
+        try {
+          const fresh = await this.jobClient.get(ns, job.metadata?.name ?? "");
+          return fresh.metadata?.uid === job.metadata?.uid && !fresh.metadata?.deletionTimestamp;
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+      },
+    });
+    if (claim.errors.length) throw claim.errors[0];
+    return claim.claimed;
+  }
+
   async sync(key: string): Promise<SyncResult | void> {
     const cached = this.jobs.indexer.get(key);
     if (!cached) {
@@ -172,13 +203,13 @@ export class JobController implements Controller {
       return;
     }
     const job = this.latest(key, cached);
-    const pods = this.podsOf(job);
     if (finishedCondition(job) || job.metadata?.deletionTimestamp) {
       // Whatever still carries our finalizer (pods deleted after the end, a crash mid-way) is let go.
-      await this.removeFinalizers(key, pods.filter((p) => hasTrackingFinalizer(p)));
+      const pending = this.finalizerRemovals.get(key);
+      await this.removeFinalizers(key, this.podsOf(job).filter((p) => hasTrackingFinalizer(p) && !pending?.has(p.metadata?.uid ?? "")));
       return this.expireFinished(job);
     }
-    return this.syncActive(key, job, pods);
+    return this.syncActive(key, job, await this.claimPods(job));
   }
 
   private async syncActive(key: string, job: JobObject, pods: PodObject[]): Promise<SyncResult | void> {
@@ -464,6 +495,16 @@ export class JobController implements Controller {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/** spec.selector as the API server defaults it, or the controller-uid label every pod of the Job carries. */
+function jobSelector(job: JobObject): Selector {
+  try {
+    if (job.spec?.selector) return selectorFromLabelSelector(job.spec.selector);
+  } catch {
+    return nothing();
+  }
+  return selectorFromSet({ [CONTROLLER_UID_LABEL]: job.metadata?.uid ?? "" });
 }
 
 function target(type: "FailureTarget" | "SuccessCriteriaMet", reason: string, message: string): JobCondition {

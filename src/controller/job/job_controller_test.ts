@@ -331,3 +331,23 @@ test("podReplacementPolicy Failed: a terminating pod is replaced only once it is
   assert.equal(h.activePods().length, 1);
   assert.equal(h.job("pi").status?.failed, 1);
 });
+
+test("an orphan pod matching the Job's selector is adopted and counted", async () => {
+  const h = new JobHarness();
+  const job = newJob("pi", { completions: 1, selector: { matchLabels: { "batch.kubernetes.io/controller-uid": "job-uid-pi" } } });
+  h.addJob(job);
+  await h.podWriter.create("default", {
+    metadata: { name: "orphan", labels: { "batch.kubernetes.io/controller-uid": "job-uid-pi" } },
+    spec: { containers: [{ name: "c", image: "busybox" }] },
+    status: { phase: "Running" },
+  });
+  await h.settle(KEY);
+  assert.equal(h.podList().length, 1, "no new pod: the orphan is the Job's now");
+  const adopted = h.pods.indexer.get("default/orphan")!;
+  assert.equal(adopted.metadata?.ownerReferences?.[0]?.uid, "job-uid-pi");
+  assert.deepEqual(adopted.metadata?.finalizers, ["batch.kubernetes.io/job-tracking"], "tracked like its own pods");
+  h.finish(adopted, "Succeeded");
+  await h.settle(KEY);
+  assert.equal(h.job("pi").status?.succeeded, 1);
+  assert.equal(cond(h, "Complete")?.status, "True");
+});
