@@ -6,6 +6,7 @@ import { realClock } from "../client/clock.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { Kubelet } from "../kubelet/kubelet.js";
+import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
 import { SimulatedRuntime } from "../kubelet/runtime/simulated/simulated_runtime.js";
 import { createLogger, type Logger } from "../util/log.js";
@@ -117,6 +118,7 @@ interface AgentFlags extends NodeFlags {
   runtime?: string;
   nodeName?: string;
   nodeIp?: string;
+  serve?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -125,6 +127,8 @@ flags:
   --runtime simulated|containerd   container runtime (default containerd; simulated = hollow node)
   --node-name NAME                 this node's name (default the host name)
   --node-ip IP                     the node's InternalIP (default the first non-loopback IPv4 address)
+  --serve HOST:PORT                serve /healthz, /pods, /stats/summary, /metrics/resource there (plain HTTP,
+                                   no authentication: use loopback); its port is reported as the kubelet port
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -136,7 +140,7 @@ export const agentCommand: Command = async (args) => {
   let flags: AgentFlags;
   try {
     flags = parseFlags<AgentFlags>(args, {
-      names: { ...NODE_FLAG_NAMES, "--runtime": ["runtime", "string"], "--node-name": ["nodeName", "string"], "--node-ip": ["nodeIp", "string"] },
+      names: { ...NODE_FLAG_NAMES, "--runtime": ["runtime", "string"], "--node-name": ["nodeName", "string"], "--node-ip": ["nodeIp", "string"], "--serve": ["serve", "string"] },
     });
   } catch (err) {
     process.stderr.write(`k8ts agent: ${(err as Error).message}\n\n${USAGE}`);
@@ -164,6 +168,15 @@ export const agentCommand: Command = async (args) => {
     log.error("cannot build an API client", { err });
     return 1;
   }
+  let serveAt: { host: string; port: number } | undefined;
+  if (flags.serve) {
+    const m = /^(.*):(\d+)$/.exec(flags.serve);
+    if (!m || Number(m[2]) > 65535) {
+      process.stderr.write(`k8ts agent: invalid --serve ${JSON.stringify(flags.serve)}: want HOST:PORT\n`);
+      return 2;
+    }
+    serveAt = { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
+  }
   const runtime = new SimulatedRuntime();
   const kubelet = new Kubelet({
     client,
@@ -177,11 +190,15 @@ export const agentCommand: Command = async (args) => {
       instanceType: flags.instanceType,
       kernelVersion: release(),
       osImage: "k8ts hollow node",
+      ...(serveAt && serveAt.port !== 0 ? { kubeletPort: serveAt.port } : {}),
     },
     log,
   });
   log.info("agent starting", { runtime: runtimeKind, server: client.server });
+  const endpoints = serveAt ? await startKubeletServer(kubelet, serveAt) : undefined;
+  if (endpoints) log.info("serving node endpoints", { url: endpoints.url });
   await untilSignal(log, (signal) => kubelet.run(signal));
+  await endpoints?.close();
   client.close();
   return 0;
 };

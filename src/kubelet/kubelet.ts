@@ -130,6 +130,11 @@ export class Kubelet {
     return collectSummary(this.o.runtime, this.o.nodeName, { now: this.clock.now(), nodeStartTime: this.startedAt });
   }
 
+  /** The pods the agent is handling, as last seen from the API (cached objects: do not modify). */
+  pods(): Pod[] {
+    return [...this.syncer.states.values()].filter((s) => !s.removed).map((s) => s.pod);
+  }
+
   /** Number of pods the agent is handling. */
   podCount(): number {
     return this.syncer.states.size;

@@ -34,3 +34,26 @@ describe("stats", () => {
     assert.match(text, /^# TYPE node_cpu_usage_seconds_total counter$/m);
   });
 });
+
+describe("kubelet server", () => {
+  it("serves /healthz, /pods, /stats/summary and /metrics/resource on loopback", async () => {
+    const { startKubeletServer } = await import("./kubelet_server.js");
+    const h = await startAgentHarness();
+    h.start();
+    const srv = await startKubeletServer(h.kubelet, { host: "127.0.0.1", port: 0 });
+    try {
+      await h.createPod({ metadata: { name: "p", namespace: "default" }, spec: { nodeName: "node-1", containers: [{ name: "c", image: "busybox:1.36" }] } });
+      await h.until("running", () => h.pod("p")?.status?.phase === "Running");
+      assert.equal(await (await fetch(`${srv.url}/healthz`)).text(), "ok");
+      const pods = (await (await fetch(`${srv.url}/pods`)).json()) as { items: Array<{ metadata: { name: string } }> };
+      assert.deepEqual(pods.items.map((p) => p.metadata.name), ["p"]);
+      const summary = (await (await fetch(`${srv.url}/stats/summary`)).json()) as { pods: unknown[] };
+      assert.equal(summary.pods.length, 1);
+      assert.match(await (await fetch(`${srv.url}/metrics/resource`)).text(), /container_cpu_usage_seconds_total\{container="c"/);
+      assert.equal((await fetch(`${srv.url}/nope`)).status, 404);
+    } finally {
+      await srv.close();
+      await h.close();
+    }
+  });
+});

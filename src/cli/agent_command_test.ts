@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { agentCommand, parseFlags, NODE_FLAG_NAMES, type NodeFlags } from "./agent_command.js";
+
+/** Runs fn with process.stderr writes captured. */
+async function captureStderr(fn: () => Promise<unknown>): Promise<{ result: unknown; text: string }> {
+  const orig = process.stderr.write.bind(process.stderr);
+  let text = "";
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    text += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { result: await fn(), text };
+  } finally {
+    process.stderr.write = orig;
+  }
+}
+
+describe("k8ts agent", () => {
+  it("answers a clear error for the containerd runtime, which is not implemented yet", async () => {
+    const { result, text } = await captureStderr(() => agentCommand(["--runtime", "containerd", "--node-name", "n1", "--server", "http://127.0.0.1:1"]));
+    assert.equal(result, 1);
+    assert.match(text, /--runtime containerd is not implemented yet/);
+  });
+
+  it("rejects unknown runtimes, flags and bad --serve values", async () => {
+    assert.equal((await captureStderr(() => agentCommand(["--runtime", "docker"]))).result, 2);
+    assert.equal((await captureStderr(() => agentCommand(["--frobnicate"]))).result, 2);
+    assert.equal((await captureStderr(() => agentCommand(["--runtime", "simulated", "--server", "http://127.0.0.1:1", "--serve", "nope"]))).result, 2);
+  });
+
+  it("parses node flags", () => {
+    const f = parseFlags<NodeFlags>(["--cpu=8", "--memory", "32Gi", "--node-labels", "a=1,b=2"], { names: NODE_FLAG_NAMES });
+    assert.deepEqual(f, { cpu: "8", memory: "32Gi", labels: { a: "1", b: "2" } });
+    assert.throws(() => parseFlags<NodeFlags>(["--cpu"], { names: NODE_FLAG_NAMES }), /needs a value/);
+  });
+});

@@ -1,0 +1,55 @@
+// The agent's read-only HTTP endpoints (the kubelet's port 10250 surface that needs no streaming): /healthz,
+// /pods (the pods the agent runs), /stats/summary and /metrics/resource (what metrics-server scrapes).
+// Plain HTTP without authentication for now: bind it to loopback or a trusted network only.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Kubelet } from "./kubelet.js";
+import { resourceMetrics } from "./stats.js";
+
+export interface KubeletServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startKubeletServer(kubelet: Kubelet, opts: { host: string; port: number; now?: () => number }): Promise<KubeletServer> {
+  const now = opts.now ?? Date.now;
+  const server = http.createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://kubelet").pathname;
+    const send = (code: number, type: string, body: string): void => {
+      res.writeHead(code, { "Content-Type": type });
+      res.end(body);
+    };
+    if (req.method !== "GET") return send(405, "text/plain", "method not allowed\n");
+    const answer = async (): Promise<void> => {
+      switch (path) {
+        case "/healthz":
+          return send(200, "text/plain", "ok");
+        case "/pods":
+          return send(200, "application/json", JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: kubelet.pods() }));
+        case "/stats/summary":
+          return send(200, "application/json", JSON.stringify(await kubelet.statsSummary()));
+        case "/metrics/resource":
+          return send(200, "text/plain; version=0.0.4", resourceMetrics(await kubelet.statsSummary(), now()));
+        default:
+          return send(404, "text/plain", "404 page not found\n");
+      }
+    };
+    answer().catch((err: unknown) => send(500, "text/plain", `${(err as Error).message}\n`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
