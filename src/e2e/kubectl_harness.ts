@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServer } from "../daemons/server.js";
+import { silentLogger } from "../util/log.js";
 
 /** The dispatcher picks kubectl.1.<minor> from /version; the versioned binaries are run directly too. */
 export const KUBECTL = "/usr/bin/kubectl";
@@ -29,9 +30,15 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(): Promise<Cluster> {
+export interface ClusterOptions {
+  /** Run the controller manager and scheduler in the server process (default true, as `k8ts server` does). */
+  controllers?: boolean;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-"));
-  const server = await startServer({ dataDir: join(dir, "server"), port: 0, bindAddress: "127.0.0.1" });
+  const withControllers = opts.controllers ?? true;
+  const server = await startServer({ dataDir: join(dir, "server"), port: 0, bindAddress: "127.0.0.1", controllers: withControllers, scheduler: withControllers, logger: silentLogger });
   const kubeconfig = join(dir, "server", "kubeconfig.yaml");
   if (!existsSync(kubeconfig)) throw new Error(`server did not write ${kubeconfig}`);
   const home = join(dir, "home");
