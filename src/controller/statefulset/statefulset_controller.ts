@@ -102,6 +102,13 @@ export class StatefulSetController implements Controller {
     };
     this.pods.addEventHandler({ onAdd: owned, onUpdate: (_o, p) => owned(p), onDelete: (o) => owned(unwrapTombstone(o)) });
     this.revisionInformer.addEventHandler({ onAdd: owned, onUpdate: (_o, r) => owned(r), onDelete: (o) => owned(unwrapTombstone(o)) });
+    // A claim that finished deleting may unblock its pod's creation.
+    const claimGone = (c: ClaimObject): void => {
+      const name = c.metadata?.name ?? "";
+      for (const s of this.sets.lister().namespace(c.metadata?.namespace ?? "").list())
+        if ((s.spec?.volumeClaimTemplates ?? []).some((t) => name.startsWith(`${t.metadata?.name}-${s.metadata?.name}-`))) this.queue.add(keyOf(s));
+    };
+    this.claims.addEventHandler({ onDelete: (o) => claimGone(unwrapTombstone(o)) });
   }
 
   async run(signal: AbortSignal): Promise<void> {
