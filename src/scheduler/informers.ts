@@ -10,6 +10,17 @@ import { selectorFromLabelSelector, selectorFromSet, type Selector } from "../ma
 import type { Namespace, Node, Pod, PriorityClass } from "./framework/api_types.js";
 
 export const priorityClassesRef: ResourceRef & { kind: string } = { group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses", kind: "PriorityClass", namespaced: false };
+export const podDisruptionBudgetsRef: ResourceRef & { kind: string } = { group: "policy", version: "v1", resource: "poddisruptionbudgets", kind: "PodDisruptionBudget", namespaced: true };
+
+type PdbObject = KubeObject & { spec?: { selector?: LabelSelector }; status?: { disruptionsAllowed?: number } };
+
+/** A PodDisruptionBudget as preemption weighs it. */
+export interface DisruptionBudget {
+  namespace: string;
+  name: string;
+  selector: Selector;
+  disruptionsAllowed: number;
+}
 
 type WithSelector = KubeObject & { spec?: { selector?: unknown } };
 
@@ -18,6 +29,7 @@ export class SchedulerInformers {
   readonly nodes: SharedInformer<Node>;
   readonly namespaces: SharedInformer<Namespace>;
   readonly priorityClasses: SharedInformer<PriorityClass>;
+  readonly pdbs: SharedInformer<PdbObject>;
   private readonly owners: SharedInformer<WithSelector>[];
 
   constructor(factory: SharedInformerFactory) {
@@ -25,11 +37,12 @@ export class SchedulerInformers {
     this.nodes = factory.forResource<Node>(resources.nodes);
     this.namespaces = factory.forResource<Namespace>(resources.namespaces);
     this.priorityClasses = factory.forResource<PriorityClass>(priorityClassesRef);
+    this.pdbs = factory.forResource<PdbObject>(podDisruptionBudgetsRef);
     this.owners = [resources.services, resources.replicationcontrollers, resources.replicasets, resources.statefulsets].map((r) => factory.forResource<WithSelector>(r));
   }
 
   all(): Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }> {
-    return [this.pods, this.nodes, this.namespaces, this.priorityClasses, ...this.owners];
+    return [this.pods, this.nodes, this.namespaces, this.priorityClasses, this.pdbs, ...this.owners];
   }
 
   namespaceLabels(ns: string): Record<string, string> | undefined {
@@ -38,6 +51,19 @@ export class SchedulerInformers {
 
   priorityClassValue(name: string): number | undefined {
     return this.priorityClasses.indexer.get(name)?.value;
+  }
+
+  /** Every PodDisruptionBudget with a usable selector. */
+  disruptionBudgets(): DisruptionBudget[] {
+    const out: DisruptionBudget[] = [];
+    for (const p of this.pdbs.indexer.list()) {
+      try {
+        out.push({ namespace: p.metadata?.namespace ?? "", name: p.metadata?.name ?? "", selector: selectorFromLabelSelector(p.spec?.selector), disruptionsAllowed: p.status?.disruptionsAllowed ?? 0 });
+      } catch {
+        // An invalid selector protects nothing.
+      }
+    }
+    return out;
   }
 
   /** The value of the PriorityClass marked globalDefault, if any. */

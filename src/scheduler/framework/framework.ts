@@ -44,6 +44,7 @@ export interface FrameworkDeps {
   priorityClassValue(name: string): number | undefined;
   defaultSpreadSelectors: Handle["defaultSpreadSelectors"];
   nominatedPodsForNode(nodeName: string): Pod[];
+  disruptionBudgets?: Handle["disruptionBudgets"];
   snapshot(): Snapshot;
   recordEvent?(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
 }
@@ -125,6 +126,9 @@ export class Framework implements Handle {
   }
   nominatedPodsForNode(nodeName: string): Pod[] {
     return this.deps.nominatedPodsForNode(nodeName);
+  }
+  disruptionBudgets(): ReturnType<Handle["disruptionBudgets"]> {
+    return this.deps.disruptionBudgets?.() ?? [];
   }
   snapshot = (): Snapshot => this.deps.snapshot();
   runFilters(state: CycleState, pod: Pod, node: NodeInfo): Status {

@@ -137,6 +137,8 @@ export interface Handle {
   runFilters(state: CycleState, pod: Pod, node: NodeInfo): Status;
   /** Runs the profile's PreFilter plugins against a what-if snapshot. */
   runPreFilters(state: CycleState, pod: Pod): Status;
+  /** PodDisruptionBudgets: preemption prefers victims whose eviction violates none. */
+  disruptionBudgets(): Array<{ namespace: string; selector: { matches(labels?: Record<string, string> | null): boolean }; disruptionsAllowed: number }>;
   /** Pods nominated to a node (after preemption) that should count there. */
   nominatedPodsForNode(nodeName: string): Pod[];
   readonly snapshot: () => Snapshot;

@@ -5,7 +5,7 @@ import { createClient, type Client } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { startFakeApiServer, type FakeApiServer } from "../../client/testing/fake_apiserver.js";
 import { errors, isStatusError } from "../../machinery/errors.js";
-import { priorityClassesRef } from "../informers.js";
+import { podDisruptionBudgetsRef, priorityClassesRef } from "../informers.js";
 
 export interface FakeCluster {
   server: FakeApiServer;
@@ -18,7 +18,7 @@ export interface FakeCluster {
 const BINDING_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/binding$/;
 
 export async function startFakeCluster(): Promise<FakeCluster> {
-  const server = await startFakeApiServer({ resources: [...Object.values(resources), priorityClassesRef] });
+  const server = await startFakeApiServer({ resources: [...Object.values(resources), priorityClassesRef, podDisruptionBudgetsRef] });
   let count = 0;
   const podsRef = server.store.find("", "pods")!;
   const bind = (ns: string, name: string, body: { target?: { name?: string } }): Response => {

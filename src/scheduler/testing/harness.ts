@@ -17,6 +17,7 @@ export interface HarnessOptions {
   namespaces?: Record<string, Record<string, string>>;
   priorityClasses?: Record<string, number>;
   spreadSelectors?: Handle["defaultSpreadSelectors"];
+  disruptionBudgets?: ReturnType<Handle["disruptionBudgets"]>;
   profile?: ProfileConfig;
 }
 
@@ -39,6 +40,7 @@ export class Harness {
       priorityClassValue: (n) => opts.priorityClasses?.[n],
       defaultSpreadSelectors: opts.spreadSelectors ?? (() => []),
       nominatedPodsForNode: (n) => this.nominated.get(n) ?? [],
+      disruptionBudgets: () => opts.disruptionBudgets ?? [],
       snapshot: () => this.snapshot,
     });
     this.handle = this.framework;

@@ -64,8 +64,8 @@ export function newDefaultPreemption(rawArgs: unknown, handle: Handle): PostFilt
       const offset = potential.length ? Math.floor(random() * potential.length) : 0;
       for (let i = 0; i < potential.length && candidates.length < want; i++) {
         const n = potential[(offset + i) % potential.length]!;
-        const { victims, status } = selectVictimsOnNode(handle, { state, pod, node: n });
-        if (status.isSuccess() && victims.length > 0) candidates.push({ nodeName: n.name, victims });
+        const { victims, pdbViolations, status } = selectVictimsOnNode(handle, { state, pod, node: n });
+        if (status.isSuccess() && victims.length > 0) candidates.push({ nodeName: n.name, victims, pdbViolations });
         else if (status.isSuccess()) result.set(n.name, Status.unschedulable(NO_VICTIMS_MSG));
         else result.set(n.name, status);
       }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { selectorFromSet } from "../../../machinery/labels.js";
 import { Status } from "../../framework/status.js";
 import type { NodeToStatus, PostFilterPlugin } from "../../framework/types.js";
 import { Harness } from "../../testing/harness.js";
@@ -73,6 +74,24 @@ describe("DefaultPreemption", () => {
     const r = await pl.postFilter(st, pod, statuses(h, pod));
     assert.equal(r.result?.nominatedNodeName, "n2");
     assert.equal(r.result?.victims, 1);
+  });
+
+  it("prefers victims and nodes that break no PodDisruptionBudget", async () => {
+    const protectedLabels = { app: "db" };
+    const budgets = [{ namespace: "default", selector: selectorFromSet(protectedLabels), disruptionsAllowed: 0 }];
+    // Same priorities everywhere: only the budget tells the nodes apart.
+    const h = new Harness(
+      [makeNode("n1", { cpu: "1" }), makeNode("n2", { cpu: "1" })],
+      [makePod("db-0", { cpu: "1", priority: 1, nodeName: "n1", labels: protectedLabels }), makePod("batch-0", { cpu: "1", priority: 1, nodeName: "n2" })],
+      { disruptionBudgets: budgets },
+    );
+    const r = await preempt(h, makePod("vip", { cpu: "1", priority: 100 }));
+    assert.equal(r.result?.nominatedNodeName, "n2");
+    // On one node, the protected pod is kept when evicting the other makes room.
+    const h2 = new Harness([makeNode("n", { cpu: "2" })], [makePod("db-1", { cpu: "1", priority: 1, nodeName: "n", labels: protectedLabels }), makePod("batch-1", { cpu: "1", priority: 5, nodeName: "n" })], { disruptionBudgets: budgets });
+    const sel = selectVictimsOnNode(h2.handle, { state: h2.state(), pod: makePod("vip", { cpu: "1", priority: 100 }), node: h2.node("n") });
+    assert.deepEqual(sel.victims.map((v) => v.metadata?.name), ["batch-1"]);
+    assert.equal(sel.pdbViolations, 0);
   });
 
   it("picks candidates by highest victim priority, then priority sum, then count", () => {

@@ -22,34 +22,67 @@ function fitsOn(handle: Handle, base: CycleState, pod: Pod, node: NodeInfo): Sta
   return handle.runFilters(state, pod, node);
 }
 
-export function selectVictimsOnNode(handle: Handle, at: { state: CycleState; pod: Pod; node: NodeInfo }): { victims: Pod[]; status: Status } {
+export function selectVictimsOnNode(handle: Handle, at: { state: CycleState; pod: Pod; node: NodeInfo }): { victims: Pod[]; pdbViolations: number; status: Status } {
   const { state, pod, node } = at;
   const prio = podPriority(pod);
   const potential: PodInfo[] = node.pods.filter((p) => podPriority(p.pod) < prio);
-  if (potential.length === 0) return { victims: [], status: Status.unresolvable(NO_VICTIMS_MSG) };
+  if (potential.length === 0) return { victims: [], pdbViolations: 0, status: Status.unresolvable(NO_VICTIMS_MSG) };
   const sim = node.clone();
   for (const p of potential) sim.removePod(p.uid);
   const fits = fitsOn(handle, state, pod, sim);
-  if (!fits.isSuccess()) return { victims: [], status: fits };
+  if (!fits.isSuccess()) return { victims: [], pdbViolations: 0, status: fits };
   // Most important first: they are the ones we try hardest to keep.
   potential.sort((a, b) => podPriority(b.pod) - podPriority(a.pod) || (startTime(a.pod) < startTime(b.pod) ? -1 : startTime(a.pod) > startTime(b.pod) ? 1 : 0));
+  // Pods whose eviction would break a PodDisruptionBudget are given back first, so they are victims only when
+  // nothing else makes room.
+  const { violating, safe } = splitByBudgets(potential, handle.disruptionBudgets());
   const victims: Pod[] = [];
-  for (const p of potential) {
+  let pdbViolations = 0;
+  const reprieve = (p: PodInfo, violates: boolean): void => {
     sim.addPod(p);
-    if (!fitsOn(handle, state, pod, sim).isSuccess()) {
-      sim.removePod(p.uid);
-      victims.push(p.pod);
-    }
+    if (fitsOn(handle, state, pod, sim).isSuccess()) return;
+    sim.removePod(p.uid);
+    victims.push(p.pod);
+    if (violates) pdbViolations++;
+  };
+  for (const p of violating) reprieve(p, true);
+  for (const p of safe) reprieve(p, false);
+  // Victims in priority order, most important first, as Kubernetes reports them.
+  victims.sort((a, b) => podPriority(b) - podPriority(a));
+  return { victims, pdbViolations, status: Status.success() };
+}
+
+type Budget = ReturnType<Handle["disruptionBudgets"]>[number];
+
+/** Splits candidates (in order) into those whose eviction would exceed a matching budget and the rest. */
+function splitByBudgets(pods: PodInfo[], budgets: Budget[]): { violating: PodInfo[]; safe: PodInfo[] } {
+  const allowed = budgets.map((b) => b.disruptionsAllowed);
+  const violating: PodInfo[] = [];
+  const safe: PodInfo[] = [];
+  for (const p of pods) {
+    let violates = false;
+    budgets.forEach((b, i) => {
+      if (b.namespace !== p.pod.metadata?.namespace || !b.selector.matches(p.pod.metadata?.labels ?? {})) return;
+      // Each eviction uses up one allowed disruption of every budget covering the pod.
+      allowed[i]!--;
+      if (allowed[i]! < 0) violates = true;
+    });
+    (violates ? violating : safe).push(p);
   }
-  return { victims, status: Status.success() };
+  return { violating, safe };
 }
 
 export interface Candidate {
   nodeName: string;
   victims: Pod[];
+  /** Victims whose eviction breaks a PodDisruptionBudget. */
+  pdbViolations?: number;
 }
 
-/** The candidate whose victims matter least: lowest top priority, then lowest priority sum, then fewest pods. */
+/**
+ * The candidate whose victims matter least: fewest PodDisruptionBudget violations, then lowest top priority, then
+ * lowest priority sum, then fewest pods.
+ */
 export function pickCandidate(cands: Candidate[]): Candidate | undefined {
   const top = (c: Candidate): number => Math.max(...c.victims.map(podPriority));
   const sum = (c: Candidate): number => c.victims.reduce((a, p) => a + podPriority(p) + 2 ** 31, 0);
@@ -59,7 +92,7 @@ export function pickCandidate(cands: Candidate[]): Candidate | undefined {
       best = c;
       continue;
     }
-    const d = top(c) - top(best) || sum(c) - sum(best) || c.victims.length - best.victims.length;
+    const d = (c.pdbViolations ?? 0) - (best.pdbViolations ?? 0) || top(c) - top(best) || sum(c) - sum(best) || c.victims.length - best.victims.length;
     if (d < 0) best = c;
   }
   return best;
