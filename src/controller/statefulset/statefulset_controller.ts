@@ -27,6 +27,8 @@ import { controllerRefOf, isPodAvailable, newControllerRef, type PodObject } fro
 import type { Controller } from "../types.js";
 import { planStatefulSet, type Action } from "./stateful_plan.js";
 import {
+  POD_INDEX_LABEL,
+  POD_NAME_LABEL,
   claimOwnerRefs,
   claimsFor,
   isCreated,
@@ -164,6 +166,7 @@ export class StatefulSetController implements Controller {
     const currentHash = currentRev.metadata?.name ?? "";
 
     await this.syncClaimOwnership(set, byOrdinal);
+    await this.repairIdentity(set, byOrdinal);
     const plan = planStatefulSet({ set, pods: byOrdinal, currentRevision: currentHash, updateRevision: updateHash, nowMs: this.clock.now() });
     if (plan.waitingFor) this.log.debug("waiting", { set: key, for: plan.waitingFor });
     await this.perform(set, plan.actions, { current: templateFromRevision(currentRev), currentHash, update: set.spec?.template ?? {}, updateHash });
@@ -190,6 +193,17 @@ export class StatefulSetController implements Controller {
           metadata: { ownerReferences: refs.length ? refs : null, resourceVersion: existing.metadata?.resourceVersion },
         });
       }
+    }
+  }
+
+  /** Pods whose identity labels were edited away get them back (pod-name and pod-index select a member). */
+  private async repairIdentity(set: StatefulSetObject, byOrdinal: Map<number, PodObject>): Promise<void> {
+    for (const [ord, pod] of byOrdinal) {
+      if (isTerminating(pod)) continue;
+      const want = { [POD_NAME_LABEL]: pod.metadata?.name ?? "", [POD_INDEX_LABEL]: String(ord) };
+      const labels = pod.metadata?.labels ?? {};
+      if (Object.entries(want).every(([k, v]) => labels[k] === v)) continue;
+      await this.podWriter.patch(set.metadata?.namespace ?? "", pod.metadata?.name ?? "", "merge", { metadata: { labels: want } });
     }
   }
 

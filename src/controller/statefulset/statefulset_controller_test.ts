@@ -186,3 +186,14 @@ test("PVC retention: whenDeleted Delete owns claims by the set; whenScaled Delet
   assert.deepEqual(refs("data-web-1"), ["StatefulSet/web", "Pod/web-1"], "the claim follows its pod to the garbage collector");
   assert.deepEqual(refs("data-web-0"), ["StatefulSet/web"]);
 });
+
+test("identity labels edited away are put back", async () => {
+  const h = new StatefulSetHarness();
+  await readySet(h, 1);
+  const p = structuredClone(h.pod("web-0"));
+  p.metadata = { ...p.metadata, labels: { app: "web", "controller-revision-hash": p.metadata!.labels!["controller-revision-hash"]! } };
+  h.pods.indexer.upsert(p);
+  await h.sync();
+  assert.equal(h.pod("web-0").metadata?.labels?.["statefulset.kubernetes.io/pod-name"], "web-0");
+  assert.equal(h.pod("web-0").metadata?.labels?.["apps.kubernetes.io/pod-index"], "0");
+});
