@@ -2,6 +2,7 @@
 // cycle of the pod's profile (chosen by spec.schedulerName); bindings run in the background. With leader election
 // (the default) only the holder of the kube-system/kube-scheduler Lease schedules.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 import { realClock, type Clock, type TimerHandle } from "../client/clock.js";
 import { SharedInformerFactory } from "../client/informer_factory.js";
@@ -108,33 +109,40 @@ export class Scheduler {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // Every informer and timer of a term listens on the signal by design: no leak to warn about.
+    setMaxListeners(0, signal);
     const leaderElect = this.opts.leaderElect ?? this.config.leaderElect;
     if (!leaderElect) return this.runScheduling(signal);
-    let running: Promise<void> | undefined;
-    const elector = new LeaderElector({
-      client: this.opts.client,
-      namespace: this.config.leaseNamespace,
-      name: this.config.leaseName,
-      identity: this.identity,
-      clock: this.clock,
-      log: this.log,
-      leaseDurationMs: this.opts.leaseDurationMs,
-      renewDeadlineMs: this.opts.renewDeadlineMs,
-      retryPeriodMs: this.opts.retryPeriodMs,
-      releaseOnCancel: true,
-      callbacks: {
-        onStartedLeading: (lead) => {
-          running = this.runScheduling(lead);
+    while (!signal.aborted) {
+      let term: Promise<void> | undefined;
+      const elector = new LeaderElector({
+        client: this.opts.client,
+        namespace: this.config.leaseNamespace,
+        name: this.config.leaseName,
+        identity: this.identity,
+        clock: this.clock,
+        log: this.log,
+        leaseDurationMs: this.opts.leaseDurationMs,
+        renewDeadlineMs: this.opts.renewDeadlineMs,
+        retryPeriodMs: this.opts.retryPeriodMs,
+        releaseOnCancel: true,
+        callbacks: {
+          onStartedLeading: (lead) => {
+            term = this.runScheduling(lead);
+          },
+          onNewLeader: (id) => this.log.info("new scheduler leader", { leader: id }),
         },
-        onNewLeader: (id) => this.log.info("new scheduler leader", { leader: id }),
-      },
-    });
-    await elector.run(signal);
-    await running;
+      });
+      await elector.run(signal);
+      await term;
+      // A lost lease ends the term (its cache and queue are dropped); campaign again from scratch.
+      if (!signal.aborted) this.log.warn("scheduler lost its lease; campaigning again");
+    }
   }
 
   /** Schedules until the signal aborts (the body of leadership). */
   async runScheduling(signal: AbortSignal): Promise<void> {
+    setMaxListeners(0, signal);
     const own = !this.opts.informers;
     const factory = this.opts.informers ?? new SharedInformerFactory({ client: this.opts.client, clock: this.clock, log: this.log });
     const inf = new SchedulerInformers(factory);

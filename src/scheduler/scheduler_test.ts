@@ -143,7 +143,22 @@ describe("scheduler against the fake API server", () => {
     const s = new Scheduler({ client: cluster.client, identity: "sched-1", retryPeriodMs: 50, renewDeadlineMs: 500, leaseDurationMs: 1000 });
     start(s);
     await waitFor("pod bound", () => podObj("p").spec?.nodeName);
-    const lease = store().get(cluster.server.store.find("coordination.k8s.io", "leases")!, "kube-system", "kube-scheduler") as StoredObject & { spec?: { holderIdentity?: string } };
-    assert.equal(lease.spec?.holderIdentity, "sched-1");
+    const leases = cluster.server.store.find("coordination.k8s.io", "leases")!;
+    const holder = () => (store().get(leases, "kube-system", "kube-scheduler") as StoredObject & { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
+    assert.equal(holder(), "sched-1");
+    // A second candidate waits; when the leader stops it hands the lease over and the other one schedules.
+    const standbyStop = new AbortController();
+    const standby = new Scheduler({ client: cluster.client, identity: "sched-2", retryPeriodMs: 50, renewDeadlineMs: 500, leaseDurationMs: 1000 });
+    const standbyDone = standby.run(standbyStop.signal);
+    try {
+      stop.abort();
+      await done;
+      await waitFor("sched-2 leads", () => holder() === "sched-2");
+      addPod(makePod("after-handover"));
+      assert.equal(await waitFor("pod bound by the new leader", () => podObj("after-handover").spec?.nodeName), "n1");
+    } finally {
+      standbyStop.abort();
+      await standbyDone;
+    }
   });
 });
