@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(etcd-server etcd-client)
+DEBS=(etcd-server etcd-client iptables nftables iproute2 conntrack busybox-static)
 
 missing=()
 for p in "${DEBS[@]}"; do
