@@ -15,6 +15,7 @@ import {
   apiResourceList,
   apiVersions,
 } from "./discovery.js";
+import { extraResourceDefs, serveExtraGroup, type ExtraGroup } from "./extra_groups.js";
 import { aggregatedDiscoveryVersion, negotiate } from "./negotiation.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyUpgrade, writeSocketStatus } from "./node_proxy.js";
 import { adminAuthenticator, admitConnect, allowAllAuthorizer, authenticate, authorize, emptyAdmissionChain } from "./pipeline.js";
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   /** Relay WebSocket upgrades of exec/attach/portforward to the node agent. Off by default: the node agent relays
    *  the container runtime's SPDY streams, and refusing a WebSocket upgrade makes kubectl fall back to SPDY. */
   proxyWebSockets?: boolean;
+  /** Groups served by in-process providers (aggregation style), e.g. metrics.k8s.io. */
+  extraGroups?: ExtraGroup[];
   logger?: Logger;
   now?: () => Date;
 }
@@ -72,6 +75,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const logger = opts.logger ?? silentLogger;
   const now = opts.now ?? (() => new Date());
   const tracker = new WatchTracker();
+  const extraGroups = opts.extraGroups ?? [];
+  const extraDefs = extraResourceDefs(extraGroups);
   const upgraded = new Set<Duplex>();
   let ready = false;
   let started = false;
@@ -106,7 +111,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   function serveDiscovery(req: IncomingMessage, res: ServerResponse, d: { group?: string; version?: string; legacy: boolean }, pretty: boolean): void {
     if (req.method !== "GET" && req.method !== "HEAD") throw errors.methodNotAllowed(`the server does not allow this method on the requested path: ${req.method}`);
-    const defs = withReviewResources(registry.resources());
+    const defs = [...withReviewResources(registry.resources()), ...extraDefs];
     res.setHeader("Vary", "Accept");
     if (d.group === undefined) {
       const agg = aggregatedDiscoveryVersion(req.headers.accept);
@@ -153,6 +158,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return serveNonResource(req, res, url);
     }
     await authorizeResource(user, parsed.info, path);
+    const extra = extraGroups.find((g) => g.group === parsed.info.group);
+    if (extra) return serveExtraGroup(extra, req, res, parsed.info, url.searchParams);
     await handleResource({ registry, authorizer: authz, admission, tracker, logger, now }, req, res, parsed.info, url.searchParams, user, signal);
   }
 
