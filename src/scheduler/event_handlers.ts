@@ -35,7 +35,7 @@ return [
           if (isTerminal(pod)) return;
           cache.addPod(pod);
           move({ resource: "AssignedPod", action: "Add" });
-        } else if (responsible(pod) && !pod.metadata?.deletionTimestamp) q.add(pod);
+        } else if (responsible(pod) && !pod.metadata?.deletionTimestamp && !cache.isAssumed(pod)) q.add(pod);
       },
       onUpdate: (rawOld, rawNew) => {
         const oldPod = withPriority(rawOld);
@@ -54,6 +54,8 @@ return [
         }
         if (!responsible(pod)) return;
         if (pod.metadata?.deletionTimestamp) return q.delete(pod);
+        // Assumed and binding: an update that does not show the binding yet must not queue the pod again.
+        if (cache.isAssumed(pod)) return;
         q.update(pod, podSpecOrLabelsChanged(oldPod, pod));
       },
       onDelete: (obj) => {
