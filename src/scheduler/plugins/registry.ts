@@ -29,7 +29,7 @@ export const IN_TREE_REGISTRY: Registry = {
   NodeUnschedulable: { factory: () => newNodeUnschedulable(), points: ["filter"] },
   NodePorts: { factory: () => newNodePorts(), points: ["preFilter", "filter"] },
   TaintToleration: { factory: () => newTaintToleration(), points: ["filter", "preScore", "score"] },
-  NodeAffinity: { factory: () => newNodeAffinity(), points: ["preFilter", "filter", "preScore", "score"] },
+  NodeAffinity: { factory: (args) => newNodeAffinity(args), points: ["preFilter", "filter", "preScore", "score"] },
   NodeResourcesFit: { factory: (args) => newNodeResourcesFit(args), points: ["preFilter", "filter", "preScore", "score"] },
   NodeResourcesBalancedAllocation: { factory: (args) => newBalancedAllocation(args), points: ["preScore", "score"] },
   InterPodAffinity: { factory: newInterPodAffinity, points: ["preFilter", "filter", "preScore", "score"] },

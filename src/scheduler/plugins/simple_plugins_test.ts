@@ -117,6 +117,15 @@ describe("NodeAffinity", () => {
     assert.deepEqual([...pre.result!.nodeNames!], ["hdd-1"]);
     assert.deepEqual(fits(pod), ["hdd-1"]);
   });
+  it("applies a profile's addedAffinity to every pod", () => {
+    const enforced = newNodeAffinity({ addedAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["b"] }] }] } } });
+    const pod = makePod("p");
+    const st = h.state();
+    assert.ok(enforced.preFilter(st, pod).status.isSuccess(), "not skipped for a pod without its own affinity");
+    assert.equal(enforced.filter(st, pod, h.node("ssd-1")).message(), "node(s) didn't match scheduler-enforced node affinity");
+    assert.ok(enforced.filter(st, pod, h.node("hdd-1")).isSuccess());
+  });
+
   it("scores preferred terms by weight, normalized to 100", () => {
     const pod = makePod("p", {
       affinity: {
