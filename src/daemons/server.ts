@@ -12,6 +12,10 @@ import { createApiServer } from "../apiserver/server.js";
 import { isAlreadyExists } from "../machinery/errors.js";
 import { createClient } from "../client/rest_client.js";
 import { ControllerManager } from "../controller/controller_manager.js";
+import { metricsApiGroup } from "../metrics/metrics_api.js";
+import { MetricsServer } from "../metrics/metrics_server.js";
+import { HttpSummarySource } from "../metrics/summary_source.js";
+import type { NodeAddressing } from "../metrics/types.js";
 import { createRegistry } from "../registry/registry.js";
 import type { Registry, RequestContext } from "../registry/rest.js";
 import { ALL_RESOURCES } from "../registry/resources/all.js";
@@ -41,7 +45,16 @@ export interface ServerOptions {
   /** Lease-based leader election for the in-process controller manager and scheduler, so several servers can
    *  share one datastore (default true). */
   leaderElect?: boolean;
+  /** The in-process metrics server behind metrics.k8s.io (`kubectl top`, the HPA); default on. */
+  metrics?: boolean | MetricsOptions;
   logger?: Logger;
+}
+
+export interface MetricsOptions {
+  /** How often every node agent is scraped (default 15 s). */
+  scrapeIntervalMs?: number;
+  /** A node agent's base URL; default http://<InternalIP>:<kubelet port> (undefined: not scraped). */
+  nodeUrl?: (node: NodeAddressing) => string | undefined;
 }
 
 export interface RunningServer {
@@ -58,7 +71,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const datastore = opts.datastore ?? `sqlite://${join(dataDir, "state.db")}`;
   const storage = await openStorage(parseDatastoreUrl(datastore), { logger: logger.with({ component: "storage" }) });
   const registry = createRegistry({ storage, resources: ALL_RESOURCES, resolver: schemaResolver(), logger });
-  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), logger: logger.with({ component: "apiserver" }) });
+  // The metrics server starts after the API server (it is one of its clients); until then metrics.k8s.io answers 503.
+  const metrics: { server?: MetricsServer } = {};
+  const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server)];
+  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), extraGroups, logger: logger.with({ component: "apiserver" }) });
   let listening: { url: string; host: string; port: number };
   try {
     listening = await api.listen({ host: opts.bindAddress ?? DEFAULT_BIND_ADDRESS, port: opts.port ?? DEFAULT_PORT });
@@ -74,7 +90,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   await bootstrap(registry, { host: clientHost, port: listening.port }, logger);
   const kubeconfigPath = join(dataDir, "kubeconfig.yaml");
   await writeFile(kubeconfigPath, adminKubeconfig(url), { mode: 0o600 });
-  const components = startComponents(url, opts, logger);
+  const components = startComponents(url, opts, logger, metrics);
   logger.info("server started", { url, datastore: datastore.replace(/\/\/.*@/, "//***@"), kubeconfig: kubeconfigPath });
   let stopped: Promise<void> | undefined;
   return {
@@ -100,7 +116,7 @@ interface Component {
 /** Bounds how long shutdown waits for components to wind down before the API server goes away under them. */
 const COMPONENT_STOP_TIMEOUT_MS = 3_000;
 
-function startComponents(url: string, opts: ServerOptions, logger: Logger): { stop(): Promise<void> } {
+function startComponents(url: string, opts: ServerOptions, logger: Logger, metrics: { server?: MetricsServer }): { stop(): Promise<void> } {
   const ac = new AbortController();
   const clients: { close(): void }[] = [];
   const runs: Promise<void>[] = [];
@@ -127,6 +143,16 @@ function startComponents(url: string, opts: ServerOptions, logger: Logger): { st
       clients.push(client);
       const s = new Scheduler({ client, leaderElect, log: logger.with({ component: "scheduler" }) });
       return { name: "scheduler", run: (signal) => s.run(signal) };
+    });
+  }
+  if (opts.metrics !== false) {
+    launch(() => {
+      const client = createClient({ server: url, userAgent: "k8ts-metrics-server" });
+      clients.push(client);
+      const mo = typeof opts.metrics === "object" ? opts.metrics : {};
+      const m = new MetricsServer({ client, scrapeIntervalMs: mo.scrapeIntervalMs, source: new HttpSummarySource({ nodeUrl: mo.nodeUrl }), log: logger.with({ component: "metrics-server" }) });
+      metrics.server = m;
+      return { name: "metrics-server", run: (signal) => m.run(signal) };
     });
   }
   return {
