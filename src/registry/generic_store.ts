@@ -32,7 +32,7 @@ import { patchObject } from "./store_patch.js";
 import { updateObject } from "./store_update.js";
 import { listPrefix, objectKey, resourcePrefix } from "./storage_keys.js";
 import { translateStorageError } from "./storage_errors.js";
-import type { ResourceDef } from "./types.js";
+import type { ResourceDef, WriteHooks } from "./types.js";
 
 /** Kubernetes retries a create whose generated name collided this many times (RetryGenerateName). */
 const GENERATE_NAME_ATTEMPTS = 8;
@@ -41,6 +41,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
   readonly codec: VersionCodec;
   readonly gr: GroupResource;
   readonly bucket: string;
+  readonly hooks: WriteHooks;
 
   constructor(
     readonly def: ResourceDef,
@@ -49,6 +50,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
     this.codec = new VersionCodec(def);
     this.gr = { group: def.group, resource: def.resource };
     this.bucket = resourcePrefix(def);
+    this.hooks = def.writeHooks?.({ storage: deps.storage, cachedList: () => this.cachedList(), read: (ns, name) => this.readStored(ns, name), clock: deps.clock, logger: deps.logger.with({ resource: def.resource }) }) ?? {};
   }
 
   key(ns: string | undefined, name: string): string {
@@ -226,6 +228,22 @@ export class GenericStore implements ResourceStore, StoreLookup {
       updateManagedFields(obj, { manager: ctx.fieldManager, now, resolver: this.deps.resolver, gvk: this.storageGvk(), ignoredFields: this.def.status ? ["status"] : undefined });
     }
     ctx.warnings.push(...(s.warnings?.(obj) ?? []));
+    // An existing object is AlreadyExists before any side effect of the hooks (allocations) could refuse it.
+    if (this.hooks.beforeCreate && !generated && obj.metadata.name && (await this.readStored(obj.metadata.namespace, obj.metadata.name))) throw errors.alreadyExists(this.gr, obj.metadata.name);
+    const finish = await this.hooks.beforeCreate?.(obj, { dryRun: ctx.dryRun });
+    let committed = false;
+    try {
+      const stored = await this.writeCreate(ctx, obj, { generated, now });
+      committed = !ctx.dryRun;
+      return stored;
+    } finally {
+      await finish?.(committed);
+    }
+  }
+
+  /** Stores a prepared object, retrying a generated name that collided. */
+  private async writeCreate(ctx: RequestContext, obj: StoredObject, op: { generated: boolean; now: Date }): Promise<StoredObject> {
+    const { generated, now } = op;
     for (let attempt = 1; ; attempt++) {
       const name = obj.metadata.name!;
       const key = this.key(obj.metadata.namespace, name);

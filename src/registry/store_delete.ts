@@ -135,6 +135,7 @@ export async function deleteWithPlan(
       }
       if (ctx.dryRun) return { object: store.out(cur, ctx), deleted: true };
       const gone = await storage.delete(key, { expectedRevision: kv.modRevision });
+      await store.hooks.afterDelete?.(cur);
       return { object: store.out(decodeKv(gone, gone.modRevision), ctx), deleted: true };
     } catch (err) {
       if (isStorageError(err, "Conflict")) continue;

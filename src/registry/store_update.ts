@@ -85,20 +85,26 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
       }
     }
     const next = prepareUpdate(store, { ctx, built, current: cur, sub });
-    if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
+    const finish = await store.hooks.beforeUpdate?.(next, cur, { dryRun: ctx.dryRun });
+    let committed = false;
     try {
+      if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
       if (shouldDeleteOnUpdate(store, next)) {
         if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
         const gone = await storage.delete(key, { expectedRevision: kv.modRevision });
+        await store.hooks.afterDelete?.(cur);
         writableMeta(next).resourceVersion = String(gone.modRevision);
         return { object: store.out(next, ctx), created: false };
       }
       if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
       const written = await storage.update(key, encodeObject(next), { expectedRevision: kv.modRevision });
+      committed = true;
       return { object: store.out(decodeKv(written), ctx), created: false };
     } catch (err) {
       if (isStorageError(err, "Conflict") || isStorageError(err, "KeyNotFound")) continue;
       throw store.storageError(err, name);
+    } finally {
+      await finish?.(committed);
     }
   }
   throw errors.conflict(store.gr, name, conflictMessage);

@@ -4,6 +4,8 @@
 // specific to one resource: defaults, validation, what an update may change, table columns, field selectors.
 import type { FieldError } from "../machinery/errors.js";
 import type { StoredObject } from "../api/object.js";
+import type { Storage } from "../storage/types.js";
+import type { Logger } from "../util/log.js";
 
 /** A version in which a resource is served. Objects are stored in the resource's storage version; a served version
  *  that differs converts on the way in and out. */
@@ -75,6 +77,39 @@ export interface Strategy {
   warnings?(obj: StoredObject, old?: StoredObject): string[];
 }
 
+/** What a resource's write hooks may use: the storage (for records kept beside the objects, such as allocations),
+ *  the resource's cached objects (storage version, shared: never mutate), a clock and a logger. */
+export interface WriteHookDeps {
+  storage: Storage;
+  cachedList(): StoredObject[];
+  /** One object of the resource read through storage (consistent); null when absent. */
+  read(namespace: string | undefined, name: string): Promise<StoredObject | null>;
+  clock: () => Date;
+  logger: Logger;
+}
+
+export interface WriteHookContext {
+  /** Nothing may be kept: hooks check and fill the object but record nothing. */
+  dryRun: boolean;
+}
+
+/** Called exactly once when the outcome of a write is known: committed (stored) or not (refused, lost a
+ *  compare-and-swap, dry run). Undoes or completes what the before-hook reserved. */
+export type FinishWrite = (committed: boolean) => Promise<void>;
+
+/**
+ * Side effects a resource needs around its writes, beyond what a strategy (pure functions of the objects) can do:
+ * Kubernetes' BeginCreate/BeginUpdate/AfterDelete, used by services to allocate cluster IPs and node ports. The
+ * before-hooks run after validation, on the object about to be stored (they may fill fields), and throw a
+ * StatusError to refuse the write; an update's hook runs again on every compare-and-swap retry.
+ */
+export interface WriteHooks {
+  beforeCreate?(obj: StoredObject, ctx: WriteHookContext): Promise<FinishWrite>;
+  beforeUpdate?(obj: StoredObject, old: StoredObject, ctx: WriteHookContext): Promise<FinishWrite>;
+  /** After the object left storage (not merely marked for deletion). Must not throw. */
+  afterDelete?(obj: StoredObject): Promise<void>;
+}
+
 export interface ResourceDef {
   /** "" for the core group. */
   group: string;
@@ -110,6 +145,8 @@ export interface ResourceDef {
    *  CheckGracefulDelete. Absent: requested ?? defaultGracePeriodSeconds(obj), and 0 for an object that is not
    *  bound to a node (no spec.nodeName) or whose status.phase is Succeeded/Failed (pod semantics). */
   checkGracefulDelete?(obj: StoredObject, requested: number | undefined): number;
+  /** Write hooks of this resource, made once per registry (so they may keep state, such as allocation hints). */
+  writeHooks?(deps: WriteHookDeps): WriteHooks;
   /** Group/version/kinds of the objects whose deletion cascades to this one are not declared: cascading follows
    *  metadata.ownerReferences generically. */
 }

@@ -1,5 +1,5 @@
 // core/v1 services: defaults, validation (ports, types, cluster IPs), allocated values kept across updates, and
-// the `kubectl get svc` table. Allocating cluster IPs and node ports is the service registry's job, not a default.
+// the `kubectl get svc` table. Cluster IPs and node ports are allocated by the write hooks in ../service_alloc/.
 import type { Service, ServicePort, ServiceSpec } from "kubernetes-types/core/v1.js";
 import type { StoredObject } from "../../api/object.js";
 import type { ResourceDef } from "../types.js";
@@ -8,6 +8,7 @@ import { validateLabels } from "../../machinery/labels.js";
 import { duplicate, forbidden, invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
 import { check, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortNum } from "../../api/validation/names.js";
 import { PROTOCOLS, validatePortNumOrName } from "../../api/validation/container.js";
+import { serviceWriteHooks } from "../service_alloc/service_allocator.js";
 import { ALL, AGE_COLUMN, NAME_COLUMN, age, as, col, mapSelectorCell, resetForStatus } from "./common.js";
 
 const TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
@@ -174,6 +175,7 @@ export const services: ResourceDef = {
   shortNames: ["svc"],
   categories: ALL,
   status: true,
+  writeHooks: serviceWriteHooks,
   strategy: {
     allowCreateOnUpdate: true,
     validateName: isDNS1035Label,
