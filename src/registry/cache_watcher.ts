@@ -182,8 +182,10 @@ export class CacheWatcher implements WatchStream, CacheSubscriber {
       }
       case "event": {
         const obj = codec.fromStorage(item.object, version);
-        (obj.metadata as { resourceVersion?: string }).resourceVersion = String(item.revision);
-        return { type: item.type, object: obj };
+        const rv = String(item.revision);
+        // Cached objects are shared and frozen: a different version (a delete's) goes on a shallow copy.
+        if (obj.metadata.resourceVersion === rv) return { type: item.type, object: obj };
+        return { type: item.type, object: { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } } };
       }
     }
   }

@@ -63,9 +63,15 @@ export class VersionCodec {
     return copy;
   }
 
-  /** A copy of a storage-version object in a served version. */
+  /** A storage-version object in a served version. Without a converter this is the object itself (or a shallow
+   *  copy naming the served apiVersion): answers are only serialized, and cached objects are frozen, so sharing is
+   *  safe and saves a deep copy per object on every read. Callers that mutate must clone. */
   fromStorage(obj: StoredObject, version: string): StoredObject {
     const sv = this.served(version);
+    if (!sv.fromStorage) {
+      const apiVersion = apiVersionOf(this.def.group, version);
+      return obj.apiVersion === apiVersion && obj.kind === this.def.kind ? obj : { ...obj, apiVersion, kind: this.def.kind };
+    }
     const copy = deepClone(obj);
     const out = sv.fromStorage ? sv.fromStorage(copy) : copy;
     out.apiVersion = apiVersionOf(this.def.group, version);

@@ -10,6 +10,7 @@ import { errors, type StatusError } from "../machinery/errors.js";
 import type { KeyValue, Storage, Watch, WatchEvent } from "../storage/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { decodeKv } from "./codec.js";
+import { deepFreeze } from "../util/freeze.js";
 import { REGISTRY_PREFIX } from "./storage_keys.js";
 import { tooOldResourceVersion, translateStorageError } from "./storage_errors.js";
 
@@ -126,7 +127,8 @@ export class WatchCache {
   private decode(kv: KeyValue, revision: number = kv.modRevision): StoredObject | undefined {
     try {
       const obj = decodeKv(kv, revision);
-      if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) return obj;
+      // Frozen: every reader shares the cached object (codec.fromStorage), so a mutation must fail loudly.
+      if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) return deepFreeze(obj);
     } catch {
       /* logged below */
     }
