@@ -1,6 +1,7 @@
 // Wire bytes -> Message (RFC 1035 4.1), following compression pointers anywhere a name may stand (only backwards,
 // so a malicious loop ends). The OPT pseudo-record becomes msg.edns and its extended rcode joins header.rcode.
 // Malformed input throws a DnsFormatError, which a server answers with FORMERR.
+import { formatIpv6 } from "./ip.js";
 import { RRType, type Edns, type Header, type Message, type Question, type RData, type ResourceRecord } from "./message.js";
 
 export class DnsFormatError extends Error {
@@ -75,26 +76,6 @@ class Reader {
     }
     return labels.join(".");
   }
-}
-
-function formatIpv6(b: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  // The longest run of zero groups (2 or more) becomes "::" (RFC 5952).
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== "0") {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === "0") j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(":");
-  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
 function readData(r: Reader, type: number, length: number): RData {

@@ -2,6 +2,7 @@
 // (RFC 1035 4.1.4). SRV targets are written whole: RFC 2782 forbids compressing them. With a size limit (UDP),
 // records that do not fit are left out: a missing answer or authority record sets TC so the client retries over
 // TCP; dropped additional records do not (RFC 2181 9). The OPT record always fits: its room is reserved first.
+import { ipv4Bytes, ipv6Bytes } from "./ip.js";
 import { RRType, type Edns, type Message, type Question, type RData, type ResourceRecord } from "./message.js";
 
 const MAX_LABEL = 63;
@@ -84,43 +85,12 @@ class Writer {
   }
 }
 
-function ipv4(address: string): Uint8Array {
-  const parts = address.split(".");
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new Error(`dns encode: ${JSON.stringify(address)} is not an IPv4 address`);
-  return Uint8Array.from(parts.map(Number));
-}
-
-function ipv6(address: string): Uint8Array {
-  let a = address;
-  // An embedded IPv4 tail ("::ffff:1.2.3.4") becomes two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (v4) {
-    const b = ipv4(v4[1]!);
-    a = a.slice(0, -v4[1]!.length) + `${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
-  }
-  const halves = a.split("::");
-  if (halves.length > 2) throw new Error(`dns encode: ${JSON.stringify(address)} is not an IPv6 address`);
-  const head = halves[0] ? halves[0].split(":") : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0) throw new Error(`dns encode: ${JSON.stringify(address)} is not an IPv6 address`);
-  const groups = [...head, ...Array<string>(fill).fill("0"), ...tail];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new Error(`dns encode: ${JSON.stringify(address)} is not an IPv6 address`);
-    const v = parseInt(g, 16);
-    out[i * 2] = v >> 8;
-    out[i * 2 + 1] = v & 0xff;
-  });
-  return out;
-}
-
 function writeData(w: Writer, d: RData): void {
   if ("raw" in d) return w.bytes(d.raw);
   switch (d.type) {
     case RRType.A:
     case RRType.AAAA:
-      if ("address" in d) w.bytes(d.type === RRType.A ? ipv4(d.address) : ipv6(d.address));
+      if ("address" in d) w.bytes(d.type === RRType.A ? ipv4Bytes(d.address) : ipv6Bytes(d.address));
       return;
     case RRType.NS:
     case RRType.CNAME:
