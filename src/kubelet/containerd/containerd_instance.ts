@@ -58,6 +58,8 @@ export class ContainerdInstance {
     readonly layout: ContainerdLayout,
     private readonly child: ChildProcess,
     private readonly log: Logger,
+    private readonly netns?: string,
+    private podCIDR?: string,
   ) {
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
   }
@@ -91,7 +93,7 @@ export class ContainerdInstance {
     } finally {
       closeSync(out);
     }
-    const inst = new ContainerdInstance(layout, child, log);
+    const inst = new ContainerdInstance(layout, child, log, opts.netns, opts.podCIDR);
     let failed: Error | undefined;
     child.once("error", (err) => (failed = err));
     const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
@@ -108,9 +110,16 @@ export class ContainerdInstance {
     return inst;
   }
 
-  /** Points the CNI config at a new pod subnet (containerd reloads the directory by itself). */
-  setPodCIDR(cidr: string): Promise<void> {
-    return writeCniConfig(this.layout, cidr);
+  /**
+   * Points the CNI config at a new pod subnet (containerd reloads the directory by itself). Inside the node's own
+   * namespace the bridge's old gateway address is dropped too, or the bridge plugin refuses the new one; on the host
+   * network the bridge is left alone.
+   */
+  async setPodCIDR(cidr: string): Promise<void> {
+    if (cidr === this.podCIDR) return;
+    await writeCniConfig(this.layout, cidr);
+    if (this.podCIDR && this.netns) await runCommand("ip", ["-n", this.netns, "addr", "flush", "dev", "cni0"]).catch(() => "");
+    this.podCIDR = cidr;
   }
 
   /** SIGTERM, then SIGKILL after a grace period; resolves once containerd has exited. Pods keep running. */
