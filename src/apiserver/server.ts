@@ -166,7 +166,11 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = Date.now();
     const abort = new AbortController();
-    res.on("close", () => abort.abort());
+    // Only a client that went away before the answer was complete aborts the work (abort() is not free: it builds
+    // a DOMException, and every request closes).
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
     if (closing) res.setHeader("Connection", "close");
     route(req, res, abort.signal)
       .catch((err) => {
