@@ -48,7 +48,7 @@ before(async () => {
   await client.resource(resources.namespaces).create(undefined, { metadata: { name: "sched" } });
   await client.resource(priorityClassesRef).create(undefined, { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "critical" }, value: 100000 } as KubeObject);
   stop = new AbortController();
-  done = new Scheduler({ client, identity: "it-scheduler", retryPeriodMs: 100, renewDeadlineMs: 1000, leaseDurationMs: 2000 }).run(stop.signal);
+  done = new Scheduler({ client, identity: "it-scheduler", retryPeriodMs: 200 }).run(stop.signal);
 });
 
 after(async () => {

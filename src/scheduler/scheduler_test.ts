@@ -140,7 +140,7 @@ describe("scheduler against the fake API server", () => {
   it("schedules only while holding the kube-system/kube-scheduler Lease", async () => {
     addNode(makeNode("n1"));
     addPod(makePod("p"));
-    const s = new Scheduler({ client: cluster.client, identity: "sched-1", retryPeriodMs: 50, renewDeadlineMs: 500, leaseDurationMs: 1000 });
+    const s = new Scheduler({ client: cluster.client, identity: "sched-1", retryPeriodMs: 100 });
     start(s);
     await waitFor("pod bound", () => podObj("p").spec?.nodeName);
     const leases = cluster.server.store.find("coordination.k8s.io", "leases")!;
@@ -148,7 +148,7 @@ describe("scheduler against the fake API server", () => {
     assert.equal(holder(), "sched-1");
     // A second candidate waits; when the leader stops it hands the lease over and the other one schedules.
     const standbyStop = new AbortController();
-    const standby = new Scheduler({ client: cluster.client, identity: "sched-2", retryPeriodMs: 50, renewDeadlineMs: 500, leaseDurationMs: 1000 });
+    const standby = new Scheduler({ client: cluster.client, identity: "sched-2", retryPeriodMs: 100 });
     const standbyDone = standby.run(standbyStop.signal);
     try {
       stop.abort();
