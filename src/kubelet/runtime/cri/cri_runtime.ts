@@ -107,7 +107,8 @@ export class CriRuntime implements ContainerRuntime {
     await this.o.setPodCIDR(cfg.podCIDR);
     // containerd picks up the rewritten conflist asynchronously; its verbose status shows the config it uses.
     const deadline = Date.now() + CNI_RELOAD_TIMEOUT_MS;
-    const subnet = JSON.stringify(cfg.podCIDR);
+    // The loaded config is JSON whose plugin sources are JSON strings again, so the subnet appears escaped.
+    const subnet = `\\"${cfg.podCIDR}\\"`;
     while (Date.now() < deadline) {
       const res = await this.rt<{ info: Record<string, string> }>("Status", { verbose: true });
       if ((res.info?.cniconfig ?? "").includes(subnet)) return;
@@ -116,10 +117,16 @@ export class CriRuntime implements ContainerRuntime {
     this.log.warn("containerd has not loaded the new CNI config yet", { podCIDR: cfg.podCIDR });
   }
 
+  /**
+   * The config as sent to containerd: the log directory under podLogRoot, and a pod cgroup /kubepods/pod<uid> when
+   * the caller gave none (containerd's default parent is shared by every sandbox and never removed).
+   */
   private withLogRoot(config: PodSandboxConfig): PodSandboxConfig {
-    const dir = config.logDirectory;
-    if (!this.o.podLogRoot || !dir || !dir.startsWith(DEFAULT_LOG_ROOT + "/")) return config;
-    return { ...config, logDirectory: join(this.o.podLogRoot, dir.slice(DEFAULT_LOG_ROOT.length + 1)) };
+    let cfg = config;
+    if (!cfg.linux?.cgroupParent && cfg.metadata.uid) cfg = { ...cfg, linux: { ...cfg.linux, cgroupParent: `/kubepods/pod${cfg.metadata.uid}` } };
+    const dir = cfg.logDirectory;
+    if (!this.o.podLogRoot || !dir || !dir.startsWith(DEFAULT_LOG_ROOT + "/")) return cfg;
+    return { ...cfg, logDirectory: join(this.o.podLogRoot, dir.slice(DEFAULT_LOG_ROOT.length + 1)) };
   }
 
   // ---- sandboxes ----
