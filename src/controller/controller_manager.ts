@@ -15,6 +15,8 @@ import type { ResourceRef } from "../client/types.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import { DeploymentController } from "./deployment/deployment_controller.js";
+import { EndpointsController } from "./endpoint/endpoints_controller.js";
+import { EndpointSliceController } from "./endpointslice/endpointslice_controller.js";
 import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
 import { NamespaceController } from "./namespace/namespace_controller.js";
 import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
@@ -27,7 +29,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -151,6 +153,8 @@ export class ControllerManager implements Controller {
     if (enabled.has("replicationcontroller")) controllers.push(new ReplicaSetController({ ...common, kind: REPLICATION_CONTROLLER }));
     if (enabled.has("garbagecollector")) controllers.push(new GarbageCollector({ ...common, resources: refs ?? [] }));
     if (enabled.has("namespace")) controllers.push(new NamespaceController({ ...common, resources: (refs ?? []).filter((r) => r.namespaced) }));
+    if (enabled.has("endpoint")) controllers.push(new EndpointsController(common));
+    if (enabled.has("endpointslice")) controllers.push(new EndpointSliceController(common));
     if (signal.aborted) return;
     this.leading = true;
     this.log.info("starting controllers", { controllers: controllers.map((c) => c.name), identity: this.identity });
