@@ -7,6 +7,7 @@ import { resources } from "../../client/resources.js";
 import { startFakeApiServer } from "../../client/testing/fake_apiserver.js";
 import type { RevisionObject } from "../history/revisions.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
+import { GarbageCollector } from "../garbage_collector/garbage_collector.js";
 import { startController } from "../types.js";
 import { targetNodeName, type DaemonSetObject } from "./daemon_pods.js";
 import { DaemonSetController, type NodeObject } from "./daemonset_controller.js";
@@ -41,8 +42,10 @@ test("a DaemonSet follows nodes being added and removed, and rolls out a new tem
   const srv = await startFakeApiServer();
   const client = createClient({ server: srv.url });
   const ctrl = startController(new DaemonSetController({ client, informers: new SharedInformerFactory({ client }) }));
+  const gc = startController(new GarbageCollector({ client, informers: new SharedInformerFactory({ client }), resources: [resources.daemonsets, resources.pods, resources.controllerrevisions] }));
   t.after(async () => {
     await ctrl.stop();
+    await gc.stop();
     client.close();
     await srv.close();
   });
@@ -76,4 +79,9 @@ test("a DaemonSet follows nodes being added and removed, and rolls out a new tem
   const st = (await dsApi.get("default", "agent")).status!;
   assert.equal(st.desiredNumberScheduled, 2);
   assert.equal(st.observedGeneration, 2);
+
+  // Deleting the DaemonSet: the garbage collector removes its pods and revisions.
+  await dsApi.delete("default", "agent");
+  await until(async () => Object.keys(await podsByNode(client)).length === 0, "the daemons to be collected");
+  await until(async () => (await client.resource(resources.controllerrevisions).list("default")).items.length === 0, "the revisions to be collected");
 });

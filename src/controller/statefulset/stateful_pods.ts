@@ -103,8 +103,9 @@ export function podForOrdinal(set: StatefulSetObject, template: PodTemplateSpec,
 }
 
 /**
- * The ownerReferences a claim should carry under persistentVolumeClaimRetentionPolicy: the set when whenDeleted is
- * Delete; the pod when whenScaled is Delete and the pod's ordinal is being scaled away. Other references are kept.
+ * The ownerReferences a claim should carry under persistentVolumeClaimRetentionPolicy: the pod alone when whenScaled
+ * is Delete and the pod's ordinal is being scaled away; else the set when whenDeleted is Delete. Other references
+ * are kept.
  */
 export function claimOwnerRefs(claim: ClaimObject, set: StatefulSetObject, pod: PodObject | undefined, condemned: boolean): OwnerReference[] {
   const policy = set.spec?.persistentVolumeClaimRetentionPolicy;
@@ -112,8 +113,9 @@ export function claimOwnerRefs(claim: ClaimObject, set: StatefulSetObject, pod: 
   const podUid = pod?.metadata?.uid;
   const others = (claim.metadata?.ownerReferences ?? []).filter((r) => r.uid !== setUid && !(r.kind === "Pod" && r.uid === podUid) && !(r.kind === "StatefulSet" && r.name === set.metadata?.name));
   const refs = [...others];
-  if (policy?.whenDeleted === "Delete") refs.push(newControllerRef(set, "apps/v1", "StatefulSet"));
-  if (policy?.whenScaled === "Delete" && condemned && pod && podUid)
-    refs.push({ apiVersion: "v1", kind: "Pod", name: pod.metadata?.name ?? "", uid: podUid, blockOwnerDeletion: true });
+  // A claim scaled away under whenScaled Delete belongs to its pod alone (the garbage collector deletes a dependent
+  // only when every owner is gone); otherwise to the set when whenDeleted is Delete.
+  if (policy?.whenScaled === "Delete" && condemned && pod && podUid) refs.push({ apiVersion: "v1", kind: "Pod", name: pod.metadata?.name ?? "", uid: podUid, blockOwnerDeletion: true });
+  else if (policy?.whenDeleted === "Delete") refs.push(newControllerRef(set, "apps/v1", "StatefulSet"));
   return refs;
 }

@@ -6,6 +6,7 @@ import { createClient, type Client } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { startFakeApiServer } from "../../client/testing/fake_apiserver.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
+import { GarbageCollector } from "../garbage_collector/garbage_collector.js";
 import { startController } from "../types.js";
 import type { ClaimObject, StatefulSetObject } from "./stateful_pods.js";
 import { StatefulSetController } from "./statefulset_controller.js";
@@ -66,4 +67,34 @@ test("a StatefulSet of 3 starts web-0, web-1, web-2 each after the previous is R
   await until(async () => (await sets.get("default", "web")).status?.replicas === 1, "status replicas 1");
   const st = (await sets.get("default", "web")).status!;
   assert.equal(st.currentRevision, st.updateRevision);
+});
+
+test("persistentVolumeClaimRetentionPolicy Delete: claims of scaled-away pods, then all claims, go with the garbage collector", async (t) => {
+  const srv = await startFakeApiServer();
+  const client = createClient({ server: srv.url });
+  const ctrl = startController(new StatefulSetController({ client, informers: new SharedInformerFactory({ client }) }));
+  const gc = startController(
+    new GarbageCollector({ client, informers: new SharedInformerFactory({ client }), resources: [resources.statefulsets, resources.pods, resources.persistentvolumeclaims, resources.controllerrevisions] }),
+  );
+  t.after(async () => {
+    await ctrl.stop();
+    await gc.stop();
+    client.close();
+    await srv.close();
+  });
+  const sets = client.resource<StatefulSetObject>(resources.statefulsets);
+  const claimsApi = client.resource<ClaimObject>(resources.persistentvolumeclaims);
+  const claimNames = async () => (await claimsApi.list("default")).items.map((c) => c.metadata!.name!).sort();
+  const set = newStatefulSet("db", 2, {
+    podManagementPolicy: "Parallel",
+    volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+    persistentVolumeClaimRetentionPolicy: { whenDeleted: "Delete", whenScaled: "Delete" },
+  });
+  await sets.create("default", { ...set, metadata: { name: "db", namespace: "default" }, status: undefined });
+  await until(async () => (await claimNames()).join() === "data-db-0,data-db-1" && (await podNames(client)).length === 2, "two pods and claims");
+  for (const n of await podNames(client)) await makeReady(client, n);
+  await sets.patch("default", "db", "merge", { spec: { replicas: 1 } });
+  await until(async () => (await claimNames()).join() === "data-db-0", "the claim of db-1 to be collected with its pod");
+  await sets.delete("default", "db");
+  await until(async () => (await claimNames()).length === 0 && (await podNames(client)).length === 0, "everything to be collected");
 });
