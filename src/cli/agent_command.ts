@@ -1,5 +1,7 @@
 // `k8ts agent`: one node agent (kubelet) until SIGTERM/SIGINT. `--runtime simulated` runs a hollow node (pods are
-// simulated in memory); `--runtime containerd` (the default) speaks CRI to containerd and is not implemented yet.
+// simulated in memory); `--runtime containerd` (the default) speaks CRI to containerd: it connects to one
+// (--containerd-address) or starts the node's own (--containerd-root, optionally inside --netns), imports the busybox
+// and pause images when missing, and runs the pods there.
 import { hostname, networkInterfaces, release } from "node:os";
 import type { Command } from "./main.js";
 import { realClock } from "../client/clock.js";
@@ -9,6 +11,8 @@ import { Kubelet } from "../kubelet/kubelet.js";
 import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
 import { SimulatedRuntime } from "../kubelet/runtime/simulated/simulated_runtime.js";
+import { startNodeRuntime, type NodeRuntime } from "../kubelet/containerd/node_runtime.js";
+import type { ContainerRuntime } from "../kubelet/runtime/types.js";
 import { createLogger, type Logger } from "../util/log.js";
 
 /** Flags shared by `agent` and `sim`: how to reach the API server and what the nodes look like. */
@@ -119,6 +123,11 @@ interface AgentFlags extends NodeFlags {
   nodeName?: string;
   nodeIp?: string;
   serve?: string;
+  containerdAddress?: string;
+  containerdRoot?: string;
+  netns?: string;
+  podCidr?: string;
+  imageCache?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -129,6 +138,12 @@ flags:
   --node-ip IP                     the node's InternalIP (default the first non-loopback IPv4 address)
   --serve HOST:PORT                serve /healthz, /pods, /stats/summary, /metrics/resource there (plain HTTP,
                                    no authentication: use loopback); its port is reported as the kubelet port
+  --containerd-address SOCK        containerd runtime: use the containerd serving this socket
+  --containerd-root DIR            containerd runtime: start containerd with root, state, sockets and CNI config
+                                   under DIR (stopped with the agent; pods keep running)
+  --netns NAME                     with --containerd-root: run containerd inside /var/run/netns/NAME
+  --pod-cidr CIDR                  pod subnet of the CNI config until the Node has spec.podCIDR (default 10.244.0.0/24)
+  --image-cache DIR                where built busybox/pause tarballs are kept (default /var/cache/k8ts/images)
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -140,7 +155,13 @@ export const agentCommand: Command = async (args) => {
   let flags: AgentFlags;
   try {
     flags = parseFlags<AgentFlags>(args, {
-      names: { ...NODE_FLAG_NAMES, "--runtime": ["runtime", "string"], "--node-name": ["nodeName", "string"], "--node-ip": ["nodeIp", "string"], "--serve": ["serve", "string"] },
+      names: { ...NODE_FLAG_NAMES, "--runtime": ["runtime", "string"], "--node-name": ["nodeName", "string"], "--node-ip": ["nodeIp", "string"], "--serve": ["serve", "string"],
+        "--containerd-address": ["containerdAddress", "string"],
+        "--containerd-root": ["containerdRoot", "string"],
+        "--netns": ["netns", "string"],
+        "--pod-cidr": ["podCidr", "string"],
+        "--image-cache": ["imageCache", "string"],
+      },
     });
   } catch (err) {
     process.stderr.write(`k8ts agent: ${(err as Error).message}\n\n${USAGE}`);
@@ -151,11 +172,11 @@ export const agentCommand: Command = async (args) => {
     return 0;
   }
   const runtimeKind = flags.runtime ?? "containerd";
-  if (runtimeKind === "containerd") {
-    process.stderr.write("k8ts agent: --runtime containerd is not implemented yet; use --runtime simulated for a hollow node\n");
-    return 1;
+  if (runtimeKind === "containerd" && !flags.containerdAddress === !flags.containerdRoot) {
+    process.stderr.write(`k8ts agent: --runtime containerd needs exactly one of --containerd-address SOCK or --containerd-root DIR\n\n${USAGE}`);
+    return 2;
   }
-  if (runtimeKind !== "simulated") {
+  if (runtimeKind !== "simulated" && runtimeKind !== "containerd") {
     process.stderr.write(`k8ts agent: unknown --runtime ${JSON.stringify(runtimeKind)} (want simulated or containerd)\n`);
     return 2;
   }
@@ -177,19 +198,38 @@ export const agentCommand: Command = async (args) => {
     }
     serveAt = { host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) };
   }
-  const runtime = new SimulatedRuntime();
+  let runtime: ContainerRuntime;
+  let nodeRuntime: NodeRuntime | undefined;
+  if (runtimeKind === "containerd") {
+    try {
+      nodeRuntime = await startNodeRuntime({
+        address: flags.containerdAddress,
+        root: flags.containerdRoot,
+        netns: flags.netns,
+        podCIDR: flags.podCidr ?? "10.244.0.0/24",
+        imageCache: flags.imageCache,
+        log,
+      });
+    } catch (err) {
+      log.error("cannot start the containerd runtime", { err });
+      client.close();
+      return 1;
+    }
+    runtime = nodeRuntime.runtime;
+  } else runtime = new SimulatedRuntime();
   const kubelet = new Kubelet({
     client,
     nodeName,
     runtime,
-    prober: new SimulatedProber(realClock),
+    // Probes of real containers need a real prober (exec/http/tcp); until then they fail (see Kubelet).
+    ...(runtimeKind === "simulated" ? { prober: new SimulatedProber(realClock) } : {}),
     node: {
       address: flags.nodeIp ?? firstIPv4(),
       capacity: capacityFrom(flags),
       labels: flags.labels,
       instanceType: flags.instanceType,
       kernelVersion: release(),
-      osImage: "k8ts hollow node",
+      osImage: runtimeKind === "simulated" ? "k8ts hollow node" : "k8ts node",
       ...(serveAt && serveAt.port !== 0 ? { kubeletPort: serveAt.port } : {}),
     },
     log,
@@ -199,6 +239,7 @@ export const agentCommand: Command = async (args) => {
   if (endpoints) log.info("serving node endpoints", { url: endpoints.url });
   await untilSignal(log, (signal) => kubelet.run(signal));
   await endpoints?.close();
+  await nodeRuntime?.close();
   client.close();
   return 0;
 };

@@ -18,10 +18,10 @@ async function captureStderr(fn: () => Promise<unknown>): Promise<{ result: unkn
 }
 
 describe("k8ts agent", () => {
-  it("answers a clear error for the containerd runtime, which is not implemented yet", async () => {
+  it("answers a clear error for the containerd runtime without a containerd address or root", async () => {
     const { result, text } = await captureStderr(() => agentCommand(["--runtime", "containerd", "--node-name", "n1", "--server", "http://127.0.0.1:1"]));
-    assert.equal(result, 1);
-    assert.match(text, /--runtime containerd is not implemented yet/);
+    assert.equal(result, 2);
+    assert.match(text, /--runtime containerd needs exactly one of --containerd-address SOCK or --containerd-root DIR/);
   });
 
   it("rejects unknown runtimes, flags and bad --serve values", async () => {
