@@ -6,6 +6,7 @@ import { createClient, type Client } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { startFakeApiServer } from "../../client/testing/fake_apiserver.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
+import { GarbageCollector } from "../garbage_collector/garbage_collector.js";
 import { startController, type RunningController } from "../types.js";
 import { JobController } from "./job_controller.js";
 import type { JobObject } from "./job_pods.js";
@@ -84,4 +85,24 @@ test("a Job of 5 completions, parallelism 2, completes with exactly 5 successes 
   const all = (await podsApi.list("default")).items;
   assert.equal(all.filter((p) => p.status?.phase === "Succeeded").length, 5);
   assert.ok(all.every((p) => !p.metadata?.finalizers?.length), "every tracking finalizer was removed");
+});
+
+test("deleting a running Job: the garbage collector deletes its pods and the controller lets their finalizers go", async (t) => {
+  const srv = await startFakeApiServer();
+  const client = createClient({ server: srv.url });
+  const ctrl = start(client);
+  const gc = startController(new GarbageCollector({ client, informers: new SharedInformerFactory({ client }), resources: [resources.jobs, resources.pods] }));
+  t.after(async () => {
+    await ctrl.stop();
+    await gc.stop();
+    client.close();
+    await srv.close();
+  });
+  const jobs = client.resource<JobObject>(resources.jobs);
+  const podsApi = client.resource<PodObject>(resources.pods);
+  const job = newJob("sleep", { parallelism: 3, completions: 3 });
+  await jobs.create("default", { ...job, metadata: { name: "sleep", namespace: "default" }, status: undefined });
+  await until(async () => (await podsApi.list("default")).items.length === 3 || undefined, "three pods");
+  await jobs.delete("default", "sleep", { propagationPolicy: "Background" });
+  await until(async () => (await podsApi.list("default")).items.length === 0 || undefined, "the pods to be gone");
 });
