@@ -45,8 +45,7 @@ test("affinity, node ports, external IPs and traffic policies are carried over",
     externalTrafficPolicy: "Local",
     ports: [{ port: 53, protocol: "UDP", nodePort: 30053 }],
   });
-  svc.status = { loadBalancer: { ingress: [{ ip: "192.0.2.20" }] } };
-  const [p] = buildProxyState([svc], [], node).ports;
+  const [p] = buildProxyState([{ ...svc, status: { loadBalancer: { ingress: [{ ip: "192.0.2.20" }] } } }], [], node).ports;
   assert.equal(p!.protocol, "UDP");
   assert.equal(p!.nodePort, 30053);
   assert.equal(p!.affinitySeconds, 10800);

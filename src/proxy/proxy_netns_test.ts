@@ -1,0 +1,121 @@
+// Real packets: a node namespace programmed by the proxier (iptables and nftables modes) in front of two pod
+// namespaces running busybox httpd. Needs root, iproute2, iptables, nft and busybox; skipped otherwise.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { resources } from "../client/resources.js";
+import { createClient } from "../client/rest_client.js";
+import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
+import { execRunner } from "./command_runner.js";
+import { IptablesBackend } from "./iptables_backend.js";
+import { HTTP_PORT, NetnsNode } from "./netns_fixture.js";
+import { NftablesBackend } from "./nftables_backend.js";
+import { Proxier } from "./proxier.js";
+import { service, slice } from "./testing.js";
+import type { ProxyMode, ProxyState } from "./types.js";
+
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root";
+  for (const bin of ["ip", "nsenter", "iptables-restore", "nft", "busybox", "timeout"]) {
+    try {
+      execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" });
+    } catch {
+      return `needs ${bin}`;
+    }
+  }
+  return undefined;
+}
+
+const skip = missingPrerequisite();
+const CLUSTER_IP = "10.96.7.7";
+const NODE_PORT = 30080;
+const REQUESTS = 30;
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  // Generous: the wait ends as soon as the condition holds; the bound only turns a hang into a clear failure.
+  const end = Date.now() + 60_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`never saw ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const tallyText = (m: Map<string, number>): string => JSON.stringify(Object.fromEntries(m));
+
+async function exercise(mode: ProxyMode): Promise<void> {
+  const net = new NetnsNode(`kpx${process.pid % 10000}${mode === "iptables" ? "i" : "n"}`);
+  const server = await startFakeApiServer();
+  const client = createClient({ server: server.url });
+  const ac = new AbortController();
+  let done: Promise<void> | undefined;
+  try {
+    await net.setup();
+    const runner = execRunner({ netns: net.node });
+    const opts = { runner, clusterCIDR: "10.244.0.0/16" };
+    const backend = mode === "iptables" ? new IptablesBackend(opts) : new NftablesBackend(opts);
+    let applied: ProxyState | undefined;
+    const proxier = new Proxier({ client, nodeName: "node", backend, runner, minSyncIntervalMs: 100, onSync: (r) => void (!r.error && (applied = r.state)) });
+    done = proxier.run(ac.signal);
+
+    const [p1, p2] = net.pods as [(typeof net.pods)[0], (typeof net.pods)[0]];
+    server.store.create(resources.services, "default", service("web", { type: "NodePort", clusterIP: CLUSTER_IP, ports: [{ name: "http", port: 80, targetPort: "web", nodePort: NODE_PORT }] }));
+    const ports = [{ name: "http", port: HTTP_PORT }];
+    server.store.create(resources.endpointslices, "default", slice("web", ports, [{ ip: p1.ip, node: "node" }, { ip: p2.ip, node: "node" }]));
+    await until("both endpoints applied", () => applied?.ports[0]?.endpoints.length === 2);
+
+    const url = `http://${CLUSTER_IP}/`;
+    const fromNode = await net.tally(net.node, url, REQUESTS);
+    assert.ok((fromNode.get("pod1") ?? 0) > 0 && (fromNode.get("pod2") ?? 0) > 0, `node -> cluster IP reached both pods: ${tallyText(fromNode)}`);
+    assert.equal((fromNode.get("pod1") ?? 0) + (fromNode.get("pod2") ?? 0), REQUESTS, tallyText(fromNode));
+
+    // Hairpin: pod1 through the cluster IP sometimes lands on itself.
+    const fromPod = await net.tally(p1.netns, url, REQUESTS);
+    assert.ok((fromPod.get("pod1") ?? 0) > 0 && (fromPod.get("pod2") ?? 0) > 0, `pod1 -> cluster IP reached both pods: ${tallyText(fromPod)}`);
+    assert.equal((fromPod.get("pod1") ?? 0) + (fromPod.get("pod2") ?? 0), REQUESTS, tallyText(fromPod));
+
+    const nodePort = await net.tally(net.client, `http://${net.nodeIP}:${NODE_PORT}/`, REQUESTS);
+    assert.ok((nodePort.get("pod1") ?? 0) > 0 && (nodePort.get("pod2") ?? 0) > 0, `client -> node port reached both pods: ${tallyText(nodePort)}`);
+
+    // Removing an endpoint stops traffic to it.
+    server.store.update(resources.endpointslices, "default", "web-abc12", slice("web", ports, [{ ip: p2.ip, node: "node" }]));
+    await until("one endpoint applied", () => applied?.ports[0]?.endpoints.length === 1);
+    const after = await net.tally(net.node, url, 10);
+    assert.deepEqual(tallyText(after), tallyText(new Map([["pod2", 10]])));
+
+    // ClientIP affinity: one client keeps its backend.
+    server.store.update(resources.endpointslices, "default", "web-abc12", slice("web", ports, [{ ip: p1.ip, node: "node" }, { ip: p2.ip, node: "node" }]));
+    const svc = server.store.get(resources.services, "default", "web");
+    server.store.update(resources.services, "default", "web", { ...svc, spec: { ...(svc.spec as object), sessionAffinity: "ClientIP" } });
+    await until("affinity applied", () => applied?.ports[0]?.affinitySeconds !== undefined && applied.ports[0].endpoints.length === 2);
+    const sticky = await net.tally(p2.netns, url, 10);
+    assert.equal(sticky.size, 1, `one backend under affinity: ${tallyText(sticky)}`);
+    assert.ok(!sticky.has(""), tallyText(sticky));
+
+    // No endpoints: refused at once (not a hang), and nothing answers.
+    server.store.delete(resources.endpointslices, "default", "web-abc12");
+    await until("no endpoints applied", () => applied?.ports[0]?.endpoints.length === 0);
+    assert.equal(await net.get(net.node, url), "");
+
+    // Cleanup leaves nothing of ours behind.
+    ac.abort();
+    await done;
+    done = undefined;
+    await backend.cleanup();
+    const leftover =
+      mode === "iptables"
+        ? execFileSync("nsenter", [`--net=/var/run/netns/${net.node}`, "--", "iptables-save"], { encoding: "utf8" })
+        : execFileSync("nsenter", [`--net=/var/run/netns/${net.node}`, "--", "nft", "list", "ruleset"], { encoding: "utf8" });
+    assert.doesNotMatch(leftover, mode === "iptables" ? /KUBE-/ : /k8ts-proxy/);
+  } finally {
+    ac.abort();
+    await done;
+    client.close();
+    await server.close();
+    await net.dispose();
+  }
+}
+
+describe("kube-proxy in network namespaces", { skip }, () => {
+  it("iptables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, affinity", () => exercise("iptables"));
+  it("nftables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, affinity", () => exercise("nftables"));
+});
