@@ -8,3 +8,4 @@ registerCommand("image", "build the busybox and pause images locally (build) or 
 registerCommand("controller-manager", "run the controllers (deployments, replicasets, replication controllers, garbage collector, namespaces) under leader election", async () => (await import("./controller_manager_command.js")).controllerManagerCommand);
 registerCommand("scheduler", "run the scheduler (assigns pending pods to nodes; profiles from --config) under leader election", async () => (await import("./scheduler_command.js")).schedulerCommand);
 registerCommand("dns", "run cluster DNS (<svc>.<ns>.svc.<domain> A/SRV/PTR from Services and EndpointSlices; other names forwarded to --upstream)", async () => (await import("./dns_command.js")).dnsCommand);
+registerCommand("proxy", "run kube-proxy for one node (--mode iptables|nftables, --node-name, optionally --netns): Services and EndpointSlices to packet rules", async () => (await import("./proxy_command.js")).proxyCommand);
