@@ -15,6 +15,8 @@ export interface TestNode {
   dir: string;
   containerd: ContainerdInstance;
   runtime: CriRuntime;
+  /** Another CRI runtime over the same containerd (as a restarted agent would make); the caller closes it. */
+  newRuntime(): CriRuntime;
   /** Removes every sandbox, stops containerd, removes mounts, the directory and the namespace. */
   destroy(): Promise<void>;
 }
@@ -53,8 +55,9 @@ export async function startTestNode(name: string, opts: { podCIDR: string }): Pr
     containerd = await ContainerdInstance.start({ dir, netns, podCIDR: opts.podCIDR });
     await ensureBaseImages(containerd.address);
     const c = containerd;
-    runtime = new CriRuntime({ address: c.address, setPodCIDR: (cidr) => c.setPodCIDR(cidr), podLogRoot: join(dir, "pods") });
-    return { netns, dir, containerd, runtime, destroy };
+    const newRuntime = (): CriRuntime => new CriRuntime({ address: c.address, setPodCIDR: (cidr) => c.setPodCIDR(cidr), podLogRoot: join(dir, "pods") });
+    runtime = newRuntime();
+    return { netns, dir, containerd, runtime, newRuntime, destroy };
   } catch (err) {
     await destroy();
     throw err;
