@@ -54,7 +54,8 @@ class Writer {
     const labels = name === "" ? [] : name.split(".");
     let total = 1;
     for (const l of labels) {
-      const len = Buffer.byteLength(l);
+      // latin1, as the decoder reads labels: every byte value survives a round trip.
+      const len = Buffer.byteLength(l, "latin1");
       if (len === 0 || len > MAX_LABEL) throw new Error(`dns encode: label ${JSON.stringify(l)} of ${JSON.stringify(name)} must be 1-63 bytes`);
       total += len + 1;
     }
@@ -67,7 +68,7 @@ class Writer {
         return;
       }
       if (this.length <= MAX_POINTER && !this.names.has(suffix)) this.names.set(suffix, this.length);
-      const b = Buffer.from(labels[i]!);
+      const b = Buffer.from(labels[i]!, "latin1");
       this.u8(b.length);
       this.bytes(b);
     }

@@ -5,7 +5,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { decodeMessage, DnsFormatError } from "./decode.js";
 import { encodeMessage } from "./encode.js";
-import { emptyHeader, Rcode, replyTo, type Message } from "./message.js";
+import { emptyHeader, Opcode, Rcode, replyTo, type Message } from "./message.js";
 import type { DnsMetrics } from "./metrics.js";
 import type { Handler, HostPort, Protocol, QueryContext } from "./types.js";
 import { silentLogger, type Logger } from "../util/log.js";
@@ -101,7 +101,8 @@ export class DnsServer {
     if (query.header.response) return undefined;
     const payload = this.opts.udpPayloadSize ?? DEFAULT_UDP_PAYLOAD;
     let res: Message;
-    if (query.questions.length !== 1) res = replyTo(query, Rcode.FORMERR);
+    if (query.header.opcode !== Opcode.QUERY) res = replyTo(query, Rcode.NOTIMP);
+    else if (query.questions.length !== 1) res = replyTo(query, Rcode.FORMERR);
     else if (query.edns && query.edns.version > 0) res = replyTo(query, BADVERS);
     else {
       try {
