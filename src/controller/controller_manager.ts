@@ -14,13 +14,18 @@ import { resources as wellKnown } from "../client/resources.js";
 import type { ResourceRef } from "../client/types.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
+import { CronJobController } from "./cronjob/cronjob_controller.js";
+import { DaemonSetController } from "./daemonset/daemonset_controller.js";
 import { DeploymentController } from "./deployment/deployment_controller.js";
 import { EndpointsController } from "./endpoint/endpoints_controller.js";
 import { EndpointSliceController } from "./endpointslice/endpointslice_controller.js";
 import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
+import { JobController } from "./job/job_controller.js";
 import { NamespaceController } from "./namespace/namespace_controller.js";
+import { HPA_REF, HorizontalPodAutoscalerController, type HpaControllerOptions } from "./podautoscaler/hpa_controller.js";
 import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
 import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
+import { StatefulSetController } from "./statefulset/statefulset_controller.js";
 import type { Controller } from "./types.js";
 
 export type KindedRef = ResourceRef & { kind: string };
@@ -29,7 +34,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -47,6 +52,8 @@ export interface ControllerManagerOptions {
   /** Resources the garbage collector and namespace controller cover; discovered from the server when absent. */
   resources?: KindedRef[];
   workers?: number;
+  /** HPA tuning: syncPeriodMs (15 s), downscaleStabilizationMs (5 min), calculator (tolerance 0.1, ...). */
+  horizontalPodAutoscaler?: Pick<HpaControllerOptions, "syncPeriodMs" | "downscaleStabilizationMs" | "calculator">;
   clock?: Clock;
   log?: Logger;
 }
@@ -82,6 +89,16 @@ export async function discoverResources(client: Client): Promise<KindedRef[]> {
     add(g.name, version, list.resources);
   }
   return out;
+}
+
+/** Whether the server lists the resource in its group version's discovery document. */
+async function serves(client: Client, ref: ResourceRef): Promise<boolean> {
+  try {
+    const list = await client.request<{ resources: ApiResource[] }>({ method: "GET", path: ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}` });
+    return list.resources.some((r) => r.name === ref.resource);
+  } catch {
+    return false;
+  }
 }
 
 export class ControllerManager implements Controller {
@@ -155,6 +172,17 @@ export class ControllerManager implements Controller {
     if (enabled.has("namespace")) controllers.push(new NamespaceController({ ...common, resources: (refs ?? []).filter((r) => r.namespaced) }));
     if (enabled.has("endpoint")) controllers.push(new EndpointsController(common));
     if (enabled.has("endpointslice")) controllers.push(new EndpointSliceController(common));
+    // The Job controller also does the TTL-after-finished controller's work.
+    if (enabled.has("job")) controllers.push(new JobController(common));
+    if (enabled.has("cronjob")) controllers.push(new CronJobController(common));
+    if (enabled.has("daemonset")) controllers.push(new DaemonSetController(common));
+    if (enabled.has("statefulset")) controllers.push(new StatefulSetController(common));
+    // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
+    // would never sync and hold up every controller sharing the factory.
+    if (enabled.has("horizontalpodautoscaling")) {
+      if (await serves(client, HPA_REF)) controllers.push(new HorizontalPodAutoscalerController({ ...common, ...this.opts.horizontalPodAutoscaler }));
+      else this.log.warn("skipping controller: resource not served", { controller: "horizontalpodautoscaling", resource: "horizontalpodautoscalers.autoscaling/v2" });
+    }
     if (signal.aborted) return;
     this.leading = true;
     this.log.info("starting controllers", { controllers: controllers.map((c) => c.name), identity: this.identity });
