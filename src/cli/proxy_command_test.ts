@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { resources } from "../client/resources.js";
+import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
 import { parseProxyFlags } from "./proxy_command.js";
 
 describe("k8ts proxy flags", () => {
@@ -29,3 +32,59 @@ describe("k8ts proxy flags", () => {
     assert.throws(() => parseProxyFlags(["--server", "x", "--kubeconfig", "y"]), /not both/);
   });
 });
+
+const asRoot = process.getuid?.() === 0;
+
+describe("k8ts proxy process", { skip: asRoot ? undefined : "needs root (creates a network namespace)" }, () => {
+  it("programs a namespace's nftables from the API, keeps rules on SIGTERM, and --cleanup removes them", async () => {
+    const ns = `kpxcli${process.pid % 10000}`;
+    const server = await startFakeApiServer();
+    let child: ChildProcess | undefined;
+    const inNs = (...argv: string[]): string => execFileSync("nsenter", [`--net=/var/run/netns/${ns}`, "--", ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const k8ts = (args: string[]): ChildProcess =>
+      spawn(process.execPath, ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`], {
+        cwd: process.cwd(),
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+    const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once("exit", (code) => r(code))));
+    try {
+      execFileSync("ip", ["netns", "add", ns]);
+      server.store.create(resources.services, "default", { metadata: { name: "web" }, spec: { clusterIP: "10.96.0.50", ports: [{ port: 80 }] } });
+      child = k8ts(["proxy", "--mode", "nftables", "--node-name", "n1", "--server", server.url, "--netns", ns, "--min-sync-period", "100ms"]);
+      let stderr = "";
+      child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const end = Date.now() + 60_000;
+      // No endpoints yet: the service's cluster IP is in the reject map.
+      while (!/10\.96\.0\.50 \. tcp \. 80 : goto reject-chain/.test(safe(() => inNs("nft", "list", "table", "ip", "k8ts-proxy")))) {
+        assert.ok(Date.now() < end, `rules never appeared; proxy stderr:\n${stderr}`);
+        assert.equal(child.exitCode, null, `proxy exited early:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill("SIGTERM");
+      assert.equal(await exited(child), 0);
+      assert.match(inNs("nft", "list", "tables"), /k8ts-proxy/, "rules stay after exit");
+      const cleanup = k8ts(["proxy", "--mode", "nftables", "--netns", ns, "--cleanup"]);
+      assert.equal(await exited(cleanup), 0);
+      assert.doesNotMatch(inNs("nft", "list", "tables"), /k8ts-proxy/);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited(child);
+      }
+      await server.close();
+      try {
+        execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+      } catch {
+        // Never created.
+      }
+    }
+  });
+});
+
+function safe(fn: () => string): string {
+  try {
+    return fn();
+  } catch {
+    return "";
+  }
+}
