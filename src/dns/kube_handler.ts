@@ -34,6 +34,8 @@ export interface KubeHandlerOptions {
   zone: string;
   ttl?: number;
   podRecords?: PodRecordsMode;
+  /** The Service fronting this DNS server: its IPs answer ns.dns.<zone>, the zone's NS (default kube-system/kube-dns). */
+  dnsService?: { namespace: string; name: string };
   /** Where names outside the zone (and unknown reverse names) go; none: REFUSED (NXDOMAIN for reverse names). */
   next?: Handler;
 }
@@ -62,7 +64,7 @@ export class KubeHandler implements Handler {
     const q = query.questions[0]!;
     const name = q.name.toLowerCase();
     const inZone = name === this.zone || name.endsWith(`.${this.zone}`);
-    if (!inZone || (q.class !== RRClass.IN && q.class !== RRType.ANY)) return this.reverseOrNext(query, ctx);
+    if (!inZone || (q.class !== RRClass.IN && q.class !== RRClass.ANY)) return this.reverseOrNext(query, ctx);
     const rel = name === this.zone ? [] : name.slice(0, -this.zone.length - 1).split(".");
     let outcome = this.inZone(rel, q.name, q.type);
     const res = replyTo(query);
@@ -111,9 +113,13 @@ export class KubeHandler implements Handler {
     const view = this.opts.view;
     if (rel.length === 0) {
       if (type === RRType.SOA) return { kind: "answer", answers: [this.soa()], additionals: [] };
-      if (type === RRType.NS) return { kind: "answer", answers: [this.rr(owner, { type: RRType.NS, target: `ns.dns.${this.zone}` })], additionals: [] };
+      if (type === RRType.NS) {
+        const glue = this.nameserver(`ns.dns.${this.zone}`, RRType.ANY);
+        return { kind: "answer", answers: [this.rr(owner, { type: RRType.NS, target: `ns.dns.${this.zone}` })], additionals: glue.kind === "answer" ? glue.answers : [] };
+      }
       return NODATA;
     }
+    if (rel.length === 2 && rel[0] === "ns" && rel[1] === "dns") return this.nameserver(owner, type);
     if (rel.length === 1 && rel[0] === "dns-version") {
       return type === RRType.TXT ? { kind: "answer", answers: [this.rr(owner, { type: RRType.TXT, texts: [SCHEMA_VERSION] })], additionals: [] } : NODATA;
     }
@@ -136,6 +142,14 @@ export class KubeHandler implements Handler {
     if (found.kind === "external") return { kind: "answer", answers: [this.rr(owner, { type: RRType.CNAME, target: found.target })], additionals: [] };
     if (type === RRType.SRV) return this.srv(owner, found.targets);
     return this.addresses(owner, type, found.targets);
+  }
+
+  /** ns.dns.<zone>: the DNS service's cluster IPs (NODATA while it has none, the name is the zone's NS). */
+  private nameserver(owner: string, type: number): Outcome {
+    const ref = this.opts.dnsService ?? { namespace: "kube-system", name: "kube-dns" };
+    const svc = this.opts.view.service(ref.namespace, ref.name);
+    const ips = (svc?.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc?.spec?.clusterIP]).filter((ip): ip is string => !!ip && net.isIP(ip) !== 0);
+    return this.addresses(owner, type, ips.map((ip) => ({ ip, port: NO_PORT, fqdn: owner })));
   }
 
   private addresses(owner: string, type: number, targets: Target[]): Outcome {

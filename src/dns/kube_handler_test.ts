@@ -97,6 +97,13 @@ describe("KubeHandler", () => {
       assert.equal(m.answers.length, 0, name);
       assert.equal(m.authorities[0]?.data.type, RRType.SOA, name);
     }
+    assert.equal((await ask(h, "ns.dns.cluster.local", RRType.A)).header.rcode, Rcode.NOERROR, "the NS target exists");
+    const withDns = state();
+    withDns.services!.push(svc("kube-dns", { clusterIP: "10.96.0.10", ports: [{ name: "dns", port: 53, protocol: "UDP" }] }, "kube-system"));
+    const ns = await ask(handler(withDns), "cluster.local", RRType.NS);
+    assert.deepEqual(data(ns), [{ type: RRType.NS, target: "ns.dns.cluster.local" }]);
+    assert.deepEqual(ns.additionals.map((a) => [a.name, a.data]), [["ns.dns.cluster.local", { type: RRType.A, address: "10.96.0.10" }]]);
+    assert.deepEqual(data(await ask(handler(withDns), "ns.dns.cluster.local", RRType.A)), [{ type: RRType.A, address: "10.96.0.10" }]);
     const soa = await ask(h, "cluster.local", RRType.SOA);
     assert.equal(soa.answers[0]?.data.type, RRType.SOA);
     assert.deepEqual(data(await ask(h, "dns-version.cluster.local", RRType.TXT)), [{ type: RRType.TXT, texts: ["1.1.0"] }]);

@@ -16,7 +16,7 @@ export const RRType = {
   ANY: 255,
 } as const;
 
-export const RRClass = { IN: 1 } as const;
+export const RRClass = { IN: 1, ANY: 255 } as const;
 
 export const Rcode = {
   NOERROR: 0,
