@@ -11,7 +11,7 @@ import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
 import { isAlreadyExists } from "../machinery/errors.js";
 import { createClient } from "../client/rest_client.js";
-import { ControllerManager } from "../controller/controller_manager.js";
+import { ControllerManager, type ControllerManagerOptions } from "../controller/controller_manager.js";
 import { metricsApiGroup } from "../metrics/metrics_api.js";
 import { MetricsServer } from "../metrics/metrics_server.js";
 import { HttpSummarySource } from "../metrics/summary_source.js";
@@ -47,6 +47,8 @@ export interface ServerOptions {
   leaderElect?: boolean;
   /** The in-process metrics server behind metrics.k8s.io (`kubectl top`, the HPA); default on. */
   metrics?: boolean | MetricsOptions;
+  /** Tuning of the in-process controller manager: which controllers run (default all), the HPA sync period. */
+  controllerManager?: Pick<ControllerManagerOptions, "horizontalPodAutoscaler" | "controllers">;
   logger?: Logger;
 }
 
@@ -133,7 +135,7 @@ function startComponents(url: string, opts: ServerOptions, logger: Logger, metri
     launch(() => {
       const client = createClient({ server: url, userAgent: "k8ts-controller-manager" });
       clients.push(client);
-      const m = new ControllerManager({ client, leaderElect, log: logger.with({ component: "controller-manager" }) });
+      const m = new ControllerManager({ client, leaderElect, ...opts.controllerManager, log: logger.with({ component: "controller-manager" }) });
       return { name: "controller-manager", run: (signal) => m.run(signal) };
     });
   }
