@@ -12,6 +12,14 @@ import { netnsPath } from "./command_runner.js";
 const run = promisify(execFile);
 
 export const HTTP_PORT = 8080;
+export const UDP_PORT = 5300;
+
+// A UDP server answering every datagram with the pod's name, and a client asking once from a fixed source port
+// (so successive asks share one conntrack entry, as a long-lived UDP client's datagrams do).
+const UDP_SERVER = `const s = require("node:dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(process.argv[1], r.port, r.address)); s.bind(Number(process.argv[2]));`;
+const UDP_CLIENT = `const s = require("node:dgram").createSocket("udp4"); const t = setTimeout(() => process.exit(1), 3000);
+s.on("message", (m) => { process.stdout.write(String(m)); clearTimeout(t); s.close(); });
+s.bind(Number(process.argv[3]), () => s.send("who", Number(process.argv[2]), process.argv[1]));`;
 
 export interface Pod {
   name: string;
@@ -76,8 +84,16 @@ export class NetnsNode {
       writeFileSync(join(root, "index.html"), `${pod.name}\n`);
       const child = spawn("nsenter", [`--net=${netnsPath(pod.netns)}`, "--", "busybox", "httpd", "-f", "-p", String(HTTP_PORT), "-h", root], { stdio: "ignore" });
       this.servers.push(child);
+      const udp = spawn("nsenter", [`--net=${netnsPath(pod.netns)}`, "--", process.execPath, "-e", UDP_SERVER, pod.name, String(UDP_PORT)], { stdio: "ignore" });
+      this.servers.push(udp);
     }
     for (const pod of this.pods) await this.waitServing(pod);
+    for (const pod of this.pods) {
+      for (let i = 0; (await this.askUdp(this.node, pod.ip, UDP_PORT, 40999)) !== pod.name; i++) {
+        if (i >= 100) throw new Error(`UDP server of ${pod.name} never answered`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 
   private async waitServing(pod: Pod): Promise<void> {
@@ -93,6 +109,16 @@ export class NetnsNode {
     try {
       // busybox-static's `wget -T` segfaults on this machine; an outer timeout bounds the request instead.
       const { stdout } = await run("nsenter", [`--net=${netnsPath(netns)}`, "--", "timeout", "3", "busybox", "wget", "-qO-", url]);
+      return stdout.trim();
+    } catch {
+      return "";
+    }
+  }
+
+  /** The answer to one datagram sent from srcPort, or "" when none came within 3 s. */
+  async askUdp(netns: string, ip: string, port: number, srcPort: number): Promise<string> {
+    try {
+      const { stdout } = await run("nsenter", [`--net=${netnsPath(netns)}`, "--", process.execPath, "-e", UDP_CLIENT, ip, String(port), String(srcPort)]);
       return stdout.trim();
     } catch {
       return "";

@@ -8,7 +8,7 @@ import { createClient } from "../client/rest_client.js";
 import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
 import { execRunner } from "./command_runner.js";
 import { IptablesBackend } from "./iptables_backend.js";
-import { HTTP_PORT, NetnsNode } from "./netns_fixture.js";
+import { HTTP_PORT, NetnsNode, UDP_PORT } from "./netns_fixture.js";
 import { NftablesBackend } from "./nftables_backend.js";
 import { Proxier } from "./proxier.js";
 import { service, slice } from "./testing.js";
@@ -29,6 +29,7 @@ function missingPrerequisite(): string | undefined {
 const skip = missingPrerequisite();
 const CLUSTER_IP = "10.96.7.7";
 const NODE_PORT = 30080;
+const UDP_CLUSTER_IP = "10.96.7.8";
 const REQUESTS = 30;
 
 async function until(what: string, cond: () => boolean): Promise<void> {
@@ -82,18 +83,36 @@ async function exercise(mode: ProxyMode): Promise<void> {
     const after = await net.tally(net.node, url, 10);
     assert.deepEqual(tallyText(after), tallyText(new Map([["pod2", 10]])));
 
+    // UDP: a client keeps its conntrack entry to one endpoint; removing that endpoint flushes the entry, so the
+    // same client's next datagram goes to the endpoint that is left.
+    server.store.create(resources.services, "default", service("dns", { clusterIP: UDP_CLUSTER_IP, ports: [{ name: "dns", port: 53, protocol: "UDP", targetPort: UDP_PORT }] }));
+    const udpPorts = [{ name: "dns", port: UDP_PORT, protocol: "UDP" }];
+    server.store.create(resources.endpointslices, "default", slice("dns", udpPorts, [{ ip: p1.ip }, { ip: p2.ip }], { name: "dns-1" }));
+    const dnsPort = (): ProxyState["ports"][number] | undefined => applied?.ports.find((p) => p.service === "dns");
+    await until("UDP endpoints applied", () => dnsPort()?.endpoints.length === 2);
+    const first = await net.askUdp(net.node, UDP_CLUSTER_IP, 53, 41000);
+    assert.ok(first === "pod1" || first === "pod2", `UDP answer ${JSON.stringify(first)}`);
+    assert.equal(await net.askUdp(net.node, UDP_CLUSTER_IP, 53, 41000), first, "same flow, same endpoint");
+    const other = first === "pod1" ? p2 : p1;
+    server.store.update(resources.endpointslices, "default", "dns-1", slice("dns", udpPorts, [{ ip: other.ip }], { name: "dns-1" }));
+    await until("UDP endpoint removal applied", () => dnsPort()?.endpoints.length === 1);
+    assert.equal(await net.askUdp(net.node, UDP_CLUSTER_IP, 53, 41000), other.name, "stale UDP flow flushed");
+
     // ClientIP affinity: one client keeps its backend.
     server.store.update(resources.endpointslices, "default", "web-abc12", slice("web", ports, [{ ip: p1.ip, node: "node" }, { ip: p2.ip, node: "node" }]));
     const svc = server.store.get(resources.services, "default", "web");
     server.store.update(resources.services, "default", "web", { ...svc, spec: { ...(svc.spec as object), sessionAffinity: "ClientIP" } });
-    await until("affinity applied", () => applied?.ports[0]?.affinitySeconds !== undefined && applied.ports[0].endpoints.length === 2);
+    await until("affinity applied", () => {
+      const web = applied?.ports.find((p) => p.service === "web");
+      return web?.affinitySeconds !== undefined && web.endpoints.length === 2;
+    });
     const sticky = await net.tally(p2.netns, url, 10);
     assert.equal(sticky.size, 1, `one backend under affinity: ${tallyText(sticky)}`);
     assert.ok(!sticky.has(""), tallyText(sticky));
 
     // No endpoints: refused at once (not a hang), and nothing answers.
     server.store.delete(resources.endpointslices, "default", "web-abc12");
-    await until("no endpoints applied", () => applied?.ports[0]?.endpoints.length === 0);
+    await until("no endpoints applied", () => applied?.ports.find((p) => p.service === "web")?.endpoints.length === 0);
     assert.equal(await net.get(net.node, url), "");
 
     // Cleanup leaves nothing of ours behind.
@@ -116,6 +135,6 @@ async function exercise(mode: ProxyMode): Promise<void> {
 }
 
 describe("kube-proxy in network namespaces", { skip }, () => {
-  it("iptables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, affinity", () => exercise("iptables"));
-  it("nftables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, affinity", () => exercise("nftables"));
+  it("iptables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity", () => exercise("iptables"));
+  it("nftables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity", () => exercise("nftables"));
 });
