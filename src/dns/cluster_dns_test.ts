@@ -203,3 +203,27 @@ describe("cluster DNS server", () => {
     assert.ok(dns.metrics.forwarded.get({ to: `127.0.0.1:${upstream.address()!.port}`, result: "answered" }) >= 1);
   });
 });
+
+describe("cluster DNS before its caches are filled", () => {
+  it("answers SERVFAIL instead of NXDOMAIN and reports not ready", async () => {
+    // The API server refuses this client, so the first list never arrives.
+    const api = await startFakeApiServer({ token: "secret" });
+    const client = createClient({ server: api.url });
+    const dns = new ClusterDns({ client, listen: { host: "127.0.0.1", port: 0 }, health: { host: "127.0.0.1", port: 0 } });
+    const ac = new AbortController();
+    const running = dns.run(ac.signal);
+    try {
+      const { dns: at, health } = await dns.addresses;
+      const m = await query(at, newQuery("web.default.svc.cluster.local", RRType.A));
+      assert.equal(m.header.rcode, Rcode.SERVFAIL);
+      assert.equal((await fetch(`http://127.0.0.1:${health!.port}/ready`)).status, 503);
+      assert.equal((await fetch(`http://127.0.0.1:${health!.port}/health`)).status, 200);
+      assert.equal(dns.ready(), false);
+    } finally {
+      ac.abort();
+      await running;
+      client.close();
+      await api.close();
+    }
+  });
+});
