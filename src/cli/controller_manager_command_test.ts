@@ -58,7 +58,8 @@ interface Env {
 }
 
 async function setup(t: { after(fn: () => unknown): void }): Promise<Env> {
-  const cluster = await startCluster();
+  // Only the manager under test may reconcile: the server runs no controllers of its own.
+  const cluster = await startCluster({ controllers: false });
   const client = fromKubeconfig(cluster.kubeconfig);
   const manager = new ControllerManager({ client, identity: "test-manager", leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500, workers: 2 });
   const running = startController(manager);

@@ -66,7 +66,9 @@ async function kubeletPass(client: Client): Promise<void> {
 
 test("kubectl drives Jobs, CronJobs, DaemonSets and StatefulSets", { skip }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "k8ts-workloads-kubectl-"));
-  const server = await startServer({ dataDir: dir, port: 0, logger: silentLogger });
+  // The controllers under test run here; the server keeps only the garbage collector and namespace controller, and
+  // the test plays kubelet and scheduler.
+  const server = await startServer({ dataDir: dir, port: 0, logger: silentLogger, scheduler: false, controllerManager: { controllers: ["garbagecollector", "namespace"] } });
   const client = createClient({ server: server.url });
   const running: RunningController[] = [
     startController(new JobController({ client, informers: new SharedInformerFactory({ client }) })),

@@ -39,7 +39,8 @@ interface Env {
 
 async function withServer(t: { after(fn: () => unknown): void }): Promise<Env> {
   const dir = await mkdtemp(join(tmpdir(), "k8ts-workloads-"));
-  const server = await startServer({ dataDir: dir, port: 0, logger: silentLogger });
+  // The server runs the garbage collector (claims and pods go through it); the controllers under test run here.
+  const server = await startServer({ dataDir: dir, port: 0, logger: silentLogger, scheduler: false, controllerManager: { controllers: ["garbagecollector", "namespace"] } });
   const client = createClient({ server: server.url });
   const running: RunningController[] = [];
   t.after(async () => {
