@@ -133,6 +133,7 @@ export const proxyCommand: Command = async (args) => {
   const runner = execRunner({ netns: flags.netns });
   const backendOpts = { runner, clusterCIDR: flags.clusterCIDR };
   const backend: RuleBackend = flags.mode === "nftables" ? new NftablesBackend(backendOpts) : new IptablesBackend(backendOpts);
+  const otherMode: RuleBackend = flags.mode === "nftables" ? new IptablesBackend(backendOpts) : new NftablesBackend(backendOpts);
   if (flags.cleanup) {
     try {
       await backend.cleanup();
@@ -167,6 +168,9 @@ export const proxyCommand: Command = async (args) => {
       logger.info("healthz serving", { url: healthz.url });
     }
     logger.info("proxy starting", { mode: flags.mode, node: nodeName, netns: flags.netns, server: clientOpts.server });
+    // Rules a previous run left in the other mode would catch service traffic first: remove them, as Kubernetes
+    // does on start. Best effort: that mode's tool may not even be installed.
+    await otherMode.cleanup().catch((err: unknown) => logger.debug("no leftover rules of the other mode removed", { mode: otherMode.mode, err }));
     // Rules stay in place on exit, as Kubernetes' do: traffic keeps flowing while the proxy restarts.
     await proxier.run(ac.signal);
   } finally {

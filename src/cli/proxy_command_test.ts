@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { resources } from "../client/resources.js";
+import { createClient } from "../client/rest_client.js";
 import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
+import { startServer } from "../daemons/server.js";
+import { silentLogger } from "../util/log.js";
 import { parseProxyFlags } from "./proxy_command.js";
 
 describe("k8ts proxy flags", () => {
@@ -88,3 +94,57 @@ function safe(fn: () => string): string {
     return "";
   }
 }
+
+describe("k8ts proxy against the real API server", { skip: asRoot ? undefined : "needs root (creates a network namespace)" }, () => {
+  it("iptables mode: the allocated cluster IP and node port reach the namespace's rules; leftover nftables rules are removed", async () => {
+    const ns = `kpxcr${process.pid % 10000}`;
+    const dir = mkdtempSync(join(tmpdir(), "k8ts-proxy-cli-"));
+    const api = await startServer({ dataDir: dir, port: 0, bindAddress: "127.0.0.1", controllers: false, scheduler: false, metrics: false, logger: silentLogger });
+    const client = createClient({ server: api.url });
+    let child: ChildProcess | undefined;
+    const inNs = (...argv: string[]): string => execFileSync("nsenter", [`--net=/var/run/netns/${ns}`, "--", ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once("exit", (code) => r(code))));
+    try {
+      execFileSync("ip", ["netns", "add", ns]);
+      inNs("nft", "add", "table", "ip", "k8ts-proxy");
+      const svc = (await client.resource(resources.services).create("default", { metadata: { name: "web" }, spec: { type: "NodePort", ports: [{ name: "http", port: 80, targetPort: 8080 }] } })) as {
+        spec: { clusterIP: string; ports: Array<{ nodePort: number }> };
+      };
+      assert.match(svc.spec.clusterIP, /^10\.(9[6-9]|1[01][0-9])\./);
+      await client.resource(resources.endpointslices).create("default", {
+        metadata: { name: "web-1", labels: { "kubernetes.io/service-name": "web" } },
+        addressType: "IPv4",
+        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+        endpoints: [{ addresses: ["10.244.1.2"], conditions: { ready: true } }],
+      });
+      child = spawn(process.execPath, ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(${JSON.stringify(["proxy", "--mode", "iptables", "--node-name", "n1", "--kubeconfig", api.kubeconfigPath, "--netns", ns])}); })`], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+      const end = Date.now() + 60_000;
+      const want = [`-d ${svc.spec.clusterIP}/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-`, `--dport ${svc.spec.ports[0]!.nodePort} -j KUBE-EXT-`, "--to-destination 10.244.1.2:8080"];
+      while (!want.every((w) => safe(() => inNs("iptables-save", "-t", "nat")).includes(w))) {
+        assert.ok(Date.now() < end, `rules never appeared; proxy stderr:\n${stderr}\nnat:\n${safe(() => inNs("iptables-save", "-t", "nat"))}`);
+        assert.equal(child.exitCode, null, `proxy exited early:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.doesNotMatch(inNs("nft", "list", "tables"), /k8ts-proxy/, "the other mode's leftovers are gone");
+      child.kill("SIGTERM");
+      assert.equal(await exited(child), 0);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited(child);
+      }
+      client.close();
+      await api.stop();
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+      } catch {
+        // Never created.
+      }
+    }
+  });
+});

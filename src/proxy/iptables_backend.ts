@@ -26,6 +26,9 @@ export class IptablesBackend implements RuleBackend {
   }
 
   async cleanup(): Promise<void> {
-    await mustRun(this.opts.runner, ["iptables-restore", "--noflush", "-w", "5"], { stdin: cleanupText(await this.existing()) });
+    const text = cleanupText(await this.existing());
+    // Nothing of ours: skip the restore, which would otherwise create empty tables as a side effect.
+    if (!/^[:-]/m.test(text)) return;
+    await mustRun(this.opts.runner, ["iptables-restore", "--noflush", "-w", "5"], { stdin: text });
   }
 }
