@@ -116,6 +116,9 @@ describe("KubeHandler", () => {
     assert.deepEqual(data(await ask(h, "db-0.db.default.svc.cluster.local", RRType.A)), [{ type: RRType.A, address: "10.244.1.5" }]);
     assert.deepEqual(data(await ask(h, "10-244-2-6.db.default.svc.cluster.local", RRType.A)), [{ type: RRType.A, address: "10.244.2.6" }]);
     assert.equal((await ask(h, "db-2.db.default.svc.cluster.local", RRType.A)).header.rcode, Rcode.NXDOMAIN, "not ready");
+    const publish = state();
+    publish.services!.find((s) => s.metadata?.name === "db")!.spec!.publishNotReadyAddresses = true;
+    assert.deepEqual(data(await ask(handler(publish), "db-2.db.default.svc.cluster.local", RRType.A)), [{ type: RRType.A, address: "10.244.3.7" }]);
   });
 
   it("answers SRV per port with targets and their addresses in the additional section", async () => {

@@ -45,15 +45,20 @@ function endpointLabel(hostname: string | undefined, ip: string): string {
   return hostname ? hostname.toLowerCase() : dashedIP(ip);
 }
 
-/** Ready addresses of a service's slices (terminating or unready ones are not served), each once. */
-function readyEndpoints(slices: EndpointSlice[]): Array<{ ip: string; hostname?: string; slice: EndpointSlice }> {
+/**
+ * Ready addresses of a service's slices (unready ones are not served), each once. A service with
+ * publishNotReadyAddresses (StatefulSet peer discovery) has every address served, as its EndpointSlices should
+ * already say ready; this keeps DNS right even when a controller does not.
+ */
+function readyEndpoints(slices: EndpointSlice[], svc?: Service): Array<{ ip: string; hostname?: string; slice: EndpointSlice }> {
+  const all = svc?.spec?.publishNotReadyAddresses === true;
   const out: Array<{ ip: string; hostname?: string; slice: EndpointSlice }> = [];
   const seen = new Set<string>();
   for (const slice of slices) {
     if (slice.addressType === "FQDN") continue;
     for (const ep of slice.endpoints ?? []) {
       // Kubernetes: a nil ready condition means ready.
-      if (ep.conditions?.ready === false) continue;
+      if (ep.conditions?.ready === false && !all) continue;
       for (const addr of ep.addresses ?? []) {
         const ip = canonicalIP(addr);
         if (!ip || seen.has(`${ip}/${ep.hostname ?? ""}`)) continue;
@@ -80,7 +85,7 @@ export function lookupService(view: ClusterView, req: ServiceRequest, zone: stri
   const base = serviceFqdn(req.namespace, req.service, zone);
   const targets: Target[] = [];
   if (isHeadless(svc) || req.endpoint !== undefined) {
-    for (const ep of readyEndpoints(view.endpointSlices(req.namespace, req.service))) {
+    for (const ep of readyEndpoints(view.endpointSlices(req.namespace, req.service), svc)) {
       const label = endpointLabel(ep.hostname, ep.ip);
       if (req.endpoint !== undefined && label !== req.endpoint.toLowerCase()) continue;
       const ports = ep.slice.ports?.length ? ep.slice.ports : [{ port: NO_PORT, name: "", protocol: "" }];
@@ -126,7 +131,7 @@ export function namesForIP(view: ClusterView, ip: string, zone: string, opts: { 
   for (const slice of view.endpointSlicesByIP(ip)) {
     const svc = slice.metadata?.labels?.["kubernetes.io/service-name"];
     if (!svc) continue;
-    for (const ep of readyEndpoints([slice]))
+    for (const ep of readyEndpoints([slice], view.service(slice.metadata!.namespace!, svc)))
       if (ep.ip === ip) endpoints.push(`${endpointLabel(ep.hostname, ep.ip)}.${serviceFqdn(slice.metadata!.namespace!, svc, zone)}`);
   }
   if (endpoints.length) return [...new Set(endpoints)].sort();
