@@ -125,6 +125,16 @@ export class NetnsNode {
     }
   }
 
+  /** wget's complaint when a request fails (e.g. "Connection refused"), "" when it succeeds. */
+  async failure(netns: string, url: string): Promise<string> {
+    try {
+      await run("nsenter", [`--net=${netnsPath(netns)}`, "--", "timeout", "3", "busybox", "wget", "-qO-", url]);
+      return "";
+    } catch (err) {
+      return String((err as { stderr?: string }).stderr ?? err).trim() || "timed out";
+    }
+  }
+
   /** Answers to n sequential requests, counted by body ("" counts failures). */
   async tally(netns: string, url: string, n: number): Promise<Map<string, number>> {
     const out = new Map<string, number>();

@@ -113,7 +113,8 @@ async function exercise(mode: ProxyMode): Promise<void> {
     // No endpoints: refused at once (not a hang), and nothing answers.
     server.store.delete(resources.endpointslices, "default", "web-abc12");
     await until("no endpoints applied", () => applied?.ports.find((p) => p.service === "web")?.endpoints.length === 0);
-    assert.equal(await net.get(net.node, url), "");
+    assert.match(await net.failure(net.node, url), /refused/);
+    assert.match(await net.failure(p1.netns, url), /refused/);
 
     // Cleanup leaves nothing of ours behind.
     ac.abort();
