@@ -17,7 +17,10 @@ import { isAlreadyExists, isConflict, isNotFound } from "../../machinery/errors.
 import { silentLogger, type Logger } from "../../util/log.js";
 import type { Controller } from "../types.js";
 import { canonical, endpointLabels, hasSelector, selects, servicesSelecting, type PodObject, type ServiceObject } from "./service_pods.js";
-import { computeSubsets } from "./subsets.js";
+import { computeSubsets, truncateSubsets } from "./subsets.js";
+
+/** Set on an Endpoints whose addresses were cut to the 1000 it may hold. */
+export const OVER_CAPACITY_ANNOTATION = "endpoints.kubernetes.io/over-capacity";
 
 export type EndpointsObject = Endpoints & KubeObject;
 
@@ -110,13 +113,17 @@ export class EndpointsController implements Controller {
     }
     if (!hasSelector(svc)) return;
     const pods = this.pods.lister().namespace(namespace).list((p) => selects(svc, p));
-    const subsets = computeSubsets(svc, pods);
+    const { subsets, truncated } = truncateSubsets(computeSubsets(svc, pods));
     const labels = endpointLabels(svc);
-    if (current && canonical(current.subsets ?? []) === canonical(subsets) && canonical(current.metadata?.labels ?? {}) === canonical(labels)) return;
+    const annotations: Record<string, string> = { ...(current?.metadata?.annotations ?? {}) };
+    if (truncated) annotations[OVER_CAPACITY_ANNOTATION] = "truncated";
+    else delete annotations[OVER_CAPACITY_ANNOTATION];
+    const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+    if (current && same(current.subsets ?? [], subsets) && same(current.metadata?.labels ?? {}, labels) && same(current.metadata?.annotations ?? {}, annotations)) return;
     const desired: EndpointsObject = {
       apiVersion: "v1",
       kind: "Endpoints",
-      metadata: current ? { ...current.metadata, labels } : { name, namespace, labels },
+      metadata: { ...(current ? current.metadata : { name, namespace }), labels, annotations: Object.keys(annotations).length ? annotations : undefined },
       subsets,
     };
     if (current) {

@@ -57,3 +57,22 @@ export function computeSubsets(svc: ServiceObject, pods: PodObject[]): EndpointS
   }
   return subsets.sort((a, b) => canonical(a.ports ?? []).localeCompare(canonical(b.ports ?? [])));
 }
+
+/** Kubernetes caps an Endpoints object at 1000 addresses (EndpointSlices carry the rest). */
+export const MAX_ENDPOINT_ADDRESSES = 1000;
+
+/** Keeps at most `max` addresses, ready ones first, and says whether any were dropped. */
+export function truncateSubsets(subsets: EndpointSubset[], max = MAX_ENDPOINT_ADDRESSES): { subsets: EndpointSubset[]; truncated: boolean } {
+  const total = subsets.reduce((n, s) => n + (s.addresses?.length ?? 0) + (s.notReadyAddresses?.length ?? 0), 0);
+  if (total <= max) return { subsets, truncated: false };
+  let room = max;
+  const take = (list: EndpointAddress[] | undefined): EndpointAddress[] | undefined => {
+    if (!list?.length) return undefined;
+    const kept = list.slice(0, room);
+    room -= kept.length;
+    return kept.length ? kept : undefined;
+  };
+  const ready = subsets.map((s) => ({ ...s, addresses: take(s.addresses) }));
+  const out = ready.map((s) => ({ ...s, notReadyAddresses: take(s.notReadyAddresses) })).filter((s) => s.addresses || s.notReadyAddresses);
+  return { subsets: out, truncated: true };
+}

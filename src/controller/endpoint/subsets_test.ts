@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PodObject, ServiceObject } from "./service_pods.js";
-import { computeSubsets } from "./subsets.js";
+import { computeSubsets, truncateSubsets } from "./subsets.js";
 
 function service(spec: Partial<NonNullable<ServiceObject["spec"]>> = {}): ServiceObject {
   return { metadata: { name: "web", namespace: "default", uid: "svc-uid" }, spec: { selector: { app: "web" }, clusterIP: "10.96.1.1", ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }], ...spec } };
@@ -57,5 +57,15 @@ describe("computeSubsets", () => {
     const subsets = computeSubsets(svc, [pod("a", { ip: "10.244.0.2", hostname: "a", subdomain: "web" }), pod("b", { ip: "10.244.0.3", hostname: "b", subdomain: "other" })]);
     assert.deepEqual(subsets[0]!.addresses!.map((a) => [a.ip, a.hostname]), [["10.244.0.2", "a"], ["10.244.0.3", undefined]]);
     assert.equal(subsets[0]!.ports, undefined);
+  });
+});
+
+describe("truncateSubsets", () => {
+  it("keeps ready addresses first up to the cap", () => {
+    const addrs = (n: number, base: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.244.${base}.${i + 1}` }));
+    const out = truncateSubsets([{ notReadyAddresses: addrs(3, 1), ports: [{ port: 1 }] }, { addresses: addrs(4, 2), ports: [{ port: 2 }] }], 5);
+    assert.equal(out.truncated, true);
+    assert.deepEqual(out.subsets.map((s) => [s.addresses?.length ?? 0, s.notReadyAddresses?.length ?? 0]), [[0, 1], [4, 0]]);
+    assert.equal(truncateSubsets([{ addresses: addrs(2, 1) }], 5).truncated, false);
   });
 });
