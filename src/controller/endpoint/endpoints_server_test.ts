@@ -168,3 +168,32 @@ test("named target ports resolve to each pod's container port", async (t) => {
   });
   assert.deepEqual(list.items.map((s) => s.ports?.[0]?.port).sort(), [8080, 9090]);
 });
+
+test("150 pods fill two slices of at most 100, with zones from their node, without duplicate slices", async (t) => {
+  const { client } = await withServer(t);
+  const services = client.resource<ServiceObject>(resources.services);
+  const pods = client.resource<PodObject>(resources.pods);
+  const slices = client.resource<SliceObject>(resources.endpointslices);
+  await client.resource(resources.nodes).create(undefined, { apiVersion: "v1", kind: "Node", metadata: { name: "node-1", labels: { "topology.kubernetes.io/zone": "zone-a" } } });
+  await services.create("default", { apiVersion: "v1", kind: "Service", metadata: { name: "big" }, spec: { clusterIP: "None", selector: { app: "big" }, ports: [{ port: 80 }] } });
+  const n = 150;
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const p = pod(`big-${i}`, { app: "big" });
+      p.spec = { ...p.spec!, nodeName: "node-1", hostname: `big-${i}`, subdomain: "big" };
+      await pods.create("default", p);
+      await report(client, `big-${i}`, { ip: `10.244.${2 + Math.floor(i / 200)}.${(i % 200) + 1}`, ready: true });
+    }),
+  );
+  const list = await until("150 endpoints in slices", async () => {
+    const l = await slices.list("default", { labelSelector: "kubernetes.io/service-name=big" });
+    const total = l.items.reduce((k, s) => k + (s.endpoints?.length ?? 0), 0);
+    return total === n ? l : undefined;
+  });
+  assert.deepEqual(list.items.map((s) => s.endpoints?.length ?? 0).sort((a, b) => b - a), [100, 50]);
+  const e = list.items[0]!.endpoints![0]!;
+  assert.equal(e.zone, "zone-a");
+  assert.equal(e.nodeName, "node-1");
+  assert.equal(e.hostname, e.targetRef?.name);
+  assert.equal(list.items[0]!.metadata?.labels?.["service.kubernetes.io/headless"], "");
+});
