@@ -22,6 +22,7 @@ import { EndpointSliceController } from "./endpointslice/endpointslice_controlle
 import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
 import { JobController } from "./job/job_controller.js";
 import { NamespaceController } from "./namespace/namespace_controller.js";
+import { NodeIpamController } from "./nodeipam/node_ipam_controller.js";
 import { HPA_REF, HorizontalPodAutoscalerController, type HpaControllerOptions } from "./podautoscaler/hpa_controller.js";
 import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
 import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
@@ -34,7 +35,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -177,6 +178,8 @@ export class ControllerManager implements Controller {
     if (enabled.has("cronjob")) controllers.push(new CronJobController(common));
     if (enabled.has("daemonset")) controllers.push(new DaemonSetController(common));
     if (enabled.has("statefulset")) controllers.push(new StatefulSetController(common));
+    // Kubernetes runs it with --allocate-node-cidrs: each Node a /24 of 10.244.0.0/16 for the pod network.
+    if (enabled.has("nodeipam")) controllers.push(new NodeIpamController(common));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
     if (enabled.has("horizontalpodautoscaling")) {
