@@ -28,7 +28,7 @@ export interface ClusterDnsOptions {
   podRecords?: PodRecordsMode;
   /** HTTP port for /health, /ready and /metrics. */
   health?: HostPort;
-  /** Share informers with other components of the process. */
+  /** Share informers with other components of the process; its owner starts it. */
   informers?: SharedInformerFactory;
   metrics?: DnsMetrics;
   log?: Logger;
@@ -95,7 +95,8 @@ export class ClusterDns {
       throw err;
     }
     this.listening = true;
-    this.factory.start(signal);
+    // A shared factory is started (and stopped) by its owner; ours starts here.
+    if (!this.opts.informers) this.factory.start(signal);
     this.log.info("cluster dns serving", { dns: `${addrs.dns.host}:${addrs.dns.port}`, health: addrs.health ? `${addrs.health.host}:${addrs.health.port}` : undefined, domain: this.opts.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN });
     this.resolveAddresses(addrs);
     void this.view.waitForSync(signal).then((ok) => ok && this.log.info("cluster dns caches synced", {}));
