@@ -12,6 +12,7 @@ import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
 import { SimulatedRuntime } from "../kubelet/runtime/simulated/simulated_runtime.js";
 import { startNodeRuntime, type NodeRuntime } from "../kubelet/containerd/node_runtime.js";
+import { CriProber } from "../kubelet/runtime/cri/cri_prober.js";
 import type { ContainerRuntime } from "../kubelet/runtime/types.js";
 import { createLogger, type Logger } from "../util/log.js";
 
@@ -221,8 +222,7 @@ export const agentCommand: Command = async (args) => {
     client,
     nodeName,
     runtime,
-    // Probes of real containers need a real prober (exec/http/tcp); until then they fail (see Kubelet).
-    ...(runtimeKind === "simulated" ? { prober: new SimulatedProber(realClock) } : {}),
+    prober: nodeRuntime ? new CriProber({ runtime, netns: flags.netns }) : new SimulatedProber(realClock),
     node: {
       address: flags.nodeIp ?? firstIPv4(),
       capacity: capacityFrom(flags),

@@ -11,6 +11,7 @@ import type { Client } from "../client/rest_client.js";
 import { mountsUnder, shimPids } from "../kubelet/containerd/containerd_instance.js";
 import { Kubelet } from "../kubelet/kubelet.js";
 import type { CriRuntime } from "../kubelet/runtime/cri/cri_runtime.js";
+import { CriProber } from "../kubelet/runtime/cri/cri_prober.js";
 import { criTestSkipReason, startTestNode, type TestNode } from "../kubelet/runtime/cri/testing.js";
 import { silentLogger } from "../util/log.js";
 import { KUBECTL_BIN, eventually, startCluster, type Cluster } from "./kubectl_harness.js";
@@ -28,7 +29,8 @@ interface Agent {
 
 function startAgent(client: Client, node: TestNode): Agent {
   const runtime = node.newRuntime();
-  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, node: { address: "10.88.9.1", osImage: "k8ts e2e node" }, log: silentLogger, recordEvents: false });
+  const prober = new CriProber({ runtime, netns: node.netns });
+  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, prober, node: { address: "10.88.9.1", osImage: "k8ts e2e node" }, log: silentLogger, recordEvents: false });
   const ac = new AbortController();
   const running = kubelet.run(ac.signal);
   return {
@@ -118,13 +120,21 @@ describe("pods on containerd through kubectl", { skip }, () => {
     await apply(
       pod("localhost", {
         containers: [
-          { name: "web", image: "busybox", command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www"] },
+          {
+            name: "web",
+            image: "busybox",
+            command: ["sh", "-c", "mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www"],
+            ports: [{ name: "http", containerPort: 8080 }],
+            readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 1 },
+            livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          },
           // busybox wget -T segfaults; timeout bounds each attempt instead.
           { name: "client", image: "busybox", command: ["sh", "-c", "until timeout 3 wget -q -O - http://127.0.0.1:8080/; do sleep 0.2; done; echo fetched; trap 'exit 0' TERM; sleep 3600 & wait"] },
         ],
       }),
     );
-    const p = await waitFor("localhost", "Running", (x) => x.status?.phase === "Running");
+    // Ready needs the httpGet readiness probe to pass, run from inside the node's network namespace.
+    const p = await waitFor("localhost", "Ready", (x) => x.status?.containerStatuses?.find((c) => c.name === "web")?.ready === true);
     assert.ok(await eventually(async () => /fetched/.test(logOf(p, "client")), { timeoutMs: 20_000 }), logOf(p, "client"));
     assert.match(logOf(p, "client"), /stdout F hello-from-web/);
     assert.match(p.status!.podIP ?? "", /^10\.88\.9\.\d+$/);
@@ -141,7 +151,7 @@ describe("pods on containerd through kubectl", { skip }, () => {
       }),
     );
     const p = await waitFor("shared-dir", "Running", (x) => x.status?.phase === "Running");
-    assert.ok(await eventually(async () => /written-by-writer/.test(logOf(p, "reader")), { timeoutMs: 10_000 }), "reader sees the writer's file");
+    assert.ok(await eventually(async () => /written-by-writer/.test(logOf(p, "reader")), { timeoutMs: 5_000 }), "reader sees the writer's file");
   });
 
   it("fails the second container that binds a port the first holds, with a clear reason", async () => {
@@ -180,7 +190,7 @@ describe("pods on containerd through kubectl", { skip }, () => {
   });
 
   it("adopts running pods after an agent restart without restarting them", async () => {
-    await apply(pod("survivor", { containers: [{ name: "main", image: "busybox", command: SLEEPER }] }));
+    await apply(pod("survivor", { containers: [{ name: "main", image: "busybox", command: SLEEPER, readinessProbe: { exec: { command: ["test", "-x", "/bin/sh"] }, periodSeconds: 1 } }] }));
     const before = await waitFor("survivor", "Ready", (x) => x.status?.containerStatuses?.[0]?.ready === true);
     await agent!.stop();
     agent = startAgent(client, node);
