@@ -6,8 +6,7 @@ import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { execRunner } from "../proxy/command_runner.js";
 import { startHealthz, type HealthzServer } from "../proxy/healthz.js";
-import { IptablesBackend } from "../proxy/iptables_backend.js";
-import { NftablesBackend } from "../proxy/nftables_backend.js";
+import { createBackend } from "../proxy/backends.js";
 import { Proxier } from "../proxy/proxier.js";
 import type { ProxyMode, RuleBackend } from "../proxy/types.js";
 import { createLogger } from "../util/log.js";
@@ -132,8 +131,8 @@ export const proxyCommand: Command = async (args) => {
   const logger = createLogger({ fields: { component: "kube-proxy" } });
   const runner = execRunner({ netns: flags.netns });
   const backendOpts = { runner, clusterCIDR: flags.clusterCIDR };
-  const backend: RuleBackend = flags.mode === "nftables" ? new NftablesBackend(backendOpts) : new IptablesBackend(backendOpts);
-  const otherMode: RuleBackend = flags.mode === "nftables" ? new IptablesBackend(backendOpts) : new NftablesBackend(backendOpts);
+  const backend: RuleBackend = createBackend(flags.mode, backendOpts);
+  const otherMode: RuleBackend = createBackend(flags.mode === "nftables" ? "iptables" : "nftables", backendOpts);
   if (flags.cleanup) {
     try {
       await backend.cleanup();
