@@ -1,3 +1,4 @@
+// (Lives in api/ so both the kubelet and the DNS server can use it.)
 // The DNS configuration a pod's containers get, as the kubelet computes it from pod.spec.dnsPolicy and
 // pod.spec.dnsConfig, in the shape of CRI's DNSConfig (servers, searches, options) and as resolv.conf text.
 //   ClusterFirst (default): cluster DNS, searches <ns>.svc.<domain> svc.<domain> <domain> + the host's, ndots:5;

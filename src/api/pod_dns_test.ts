@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Pod } from "kubernetes-types/core/v1.js";
-import { parseResolvConf, podDnsConfig, renderResolvConf } from "./resolv_conf.js";
+import { parseResolvConf, podDnsConfig, renderResolvConf } from "./pod_dns.js";
 
 const host = parseResolvConf("# written by the installer\nnameserver 192.168.1.1\nnameserver 192.168.1.2 ; backup\nsearch corp.example lab.example\noptions edns0 timeout:2\n");
 const pod = (spec: Omit<NonNullable<Pod["spec"]>, "containers">, ns = "shop"): Pod => ({ metadata: { name: "p", namespace: ns }, spec: { containers: [], ...spec } });

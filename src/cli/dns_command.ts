@@ -8,7 +8,7 @@ import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { ClusterDns, DEFAULT_CLUSTER_DOMAIN } from "../dns/cluster_dns.js";
 import type { PodRecordsMode } from "../dns/kube_records.js";
 import { DEFAULT_TTL } from "../dns/kube_handler.js";
-import { parseResolvConf } from "../dns/resolv_conf.js";
+import { parseResolvConf } from "../api/pod_dns.js";
 import { parseHostPort, type HostPort } from "../dns/types.js";
 import { createLogger } from "../util/log.js";
 
