@@ -109,6 +109,19 @@ async function exercise(mode: ProxyMode): Promise<void> {
     assert.equal(sticky.size, 1, `one backend under affinity: ${tallyText(sticky)}`);
     assert.ok(!sticky.has(""), tallyText(sticky));
 
+    // externalTrafficPolicy Local: node-port traffic only to this node's endpoint; cluster IP still balances.
+    const affine = server.store.get(resources.services, "default", "web");
+    server.store.update(resources.services, "default", "web", { ...affine, spec: { ...(affine.spec as object), sessionAffinity: "None", externalTrafficPolicy: "Local" } });
+    server.store.update(resources.endpointslices, "default", "web-abc12", slice("web", ports, [{ ip: p1.ip, node: "node" }, { ip: p2.ip, node: "elsewhere" }]));
+    await until("Local policy applied", () => {
+      const web = applied?.ports.find((p) => p.service === "web");
+      return web?.externalLocal === true && web.affinitySeconds === undefined && web.endpoints.some((e) => !e.local);
+    });
+    const local = await net.tally(net.client, `http://${net.nodeIP}:${NODE_PORT}/`, 10);
+    assert.equal(tallyText(local), tallyText(new Map([["pod1", 10]])), "node port under Local policy");
+    const cluster = await net.tally(net.node, url, REQUESTS);
+    assert.ok((cluster.get("pod1") ?? 0) > 0 && (cluster.get("pod2") ?? 0) > 0, `cluster IP still reaches both: ${tallyText(cluster)}`);
+
     // No endpoints: refused at once (not a hang), and nothing answers.
     server.store.delete(resources.endpointslices, "default", "web-abc12");
     await until("no endpoints applied", () => applied?.ports.find((p) => p.service === "web")?.endpoints.length === 0);
@@ -135,6 +148,6 @@ async function exercise(mode: ProxyMode): Promise<void> {
 }
 
 describe("kube-proxy in network namespaces", { skip }, () => {
-  it("iptables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity", () => exercise("iptables"));
-  it("nftables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity", () => exercise("nftables"));
+  it("iptables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity, Local policy", () => exercise("iptables"));
+  it("nftables mode: cluster IP from the node and (hairpin) from a pod, node port, endpoint removal, UDP flush, affinity, Local policy", () => exercise("nftables"));
 });
