@@ -2,7 +2,7 @@
 // keeps refusing them after a service gained its first endpoint). After each successful sync the entries that
 // the change made stale are deleted with conntrack(8), as Kubernetes does. TCP needs nothing: a reset ends it.
 import { servicePortName, type CommandRunner, type ProxyState, type ServicePortInfo } from "./types.js";
-import type { Logger } from "../util/log.js";
+import { silentLogger, type Logger } from "../util/log.js";
 
 const key = (p: ServicePortInfo): string => `${servicePortName(p)}/${p.protocol}`;
 
@@ -47,7 +47,8 @@ function toEndpoint(p: ServicePortInfo, epIP: string): string[][] {
  * Runs the deletes. Failures are logged, never thrown: conntrack exits 1 when nothing matched, and a missing
  * conntrack binary only costs stale UDP flows, not correctness of the rules.
  */
-export async function flushConntrack(runner: CommandRunner, deletes: string[][], log: Logger): Promise<void> {
+export async function flushConntrack(runner: CommandRunner, deletes: string[][], opts: { log?: Logger } = {}): Promise<void> {
+  const log = opts.log ?? silentLogger;
   for (const args of deletes) {
     try {
       const res = await runner.run(["conntrack", ...args]);

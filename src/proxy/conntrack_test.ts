@@ -1,6 +1,5 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { silentLogger } from "../util/log.js";
 import { flushConntrack, staleConntrackDeletes } from "./conntrack.js";
 import { buildProxyState } from "./service_model.js";
 import { service, slice } from "./testing.js";
@@ -32,8 +31,8 @@ test("a deleted service's endpoints are all flushed; conntrack's 'nothing delete
   assert.deepEqual(deletes, [["-D", "-p", "udp", "--orig-dst", "10.96.0.10", "--dst-nat", "10.244.1.2"]]);
   const calls: string[][] = [];
   const runner: CommandRunner = { run: async (argv) => (calls.push(argv), { code: 1, stdout: "", stderr: "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n" }) };
-  await flushConntrack(runner, deletes, silentLogger);
+  await flushConntrack(runner, deletes);
   assert.deepEqual(calls, [["conntrack", ...deletes[0]!]]);
   const missing: CommandRunner = { run: async () => Promise.reject(new Error("cannot run conntrack: ENOENT")) };
-  await flushConntrack(missing, deletes, silentLogger);
+  await flushConntrack(missing, deletes);
 });

@@ -98,7 +98,7 @@ export class Proxier {
     const deletes = staleConntrackDeletes(this.lastApplied, state);
     this.lastApplied = state;
     this.lastSyncAt = this.clock.now();
-    if (deletes.length > 0) await flushConntrack(this.opts.runner, deletes, this.log);
+    if (deletes.length > 0) await flushConntrack(this.opts.runner, deletes, { log: this.log });
     this.log.debug("rules synced", { servicePorts: state.ports.length, ms: this.clock.now() - started });
     this.opts.onSync?.({ state });
   }
