@@ -157,6 +157,7 @@ export class ServiceAllocator implements WriteHooks {
       spec.clusterIPs = ["None"];
       return;
     }
+    this.checkFamilies(obj);
     const kept = clusterIPOf(op.oldSpec);
     if (kept !== undefined && requested === formatIPv4(kept)) {
       spec.clusterIPs = [requested];
@@ -182,6 +183,17 @@ export class ServiceAllocator implements WriteHooks {
     spec.clusterIPs = [spec.clusterIP];
     spec.ipFamilies ??= ["IPv4"];
     spec.ipFamilyPolicy ??= "SingleStack";
+  }
+
+  /** This cluster's service network is IPv4 only: dual-stack or IPv6 cluster IPs cannot be had. */
+  private checkFamilies(obj: StoredObject): void {
+    const spec = specOf(obj);
+    const errs: FieldError[] = [];
+    if (spec.ipFamilyPolicy === "RequireDualStack") errs.push(invalid("spec.ipFamilyPolicy", spec.ipFamilyPolicy, "this cluster is not configured for dual-stack services"));
+    (spec.ipFamilies ?? []).forEach((f, i) => {
+      if (f !== "IPv4") errs.push(invalid(`spec.ipFamilies[${i}]`, f, "not configured on this cluster"));
+    });
+    if (errs.length) this.refuse(obj, errs);
   }
 
   /** Reserves one requested node port for a field (kept ones and ones this write already holds pass). */

@@ -149,6 +149,15 @@ describe("service allocation", () => {
     assert.equal(specOf(ext).clusterIP, undefined);
   });
 
+  it("refuses dual-stack and IPv6 services on this IPv4 service network", async () => {
+    const dual = await refusal(services.create(c(), svc("fam-a", { ipFamilyPolicy: "RequireDualStack" })));
+    assert.match(dual.message, /spec\.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services/);
+    const v6 = await refusal(services.create(c(), svc("fam-b", { ipFamilies: ["IPv6"] })));
+    assert.match(v6.message, /spec\.ipFamilies\[0\]: Invalid value: "IPv6"/);
+    const prefer = await services.create(c(), svc("fam-c", { ipFamilyPolicy: "PreferDualStack" }));
+    assert.deepEqual(specOf(prefer).ipFamilies, ["IPv4"]);
+  });
+
   it("allocates nothing on a dry run but answers with an IP", async () => {
     const dry = await services.create(ctx("default", { dryRun: true }), svc("dry-a", { clusterIP: "10.96.0.70" }));
     assert.equal(specOf(dry).clusterIP, "10.96.0.70");
