@@ -107,6 +107,12 @@ test("a service over three pods gets Endpoints and EndpointSlices that follow re
   assert.equal(gotSlices.code, 0, gotSlices.stderr);
   assert.match(gotSlices.stdout, /^web-\S+\s+IPv4\s+8080\s+10\.244\.0\.1[123],10\.244\.0\.1[123],10\.244\.0\.1[123]\s/);
 
+  // Settled: the controllers write nothing more (a default the server adds would make them rewrite forever).
+  const versions = async () => [(await endpoints.get("default", "web")).metadata?.resourceVersion, (await slices.list("default", { labelSelector: "kubernetes.io/service-name=web" })).items.map((s) => s.metadata?.resourceVersion).join()];
+  const settled = await versions();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await versions(), settled);
+
   // Not ready: moves to notReadyAddresses, and its slice endpoint says ready=false.
   await report(client, "web-2", { ip: "10.244.0.12", ready: false });
   const moved = await until("web-2 not ready", async () => {
