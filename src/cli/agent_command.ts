@@ -15,6 +15,10 @@ import { startNodeRuntime, type NodeRuntime } from "../kubelet/containerd/node_r
 import { CriProber } from "../kubelet/runtime/cri/cri_prober.js";
 import type { ContainerRuntime } from "../kubelet/runtime/types.js";
 import { createLogger, type Logger } from "../util/log.js";
+import { NetworkAgent } from "../network/network_agent.js";
+import { createBackend } from "../proxy/backends.js";
+import { execRunner } from "../proxy/command_runner.js";
+import { Proxier } from "../proxy/proxier.js";
 
 /** Flags shared by `agent` and `sim`: how to reach the API server and what the nodes look like. */
 export interface NodeFlags {
@@ -129,6 +133,9 @@ interface AgentFlags extends NodeFlags {
   netns?: string;
   podCidr?: string;
   imageCache?: string;
+  network?: string;
+  clusterCidr?: string;
+  proxyMode?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -145,6 +152,10 @@ flags:
   --netns NAME                     with --containerd-root: run containerd inside /var/run/netns/NAME
   --pod-cidr CIDR                  pod subnet of the CNI config until the Node has spec.podCIDR (default 10.244.0.0/24)
   --image-cache DIR                where built busybox/pause tarballs are kept (default /var/cache/k8ts/images)
+  --network vxlan|none             run the pod network agent (flannel-style VXLAN between nodes; default none)
+  --cluster-cidr CIDR              the pod network, for the network agent and kube-proxy (default 10.244.0.0/16)
+  --proxy-mode iptables|nftables|none
+                                   run kube-proxy in this process (default none)
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -162,6 +173,9 @@ export const agentCommand: Command = async (args) => {
         "--netns": ["netns", "string"],
         "--pod-cidr": ["podCidr", "string"],
         "--image-cache": ["imageCache", "string"],
+        "--network": ["network", "string"],
+        "--cluster-cidr": ["clusterCidr", "string"],
+        "--proxy-mode": ["proxyMode", "string"],
       },
     });
   } catch (err) {
@@ -179,6 +193,14 @@ export const agentCommand: Command = async (args) => {
   }
   if (runtimeKind !== "simulated" && runtimeKind !== "containerd") {
     process.stderr.write(`k8ts agent: unknown --runtime ${JSON.stringify(runtimeKind)} (want simulated or containerd)\n`);
+    return 2;
+  }
+  if (flags.network && flags.network !== "vxlan" && flags.network !== "none") {
+    process.stderr.write(`k8ts agent: unknown --network ${JSON.stringify(flags.network)} (want vxlan or none)\n`);
+    return 2;
+  }
+  if (flags.proxyMode && !["iptables", "nftables", "none"].includes(flags.proxyMode)) {
+    process.stderr.write(`k8ts agent: unknown --proxy-mode ${JSON.stringify(flags.proxyMode)} (want iptables, nftables or none)\n`);
     return 2;
   }
   const nodeName = flags.nodeName ?? hostname().toLowerCase();
@@ -237,7 +259,18 @@ export const agentCommand: Command = async (args) => {
   log.info("agent starting", { runtime: runtimeKind, server: client.server });
   const endpoints = serveAt ? await startKubeletServer(kubelet, serveAt) : undefined;
   if (endpoints) log.info("serving node endpoints", { url: endpoints.url });
-  await untilSignal(log, (signal) => kubelet.run(signal));
+  // The pod network agent and kube-proxy program the namespace containerd's pods live in.
+  const network =
+    flags.network === "vxlan"
+      ? new NetworkAgent({ client, nodeName, publicIP: flags.nodeIp ?? firstIPv4(), netns: flags.netns, clusterCIDR: flags.clusterCidr, log })
+      : undefined;
+  let proxier: Proxier | undefined;
+  if (flags.proxyMode === "iptables" || flags.proxyMode === "nftables") {
+    const runner = execRunner({ netns: flags.netns });
+    const backend = createBackend(flags.proxyMode, { runner, clusterCIDR: flags.clusterCidr ?? "10.244.0.0/16" });
+    proxier = new Proxier({ client, nodeName, backend, runner, log: log.with({ component: "kube-proxy" }) });
+  }
+  await untilSignal(log, (signal) => Promise.all([kubelet.run(signal), network?.run(signal), proxier?.run(signal)]).then(() => undefined));
   await endpoints?.close();
   await nodeRuntime?.close();
   client.close();
