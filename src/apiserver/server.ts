@@ -6,6 +6,8 @@ import type { Duplex } from "node:stream";
 import { errors } from "../machinery/errors.js";
 import type { Registry, RequestContext } from "../registry/rest.js";
 import { silentLogger, type Logger } from "../util/log.js";
+import { processMetrics } from "../util/metrics/process_metrics.js";
+import type { MetricsSource } from "../util/metrics/render.js";
 import { versionInfo } from "../util/version.js";
 import {
   aggregatedContentType,
@@ -17,6 +19,7 @@ import {
 } from "./discovery.js";
 import { extraResourceDefs, serveExtraGroup, type ExtraGroup } from "./extra_groups.js";
 import { aggregatedDiscoveryVersion, negotiate } from "./negotiation.js";
+import { ApiServerMetrics, writeMetrics } from "./metrics.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyUpgrade, writeSocketStatus } from "./node_proxy.js";
 import { adminAuthenticator, admitConnect, allowAllAuthorizer, authenticate, authorize, emptyAdmissionChain } from "./pipeline.js";
 import { parsePath, type ResourceRequestInfo } from "./request_info.js";
@@ -45,6 +48,8 @@ export interface ApiServerOptions {
   extraGroups?: ExtraGroup[];
   logger?: Logger;
   now?: () => Date;
+  /** Metrics of components running in this process (controller manager, scheduler), merged into GET /metrics. */
+  metricsSources?: () => MetricsSource[];
 }
 
 export interface ListenOptions {
@@ -61,6 +66,8 @@ export interface ApiServer {
   /** Starts the registry (watch cache); /readyz succeeds afterwards. */
   start(): Promise<void>;
   readonly ready: boolean;
+  /** Request metrics (apiserver_request_total and friends), served at GET /metrics. */
+  readonly metrics: ApiServerMetrics;
   /** Stops accepting connections, ends every watch, waits for in-flight requests, then stops the registry. */
   close(): Promise<void>;
 }
@@ -78,6 +85,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const extraGroups = opts.extraGroups ?? [];
   const extraDefs = extraResourceDefs(extraGroups);
   const upgraded = new Set<Duplex>();
+  const metrics = new ApiServerMetrics();
   let ready = false;
   let started = false;
   let closing = false;
@@ -95,6 +103,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const pretty = url.searchParams.get("pretty") === "true";
     if (req.method !== "GET" && req.method !== "HEAD") throw errors.methodNotAllowed(`the server does not allow this method on the requested path: ${req.method} ${path}`);
     if (path === "/version") return writeObject(res, 200, versionInfo(), { pretty });
+    if (path === "/metrics") return writeMetrics(res, [metrics.registry, processMetrics(), ...(opts.metricsSources?.() ?? [])]);
     if (HEALTH_PATHS.has(path) || /^\/(healthz|livez|readyz)\/[a-z0-9-]+$/.test(path)) return serveHealth(path.split("/").slice(0, 2).join("/"), res);
     if (path === "/openapi/v3" && opts.openapi) return writeObject(res, 200, opts.openapi.index(), { pretty });
     if (path.startsWith("/openapi/v3/") && opts.openapi) {
@@ -104,7 +113,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return writeObject(res, 200, doc, { pretty });
     }
     if (path === "/") {
-      return writeObject(res, 200, { paths: ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"] }, { pretty });
+      return writeObject(res, 200, { paths: ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v3", "/readyz", "/version"] }, { pretty });
     }
     throw errors.pathNotFound();
   }
@@ -166,6 +175,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = Date.now();
     const abort = new AbortController();
+    metrics.instrument(req, res);
     // Only a client that went away before the answer was complete aborts the work (abort() is not free: it builds
     // a DOMException, and every request closes).
     res.on("close", () => {
@@ -223,6 +233,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   return {
     handle,
     handleUpgrade,
+    metrics,
     get ready() {
       return ready;
     },

@@ -1,0 +1,115 @@
+// The API server's request metrics under Kubernetes' names and labels, so its dashboards and alerts work:
+// apiserver_request_total and apiserver_request_duration_seconds by verb (LIST, GET, WATCH, POST, PUT, PATCH,
+// APPLY, DELETE, DELETECOLLECTION, CONNECT), group, version, resource, subresource, scope, component and code;
+// apiserver_current_inflight_requests (short requests, by readOnly/mutating) and apiserver_longrunning_requests
+// (open watches and streams).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Counter } from "../util/metrics/counter.js";
+import type { Gauge } from "../util/metrics/gauge.js";
+import type { Histogram } from "../util/metrics/histogram.js";
+import { MetricsRegistry } from "../util/metrics/registry.js";
+import { renderMetrics, type MetricsSource } from "../util/metrics/render.js";
+import { TEXT_CONTENT_TYPE } from "../util/metrics/text_format.js";
+import { parsePath, type ResourceRequestInfo } from "./request_info.js";
+
+/** Kubernetes' buckets for apiserver_request_duration_seconds (5 ms to 60 s). */
+export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+
+const REQUEST_LABELS = ["verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"] as const;
+type RequestLabels = Record<(typeof REQUEST_LABELS)[number], string>;
+
+/** Subresources that open a stream to a node (exec, attach, port-forward) or proxy through it: Kubernetes' CONNECT. */
+const CONNECT_SUBRESOURCES = new Set(["exec", "attach", "portforward", "proxy"]);
+const VERBS: Record<string, string> = { get: "GET", list: "LIST", watch: "WATCH", create: "POST", update: "PUT", patch: "PATCH", delete: "DELETE", deletecollection: "DELETECOLLECTION" };
+const READ_ONLY = new Set(["GET", "LIST", "HEAD"]);
+
+export class ApiServerMetrics {
+  readonly registry = new MetricsRegistry();
+  private readonly requests: Counter;
+  private readonly durations: Histogram;
+  private readonly inflight: Gauge;
+  private readonly longrunning: Gauge;
+
+  constructor(private readonly now: () => number = () => performance.now()) {
+    const r = this.registry;
+    this.requests = r.counter({
+      name: "apiserver_request_total",
+      help: "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.",
+      labelNames: [...REQUEST_LABELS, "code"],
+    });
+    this.durations = r.histogram({
+      name: "apiserver_request_duration_seconds",
+      help: "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.",
+      labelNames: REQUEST_LABELS,
+      buckets: REQUEST_DURATION_BUCKETS,
+    });
+    this.inflight = r.gauge({ name: "apiserver_current_inflight_requests", help: "Maximal number of currently used inflight request limit of this apiserver per request kind in last second.", labelNames: ["request_kind"] });
+    this.inflight.set({ request_kind: "readOnly" }, 0);
+    this.inflight.set({ request_kind: "mutating" }, 0);
+    this.longrunning = r.gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS });
+  }
+
+  /** Counts the request now and observes its code and duration when the response ends (or the client goes away). */
+  instrument(req: IncomingMessage, res: ServerResponse): void {
+    const started = this.now();
+    const labels = requestLabels(req);
+    const long = labels.verb === "WATCH" || labels.verb === "CONNECT";
+    const gauge = long ? this.longrunning.with(labels) : this.inflight.with({ request_kind: READ_ONLY.has(labels.verb) ? "readOnly" : "mutating" });
+    gauge.inc();
+    res.once("close", () => {
+      gauge.dec();
+      this.requests.inc({ ...labels, code: String(res.statusCode) });
+      this.durations.observe(labels, (this.now() - started) / 1000);
+    });
+  }
+
+  /** Requests counted so far with these labels (any value not given matches everything). */
+  requestCount(match: Partial<RequestLabels & { code: string }>): number {
+    let n = 0;
+    for (const group of this.requests.collect()) {
+      const s = group[0]!;
+      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) n += s.value;
+    }
+    return n;
+  }
+}
+
+/** Labels as Kubernetes' CleanVerb and CleanScope compute them. */
+export function requestLabels(req: IncomingMessage): RequestLabels {
+  const method = (req.method ?? "GET").toUpperCase();
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const parsed = parsePath(method, url.pathname, url.searchParams);
+  const dryRun = url.searchParams.getAll("dryRun").sort().join(",");
+  if (parsed.kind !== "resource") return { verb: method, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" };
+  const info = parsed.info;
+  return {
+    verb: verbOf(info, method, String(req.headers["content-type"] ?? "")),
+    dry_run: dryRun,
+    group: info.group,
+    version: info.version,
+    resource: info.resource,
+    subresource: info.subresource ?? "",
+    scope: scopeOf(info),
+    component: "apiserver",
+  };
+}
+
+function verbOf(info: ResourceRequestInfo, method: string, contentType: string): string {
+  if (info.watch || info.verb === "watch") return "WATCH";
+  if (info.subresource && CONNECT_SUBRESOURCES.has(info.subresource)) return "CONNECT";
+  if (info.verb === "patch" && contentType.startsWith("application/apply-patch")) return "APPLY";
+  return VERBS[info.verb] ?? method;
+}
+
+function scopeOf(info: ResourceRequestInfo): string {
+  if (info.name || info.verb === "create") return "resource";
+  if (info.namespace) return "namespace";
+  return "cluster";
+}
+
+/** Writes GET /metrics: the API server's registries, the process metrics and any in-process component's. */
+export function writeMetrics(res: ServerResponse, sources: Iterable<MetricsSource>): void {
+  const body = renderMetrics(sources);
+  res.writeHead(200, { "Content-Type": TEXT_CONTENT_TYPE, "Content-Length": Buffer.byteLength(body), "Cache-Control": "no-cache, private" });
+  res.end(body);
+}
