@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { resources } from "../client/resources.js";
 import { createClient } from "../client/rest_client.js";
 import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
@@ -47,11 +48,7 @@ describe("k8ts proxy process", { skip: asRoot ? undefined : "needs root (creates
     const server = await startFakeApiServer();
     let child: ChildProcess | undefined;
     const inNs = (...argv: string[]): string => execFileSync("nsenter", [`--net=/var/run/netns/${ns}`, "--", ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const k8ts = (args: string[]): ChildProcess =>
-      spawn(process.execPath, ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`], {
-        cwd: process.cwd(),
-        stdio: ["ignore", "ignore", "pipe"],
-      });
+    const k8ts = (args: string[]): ChildProcess => spawnK8ts(args);
     const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once("exit", (code) => r(code))));
     try {
       execFileSync("ip", ["netns", "add", ns]);
@@ -87,6 +84,15 @@ describe("k8ts proxy process", { skip: asRoot ? undefined : "needs root (creates
   });
 });
 
+/** Runs `k8ts ARGS` from this test's own tree: src/ through tsx, or the compiled dist/. */
+function spawnK8ts(args: string[]): ChildProcess {
+  const here = fileURLToPath(import.meta.url);
+  const fromSource = here.endsWith(".ts");
+  const main = pathToFileURL(join(dirname(here), fromSource ? "main.ts" : "main.js")).href;
+  const script = `import(${JSON.stringify(main)}).then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); })`;
+  return spawn(process.execPath, [...(fromSource ? ["--import", "tsx"] : []), "-e", script], { stdio: ["ignore", "ignore", "pipe"] });
+}
+
 function safe(fn: () => string): string {
   try {
     return fn();
@@ -117,9 +123,7 @@ describe("k8ts proxy against the real API server", { skip: asRoot ? undefined : 
         ports: [{ name: "http", port: 8080, protocol: "TCP" }],
         endpoints: [{ addresses: ["10.244.1.2"], conditions: { ready: true } }],
       });
-      child = spawn(process.execPath, ["--import", "tsx", "-e", `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(${JSON.stringify(["proxy", "--mode", "iptables", "--node-name", "n1", "--kubeconfig", api.kubeconfigPath, "--netns", ns])}); })`], {
-        stdio: ["ignore", "ignore", "pipe"],
-      });
+      child = spawnK8ts(["proxy", "--mode", "iptables", "--node-name", "n1", "--kubeconfig", api.kubeconfigPath, "--netns", ns]);
       let stderr = "";
       child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
       const end = Date.now() + 60_000;
