@@ -26,7 +26,7 @@ export function endpointId(e: Endpoint): string {
   return e.targetRef?.uid || e.addresses[0] || "";
 }
 
-export function desiredGroups(svc: ServiceObject, pods: PodObject[], zoneOf: (node: string) => string | undefined): Map<string, EndpointGroup> {
+export function desiredGroups(svc: ServiceObject, pods: PodObject[], opts: { zoneOf?: (node: string) => string | undefined } = {}): Map<string, EndpointGroup> {
   const publishNotReady = svc.spec?.publishNotReadyAddresses === true;
   const headlessWithoutPorts = svc.spec?.clusterIP === "None" && (svc.spec?.ports ?? []).length === 0;
   const groups = new Map<string, EndpointGroup>();
@@ -52,7 +52,7 @@ export function desiredGroups(svc: ServiceObject, pods: PodObject[], zoneOf: (no
     const node = pod.spec?.nodeName;
     if (node) {
       e.nodeName = node;
-      const zone = zoneOf(node);
+      const zone = opts.zoneOf?.(node);
       if (zone) e.zone = zone;
     }
     g.endpoints.set(endpointId(e), e);

@@ -143,7 +143,7 @@ export class EndpointSliceController implements Controller {
     }
     const pods = this.pods.lister().namespace(namespace).list((p) => selects(svc, p));
     const zoneOf = (node: string): string | undefined => this.nodes.indexer.get(node)?.metadata?.labels?.[ZONE_LABEL];
-    const plan = planSlices(svc, { existing, desired: desiredGroups(svc, pods, zoneOf), maxEndpoints: this.opts.maxEndpointsPerSlice });
+    const plan = planSlices(svc, { existing, desired: desiredGroups(svc, pods, { zoneOf }), maxEndpoints: this.opts.maxEndpointsPerSlice });
     for (const s of plan.create) {
       const made = await this.api.create(namespace, s);
       this.tracker.wrote(key, made);

@@ -32,7 +32,7 @@ function apply(existing: SliceObject[], plan: ReturnType<typeof planSlices>): Sl
 
 describe("planSlices", () => {
   it("puts at most 100 endpoints in a slice, with the service's labels, owner and conditions", () => {
-    const plan = planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(250), zones) });
+    const plan = planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(250), { zoneOf: zones }) });
     assert.deepEqual(plan.create.map((s) => s.endpoints.length), [100, 100, 50]);
     const s = plan.create[0]!;
     assert.equal(s.addressType, "IPv4");
@@ -46,32 +46,32 @@ describe("planSlices", () => {
   });
 
   it("changes only the slice holding a changed endpoint and fills free room before creating slices", () => {
-    const first = apply([], planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(150), zones) }));
+    const first = apply([], planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(150), { zoneOf: zones }) }));
     const changed = pods(150);
     changed[120] = pod(120, { deleting: true });
-    const plan = planSlices(svc, { existing: first, desired: desiredGroups(svc, changed, zones) });
+    const plan = planSlices(svc, { existing: first, desired: desiredGroups(svc, changed, { zoneOf: zones }) });
     assert.equal(plan.create.length + plan.delete.length, 0);
     assert.equal(plan.update.length, 1);
     const e = plan.update[0]!.endpoints.find((x) => x.targetRef?.name === "p120")!;
     assert.deepEqual(e.conditions, { ready: false, serving: true, terminating: true });
     // 30 more pods fit in the half-empty slice.
-    const grown = planSlices(svc, { existing: first, desired: desiredGroups(svc, [...pods(180)], zones) });
+    const grown = planSlices(svc, { existing: first, desired: desiredGroups(svc, [...pods(180)], { zoneOf: zones }) });
     assert.equal(grown.create.length, 0);
     assert.deepEqual(grown.update.map((s) => s.endpoints.length), [80]);
     // Nothing changed: nothing written.
-    const same = planSlices(svc, { existing: first, desired: desiredGroups(svc, pods(150), zones) });
+    const same = planSlices(svc, { existing: first, desired: desiredGroups(svc, pods(150), { zoneOf: zones }) });
     assert.deepEqual([same.create.length, same.update.length, same.delete.length], [0, 0, 0]);
   });
 
   it("deletes emptied slices and keeps one placeholder when no endpoint remains", () => {
-    const first = apply([], planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(150), zones) }));
-    const fewer = planSlices(svc, { existing: first, desired: desiredGroups(svc, pods(150).slice(0, 100), zones) });
+    const first = apply([], planSlices(svc, { existing: [], desired: desiredGroups(svc, pods(150), { zoneOf: zones }) }));
+    const fewer = planSlices(svc, { existing: first, desired: desiredGroups(svc, pods(150).slice(0, 100), { zoneOf: zones }) });
     assert.deepEqual(fewer.delete.map((s) => s.metadata?.name), ["web-1"]);
-    const none = planSlices(svc, { existing: first, desired: desiredGroups(svc, [], zones) });
+    const none = planSlices(svc, { existing: first, desired: desiredGroups(svc, [], { zoneOf: zones }) });
     assert.equal(none.update.length, 1);
     assert.deepEqual(none.update[0]!.endpoints, []);
     assert.equal(none.delete.length, 1);
-    const fresh = planSlices(svc, { existing: [], desired: desiredGroups(svc, [], zones) });
+    const fresh = planSlices(svc, { existing: [], desired: desiredGroups(svc, [], { zoneOf: zones }) });
     assert.equal(fresh.create.length, 1);
     assert.deepEqual(fresh.create[0]!.endpoints, []);
   });
