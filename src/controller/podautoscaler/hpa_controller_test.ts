@@ -199,4 +199,26 @@ describe("HPA controller", () => {
     assert.equal(await h2.tick(), 2, "the valid metric asks for fewer, but one is invalid");
     assert.equal(h2.condition("ScalingActive"), "False FailedGetPodsMetric");
   });
+
+  it("scales on Object and External metrics, reporting their current values", async () => {
+    const custom: CustomMetricsSource = {
+      podMetrics: async () => new Map(),
+      objectMetric: async () => ({ valueMilli: 250_000, timestamp: 0 }),
+      externalMetric: async () => [{ valueMilli: 30_000, timestamp: 0 }, { valueMilli: 10_000, timestamp: 0 }],
+    };
+    const fast = { scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 100, periodSeconds: 15 }] } };
+    const object = { type: "Object", object: { describedObject: { apiVersion: "v1", kind: "Service", name: "front" }, metric: { name: "rps" }, target: { type: "Value", value: "100" } } };
+    const h = new Harness({ metrics: [object], behavior: fast }, { customMetrics: custom });
+    // 250 against 100 over 2 ready pods: ceil(2.5 * 2) = 5.
+    assert.equal(await h.tick(), 5);
+    assert.equal(h.recorder.events.at(-1), "Normal SuccessfulRescale New size: 5; reason: Service metric rps above target");
+    assert.deepEqual(h.hpa().status?.currentMetrics?.[0]?.object?.current, { value: "250" });
+
+    const external = { type: "External", external: { metric: { name: "queue_length" }, target: { type: "AverageValue", averageValue: "5" } } };
+    const e = new Harness({ metrics: [external], behavior: fast }, { customMetrics: custom });
+    // 40 in all, 5 per pod: 8 pods.
+    assert.equal(await e.tick(), 8);
+    assert.equal(e.recorder.events.at(-1), "Normal SuccessfulRescale New size: 8; reason: external metric queue_length above target");
+    assert.deepEqual(e.hpa().status?.currentMetrics?.[0]?.external?.current, { averageValue: "20" });
+  });
 });
