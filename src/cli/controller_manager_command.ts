@@ -5,6 +5,9 @@ import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { CONTROLLER_NAMES, ControllerManager, type ControllerName } from "../controller/controller_manager.js";
 import { createLogger } from "../util/log.js";
+import { parseBindAddress } from "../util/metrics/metrics_server.js";
+import { WorkQueueMetrics } from "../client/workqueue_metrics.js";
+import { startMetricsEndpoint } from "./metrics_endpoint.js";
 
 const USAGE = `usage: k8ts controller-manager [flags]
 
@@ -16,7 +19,11 @@ flags:
                            retry period scale with it: 2/3 and 2/15 of it)
   --controllers LIST       comma-separated subset of: ${CONTROLLER_NAMES.join(", ")} (default all)
   --concurrent-syncs N     workers per controller (default 5)
+  --metrics-bind-address HOST:PORT
+                           serve /metrics (Prometheus text, plain HTTP) there (default 127.0.0.1:10257; 0 turns it off)
 `;
+
+export const DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1:10257";
 
 export interface ControllerManagerFlags {
   kubeconfig?: string;
@@ -25,6 +32,8 @@ export interface ControllerManagerFlags {
   leaseDurationMs?: number;
   controllers?: ControllerName[];
   workers?: number;
+  /** HOST:PORT of the /metrics endpoint; "0" turns it off (default DEFAULT_METRICS_BIND_ADDRESS). */
+  metricsBindAddress?: string;
   help?: boolean;
 }
 
@@ -65,7 +74,7 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
       else out.leaderElect = true;
       continue;
     }
-    const known = ["--kubeconfig", "--server", "--leader-elect", "--lease-duration", "--controllers", "--concurrent-syncs"];
+    const known = ["--kubeconfig", "--server", "--leader-elect", "--lease-duration", "--controllers", "--concurrent-syncs", "--metrics-bind-address"];
     if (!known.includes(flag)) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
@@ -75,6 +84,10 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
         break;
       case "--server":
         out.server = value;
+        break;
+      case "--metrics-bind-address":
+        if (value !== "0") parseBindAddress(value);
+        out.metricsBindAddress = value;
         break;
       case "--leader-elect":
         out.leaderElect = parseBool(flag, value);
@@ -121,7 +134,9 @@ export const controllerManagerCommand: Command = async (args) => {
   }
   const client = createClient({ ...clientOpts, userAgent: "k8ts-controller-manager" });
   const lease = flags.leaseDurationMs;
+  const queueMetrics = new WorkQueueMetrics();
   const manager = new ControllerManager({
+    queueMetrics,
     client,
     leaderElect: flags.leaderElect,
     // Kubernetes' 15 s / 10 s / 2 s ratios, kept when the lease duration changes.
@@ -132,6 +147,14 @@ export const controllerManagerCommand: Command = async (args) => {
     workers: flags.workers,
     log: logger,
   });
+  let endpoint: Awaited<ReturnType<typeof startMetricsEndpoint>>;
+  try {
+    endpoint = await startMetricsEndpoint(flags.metricsBindAddress ?? DEFAULT_METRICS_BIND_ADDRESS, () => [queueMetrics.registry], logger);
+  } catch (err) {
+    logger.error("cannot serve metrics", { err, address: flags.metricsBindAddress ?? DEFAULT_METRICS_BIND_ADDRESS });
+    client.close();
+    return 1;
+  }
   const ac = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info("shutting down", { signal });
@@ -146,6 +169,7 @@ export const controllerManagerCommand: Command = async (args) => {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     client.close();
+    await endpoint?.close();
   }
   return 0;
 };

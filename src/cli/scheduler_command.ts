@@ -7,6 +7,8 @@ import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { loadConfigFile, type ResolvedConfig } from "../scheduler/config/load.js";
 import { defaultConfig, registryResolveOptions, Scheduler, validatePluginArgs } from "../scheduler/scheduler.js";
 import { createLogger } from "../util/log.js";
+import { parseBindAddress } from "../util/metrics/metrics_server.js";
+import { startMetricsEndpoint } from "./metrics_endpoint.js";
 
 const USAGE = `usage: k8ts scheduler [flags]
 
@@ -20,6 +22,8 @@ flags:
                            config file's leaderElection.leaderElect)
   --lease-duration DUR     how long a lease lasts without renewal, e.g. 15s (default 15s; renew deadline and
                            retry period scale with it: 2/3 and 2/15 of it)
+  --metrics-bind-address HOST:PORT
+                           serve /metrics (Prometheus text, plain HTTP) there (default 127.0.0.1:10259; 0 turns it off)
 `;
 
 export interface SchedulerFlags {
@@ -29,8 +33,12 @@ export interface SchedulerFlags {
   /** undefined: as the config file says (default true). */
   leaderElect?: boolean;
   leaseDurationMs?: number;
+  /** HOST:PORT of the /metrics endpoint; "0" turns it off (default DEFAULT_METRICS_BIND_ADDRESS). */
+  metricsBindAddress?: string;
   help?: boolean;
 }
+
+export const DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1:10259";
 
 /** "15s", "1m", "500ms", "2m30s", or plain seconds. */
 function parseDuration(v: string): number {
@@ -67,7 +75,7 @@ export function parseSchedulerFlags(args: string[]): SchedulerFlags {
       out.leaderElect = next === "true" || next === "false" ? parseBool(flag, args[++i]!) : true;
       continue;
     }
-    if (!["--kubeconfig", "--server", "--config", "--leader-elect", "--lease-duration"].includes(flag)) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
+    if (!["--kubeconfig", "--server", "--config", "--leader-elect", "--lease-duration", "--metrics-bind-address"].includes(flag)) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
     switch (flag) {
@@ -79,6 +87,10 @@ export function parseSchedulerFlags(args: string[]): SchedulerFlags {
         break;
       case "--config":
         out.config = value;
+        break;
+      case "--metrics-bind-address":
+        if (value !== "0") parseBindAddress(value);
+        out.metricsBindAddress = value;
         break;
       case "--leader-elect":
         out.leaderElect = parseBool(flag, value);
@@ -139,6 +151,14 @@ export const schedulerCommand: Command = async (args) => {
     renewDeadlineMs: lease === undefined ? undefined : Math.floor((lease * 2) / 3),
     retryPeriodMs: lease === undefined ? undefined : Math.floor((lease * 2) / 15),
   });
+  let endpoint: Awaited<ReturnType<typeof startMetricsEndpoint>>;
+  try {
+    endpoint = await startMetricsEndpoint(flags.metricsBindAddress ?? DEFAULT_METRICS_BIND_ADDRESS, () => [scheduler.metrics.registry], logger);
+  } catch (err) {
+    logger.error("cannot serve metrics", { err, address: flags.metricsBindAddress ?? DEFAULT_METRICS_BIND_ADDRESS });
+    client.close();
+    return 1;
+  }
   const ac = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info("shutting down", { signal });
@@ -158,6 +178,7 @@ export const schedulerCommand: Command = async (args) => {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     client.close();
+    await endpoint?.close();
   }
   return 0;
 };

@@ -7,8 +7,9 @@
 import type { Clock, TimerHandle } from "./clock.js";
 import { realClock } from "./clock.js";
 import { defaultControllerRateLimiter, type RateLimiter } from "./rate_limiter.js";
+import { currentWorkQueueMetrics, type QueueMetricsHooks, type WorkQueueMetrics } from "./workqueue_metrics.js";
 
-/** Counters and gauges for later Prometheus export (workqueue_adds_total, workqueue_depth, workqueue_retries_total). */
+/** The queue's own counters (tests, idleness checks); Prometheus export goes through WorkQueueMetrics. */
 export interface QueueMetrics {
   adds: number;
   retries: number;
@@ -21,6 +22,8 @@ export interface WorkQueueOptions<T> {
   name?: string;
   clock?: Clock;
   rateLimiter?: RateLimiter<T>;
+  /** Where Prometheus metrics go (named queues only); default the provider of the async context, if any. */
+  metrics?: WorkQueueMetrics;
 }
 
 export class WorkQueue<T = string> {
@@ -35,11 +38,22 @@ export class WorkQueue<T = string> {
   private readonly delayed = new Map<T, { at: number; timer: TimerHandle }>();
   private shutting = false;
   private readonly counters = { adds: 0, retries: 0 };
+  private readonly hooks?: QueueMetricsHooks;
+  /** When each queued item was added, and each processing item taken (kept only when metrics are reported). */
+  private readonly addedAt = new Map<T, number>();
+  private readonly startedAt = new Map<T, number>();
 
   constructor(opts: WorkQueueOptions<T> = {}) {
     this.name = opts.name ?? "";
     this.clock = opts.clock ?? realClock;
     this.limiter = opts.rateLimiter ?? defaultControllerRateLimiter<T>(this.clock);
+    this.hooks = (opts.metrics ?? currentWorkQueueMetrics())?.attach(this.name, {
+      len: () => this.order.length,
+      processingAges: () => {
+        const now = this.clock.now();
+        return [...this.startedAt.values()].map((t) => now - t);
+      },
+    });
   }
 
   add(item: T): void {
@@ -47,14 +61,28 @@ export class WorkQueue<T = string> {
     this.counters.adds++;
     this.dirty.add(item);
     if (this.processingSet.has(item)) return;
+    if (this.hooks) {
+      this.hooks.added();
+      this.addedAt.set(item, this.clock.now());
+    }
     const waiter = this.waiters.shift();
     if (waiter) {
       this.dirty.delete(item);
-      this.processingSet.add(item);
+      this.take(item);
       waiter(item);
       return;
     }
     this.order.push(item);
+  }
+
+  /** Moves an item to processing, observing how long it waited. */
+  private take(item: T): void {
+    this.processingSet.add(item);
+    if (!this.hooks) return;
+    const now = this.clock.now();
+    this.hooks.started(now - (this.addedAt.get(item) ?? now));
+    this.addedAt.delete(item);
+    this.startedAt.set(item, now);
   }
 
   /** Adds the item after ms milliseconds (immediately when ms <= 0). */
@@ -75,6 +103,7 @@ export class WorkQueue<T = string> {
   /** Adds the item after the rate limiter's backoff for it (a retry). */
   addRateLimited(item: T): void {
     this.counters.retries++;
+    this.hooks?.retried();
     this.addAfter(item, this.limiter.when(item));
   }
 
@@ -92,7 +121,7 @@ export class WorkQueue<T = string> {
     const item = this.order.shift();
     if (item !== undefined) {
       this.dirty.delete(item);
-      this.processingSet.add(item);
+      this.take(item);
       return Promise.resolve(item);
     }
     if (this.shutting) return Promise.resolve(undefined);
@@ -102,6 +131,11 @@ export class WorkQueue<T = string> {
   /** Marks the item processed; if it was added meanwhile it goes back on the queue. */
   done(item: T): void {
     this.processingSet.delete(item);
+    const started = this.startedAt.get(item);
+    if (started !== undefined) {
+      this.startedAt.delete(item);
+      this.hooks?.finished(this.clock.now() - started);
+    }
     if (!this.dirty.has(item)) return;
     this.dirty.delete(item);
     this.add(item);
@@ -114,6 +148,7 @@ export class WorkQueue<T = string> {
   shutDown(): void {
     if (this.shutting) return;
     this.shutting = true;
+    this.hooks?.detach();
     for (const d of this.delayed.values()) d.timer.cancel();
     this.delayed.clear();
     for (const w of this.waiters.splice(0)) w(undefined);

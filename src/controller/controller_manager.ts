@@ -12,6 +12,7 @@ import { LeaderElector } from "../client/leader_election.js";
 import type { Client } from "../client/rest_client.js";
 import { resources as wellKnown } from "../client/resources.js";
 import type { ResourceRef } from "../client/types.js";
+import { withWorkQueueMetrics, type WorkQueueMetrics } from "../client/workqueue_metrics.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import { CronJobController } from "./cronjob/cronjob_controller.js";
@@ -55,6 +56,8 @@ export interface ControllerManagerOptions {
   workers?: number;
   /** HPA tuning: syncPeriodMs (15 s), downscaleStabilizationMs (5 min), calculator (tolerance 0.1, ...). */
   horizontalPodAutoscaler?: Pick<HpaControllerOptions, "syncPeriodMs" | "downscaleStabilizationMs" | "calculator">;
+  /** Where every controller's work queue reports workqueue_* metrics (by queue name). */
+  queueMetrics?: WorkQueueMetrics;
   clock?: Clock;
   log?: Logger;
 }
@@ -119,6 +122,12 @@ export class ControllerManager implements Controller {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // Queues built by the controllers of every term find the provider in the async context.
+    const qm = this.opts.queueMetrics;
+    return qm ? withWorkQueueMetrics(qm, () => this.runTerms(signal)) : this.runTerms(signal);
+  }
+
+  private async runTerms(signal: AbortSignal): Promise<void> {
     setMaxListeners(0, signal);
     if (this.opts.leaderElect === false) return this.runTerm(signal);
     while (!signal.aborted) {
