@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { runtimeConformance, type RuntimeHarness } from "../conformance.js";
 import type { PodSandboxConfig } from "../types.js";
+import { runCommand } from "../../containerd/command.js";
 import { criTestSkipReason, removeAllSandboxes, startTestNode, type TestNode } from "./testing.js";
 
 const skip = criTestSkipReason();
@@ -88,6 +89,32 @@ if (skip) {
         await rt.removePodSandbox(sb);
       }
       assert.equal(existsSync(memCgroup), false, "pod cgroup removed with the sandbox");
+    });
+
+    it("maps a hostPort to the pod through portmap inside the node's namespace", async () => {
+      const n = await shared();
+      const rt = n.runtime;
+      const cfg = { ...podConfig(), portMappings: [{ protocol: "TCP" as const, containerPort: 8080, hostPort: 18080 }] };
+      const sb = await rt.runPodSandbox(cfg);
+      try {
+        const id = await rt.createContainer(
+          sb,
+          { metadata: { name: "web", attempt: 0 }, image: "busybox", command: ["sh", "-c", "mkdir -p /www && echo via-host-port > /www/index.html && exec httpd -f -p 8080 -h /www"], labels: {}, annotations: {} },
+          cfg,
+        );
+        await rt.startContainer(id);
+        // The node's own address on the pod bridge (the gateway), reached from inside the namespace.
+        const gateway = (await rt.podSandboxStatus(sb)).network.ip.replace(/\.\d+$/, ".1");
+        const url = `http://${gateway}:18080/index.html`;
+        let body = "";
+        for (let i = 0; i < 50 && !body.includes("via-host-port"); i++) {
+          body = await runCommand("nsenter", [`--net=/var/run/netns/${n.netns}`, "/bin/busybox", "timeout", "3", "/bin/busybox", "wget", "-q", "-O", "-", url]).catch(() => "");
+          if (!body) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.match(body, /via-host-port/);
+      } finally {
+        await rt.removePodSandbox(sb);
+      }
     });
   });
 }
