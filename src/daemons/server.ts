@@ -11,6 +11,7 @@ import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
 import { isAlreadyExists } from "../machinery/errors.js";
 import { createClient } from "../client/rest_client.js";
+import { WorkQueueMetrics } from "../client/workqueue_metrics.js";
 import { ControllerManager, type ControllerManagerOptions } from "../controller/controller_manager.js";
 import { metricsApiGroup } from "../metrics/metrics_api.js";
 import { MetricsServer } from "../metrics/metrics_server.js";
@@ -23,6 +24,7 @@ import { Scheduler } from "../scheduler/scheduler.js";
 import { parseDatastoreUrl } from "../storage/datastore_url.js";
 import { openStorage } from "../storage/factory.js";
 import { createLogger, type Logger } from "../util/log.js";
+import type { MetricsSource } from "../util/metrics/render.js";
 
 export const DEFAULT_DATA_DIR = "/var/lib/k8ts/server";
 export const DEFAULT_BIND_ADDRESS = "127.0.0.1";
@@ -76,7 +78,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // The metrics server starts after the API server (it is one of its clients); until then metrics.k8s.io answers 503.
   const metrics: { server?: MetricsServer } = {};
   const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server)];
-  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), extraGroups, logger: logger.with({ component: "apiserver" }) });
+  // The in-process controller manager's and scheduler's metrics show on the server's /metrics (k3s style).
+  const componentMetrics: MetricsSource[] = [];
+  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), extraGroups, metricsSources: () => componentMetrics, logger: logger.with({ component: "apiserver" }) });
   let listening: { url: string; host: string; port: number };
   try {
     listening = await api.listen({ host: opts.bindAddress ?? DEFAULT_BIND_ADDRESS, port: opts.port ?? DEFAULT_PORT });
@@ -92,7 +96,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   await bootstrap(registry, { host: clientHost, port: listening.port }, logger);
   const kubeconfigPath = join(dataDir, "kubeconfig.yaml");
   await writeFile(kubeconfigPath, adminKubeconfig(url), { mode: 0o600 });
-  const components = startComponents(url, opts, logger, metrics);
+  const components = startComponents(url, opts, logger, metrics, componentMetrics);
   logger.info("server started", { url, datastore: datastore.replace(/\/\/.*@/, "//***@"), kubeconfig: kubeconfigPath });
   let stopped: Promise<void> | undefined;
   return {
@@ -118,7 +122,7 @@ interface Component {
 /** Bounds how long shutdown waits for components to wind down before the API server goes away under them. */
 const COMPONENT_STOP_TIMEOUT_MS = 3_000;
 
-function startComponents(url: string, opts: ServerOptions, logger: Logger, metrics: { server?: MetricsServer }): { stop(): Promise<void> } {
+function startComponents(url: string, opts: ServerOptions, logger: Logger, metrics: { server?: MetricsServer }, componentMetrics: MetricsSource[]): { stop(): Promise<void> } {
   const ac = new AbortController();
   const clients: { close(): void }[] = [];
   const runs: Promise<void>[] = [];
@@ -135,7 +139,9 @@ function startComponents(url: string, opts: ServerOptions, logger: Logger, metri
     launch(() => {
       const client = createClient({ server: url, userAgent: "k8ts-controller-manager" });
       clients.push(client);
-      const m = new ControllerManager({ client, leaderElect, ...opts.controllerManager, log: logger.with({ component: "controller-manager" }) });
+      const queueMetrics = new WorkQueueMetrics();
+      componentMetrics.push(queueMetrics.registry);
+      const m = new ControllerManager({ client, leaderElect, queueMetrics, ...opts.controllerManager, log: logger.with({ component: "controller-manager" }) });
       return { name: "controller-manager", run: (signal) => m.run(signal) };
     });
   }
@@ -144,6 +150,7 @@ function startComponents(url: string, opts: ServerOptions, logger: Logger, metri
       const client = createClient({ server: url, userAgent: "k8ts-scheduler" });
       clients.push(client);
       const s = new Scheduler({ client, leaderElect, log: logger.with({ component: "scheduler" }) });
+      componentMetrics.push(s.metrics.registry);
       return { name: "scheduler", run: (signal) => s.run(signal) };
     });
   }
