@@ -29,7 +29,8 @@ export interface ContainerdInstanceOptions extends ContainerdConfigOptions {
 const POLL_MS = 50;
 const STOP_GRACE_MS = 10_000;
 
-function canConnect(path: string): Promise<boolean> {
+/** True when something accepts connections on the unix socket at path. */
+export function canConnect(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(path);
     s.once("connect", () => {

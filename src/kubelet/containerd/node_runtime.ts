@@ -6,8 +6,8 @@ import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { ensureBaseImages } from "../images/load_image.js";
 import { CriRuntime } from "../runtime/cri/cri_runtime.js";
-import { ContainerdInstance, writeCniConfig } from "./containerd_instance.js";
-import { containerdLayout } from "./containerd_config.js";
+import { ContainerdInstance, canConnect, writeCniConfig } from "./containerd_instance.js";
+import { CNI_CONF_FILE, containerdLayout } from "./containerd_config.js";
 
 export interface NodeRuntimeOptions {
   /** Connect to this containerd socket (left running on close). */
@@ -45,6 +45,11 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
   let address: string;
   let setPodCIDR: ((cidr: string) => Promise<void>) | undefined;
   let logRoot: string | undefined;
+  if (opts.root && (await canConnect(containerdLayout(opts.root).address))) {
+    // A containerd left running for this directory (an agent that was killed): use it rather than fail.
+    log.info("containerd already running for this root; using it", { root: opts.root });
+    opts = { ...opts, address: containerdLayout(opts.root).address, root: undefined };
+  }
   if (opts.root) {
     const inst = await ContainerdInstance.start({ dir: opts.root, netns: opts.netns, podCIDR: opts.podCIDR, log });
     containerd = inst;
@@ -57,7 +62,7 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
     if (dir) {
       const layout = containerdLayout(dir);
       setPodCIDR = (cidr) => writeCniConfig(layout, cidr);
-      if (opts.podCIDR && !existsSync(join(layout.cniConfDir))) await writeCniConfig(layout, opts.podCIDR);
+      if (opts.podCIDR && !existsSync(join(layout.cniConfDir, CNI_CONF_FILE))) await writeCniConfig(layout, opts.podCIDR);
       logRoot = join(dir, "pods");
     }
   }
