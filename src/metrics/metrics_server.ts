@@ -43,7 +43,7 @@ export interface MetricsQuery {
 export function nodeAddressing(node: NodeObject): NodeAddressing {
   const addresses = node.status?.addresses ?? [];
   const address = (addresses.find((a) => a.type === "InternalIP") ?? addresses[0])?.address;
-  return { name: node.metadata?.name ?? "", address, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port };
+  return { name: node.metadata?.name ?? "", address, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port, labels: node.metadata?.labels ?? {} };
 }
 
 function usageOf(u: Usage): Record<string, string> {

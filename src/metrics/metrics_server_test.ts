@@ -6,6 +6,7 @@ import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
 import { isStatusError } from "../machinery/errors.js";
 import { metricsApiGroup } from "./metrics_api.js";
 import { MetricsServer, nodeAddressing } from "./metrics_server.js";
+import { defaultNodeUrl } from "./summary_source.js";
 import type { NodeAddressing, NodeStatsSource, StatsSummary } from "./types.js";
 
 /** Node n1 runs web-1 (two containers) and db; n2 cannot be scraped. */
@@ -87,7 +88,9 @@ describe("metrics server", () => {
     await assert.rejects(group().get({ resource: "pods", namespace: "default", name: "gone" }), (err) => isStatusError(err, "NotFound"));
   });
 
-  it("addresses a node by its InternalIP and kubelet port", () => {
-    assert.deepEqual(nodeAddressing({ metadata: { name: "x" }, status: { addresses: [{ type: "Hostname", address: "x" }, { type: "InternalIP", address: "10.1.2.3" }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } }), { name: "x", address: "10.1.2.3", port: 10250 });
+  it("addresses a node by its InternalIP and kubelet port; hollow nodes serve nothing", () => {
+    assert.equal(defaultNodeUrl({ name: "x", address: "10.1.2.3", port: 10250 }), "http://10.1.2.3:10250");
+    assert.equal(defaultNodeUrl({ name: "x", address: "10.64.0.1", port: 10250, labels: { "k8ts.io/hollow": "true" } }), undefined);
+    assert.deepEqual(nodeAddressing({ metadata: { name: "x" }, status: { addresses: [{ type: "Hostname", address: "x" }, { type: "InternalIP", address: "10.1.2.3" }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } }), { name: "x", address: "10.1.2.3", port: 10250, labels: {} });
   });
 });

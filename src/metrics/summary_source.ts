@@ -10,8 +10,11 @@ export interface HttpSummarySourceOptions {
   timeoutMs?: number;
 }
 
+/** Nodes `k8ts sim` runs in one process: they serve no endpoints, and their InternalIPs route nowhere useful. */
+export const HOLLOW_NODE_LABEL = "k8ts.io/hollow";
+
 export function defaultNodeUrl(node: NodeAddressing): string | undefined {
-  if (!node.address || !node.port) return undefined;
+  if (!node.address || !node.port || node.labels?.[HOLLOW_NODE_LABEL] === "true") return undefined;
   const host = node.address.includes(":") ? `[${node.address}]` : node.address;
   return `http://${host}:${node.port}`;
 }

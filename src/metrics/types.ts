@@ -30,6 +30,7 @@ export interface NodeAddressing {
   address?: string;
   /** status.daemonEndpoints.kubeletEndpoint.Port. */
   port?: number;
+  labels?: Record<string, string>;
 }
 
 /** Where a node's usage comes from. Contract: resolves the node's current summary or rejects (the node is then
