@@ -79,10 +79,15 @@ const FIELD_TYPE_TEXT: Record<FieldError["type"], string> = {
 };
 
 export function fieldErrorMessage(e: FieldError): string {
+  return `${e.field}: ${fieldErrorBody(e)}`;
+}
+
+/** The message without the field path, as Kubernetes puts it in a Status cause (the field has its own key). */
+export function fieldErrorBody(e: FieldError): string {
   const text = FIELD_TYPE_TEXT[e.type];
   const showValue = e.value !== undefined && (e.type === "FieldValueInvalid" || e.type === "FieldValueNotSupported" || e.type === "FieldValueDuplicate" || e.type === "FieldValueTypeInvalid");
   const v = showValue ? `: ${typeof e.value === "string" ? JSON.stringify(e.value) : JSON.stringify(e.value) ?? String(e.value)}` : "";
-  return `${e.field}: ${text}${v}${e.detail ? `: ${e.detail}` : ""}`;
+  return `${text}${v}${e.detail ? `: ${e.detail}` : ""}`;
 }
 
 export class StatusError extends Error {
@@ -149,7 +154,7 @@ export const errors = {
         name,
         group: group || undefined,
         kind,
-        causes: errs.map((e) => ({ reason: e.type, message: fieldErrorMessage(e), field: e.field })),
+        causes: errs.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
       },
     }),
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>

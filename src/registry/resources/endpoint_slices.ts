@@ -2,7 +2,7 @@
 import type { EndpointSlice } from "kubernetes-types/discovery/v1.js";
 import type { ResourceDef } from "../types.js";
 import { immutable, invalid, notSupported, required, tooMany, type FieldError } from "../../api/validation/field.js";
-import { check, isDNS1123Subdomain, isValidIP, isValidPortName, isValidPortNum } from "../../api/validation/names.js";
+import { check, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPortNum } from "../../api/validation/names.js";
 import { PROTOCOLS } from "../../api/validation/container.js";
 import { AGE_COLUMN, NAME_COLUMN, age, as, col } from "./common.js";
 
@@ -32,7 +32,8 @@ function validate(s: EndpointSlice): FieldError[] {
   if (ports.length > MAX_PORTS) errs.push(tooMany("ports", ports.length, MAX_PORTS));
   ports.forEach((p, i) => {
     const f = `ports[${i}]`;
-    if (p.name) errs.push(...check(p.name, `${f}.name`, isValidPortName));
+    // Slice port names mirror service port names: DNS-1123 labels, not the 15-character IANA rule.
+    if (p.name) errs.push(...check(p.name, `${f}.name`, isDNS1123Label));
     if (p.port !== undefined) for (const m of isValidPortNum(p.port)) errs.push(invalid(`${f}.port`, p.port, m));
     if (p.protocol && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.protocol`, p.protocol, PROTOCOLS));
   });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Service } from "kubernetes-types/core/v1.js";
 import type { StoredObject } from "../../api/object.js";
 import { services } from "./services.js";
+import { errors } from "../../machinery/errors.js";
 import { NOW, created, fields, updated } from "./testing.js";
 
 const svc = (spec: Record<string, unknown>, name = "web") => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "default" }, spec });
@@ -88,4 +89,14 @@ test("a service port name is a DNS-1123 label: kubectl's generated \"80-8080\" i
   const bad = svc("Http");
   services.strategy.defaults?.(bad);
   assert.ok(services.strategy.validate(bad).some((e) => e.field === "spec.ports[0].name"));
+});
+
+test("an Invalid Status names the field once: in the message with the field, in each cause without it", () => {
+  const bad = svc({ ports: [{ name: "http", port: 80 }, { name: "http", port: 81 }] });
+  services.strategy.defaults?.(bad as StoredObject);
+  const errs = services.strategy.validate(bad as StoredObject);
+  const status = errors.invalid("Service", "", "web", errs).status;
+  const cause = status.details?.causes?.find((c) => c.field === "spec.ports[1].name");
+  assert.equal(cause?.message, 'Duplicate value: "http"');
+  assert.match(status.message ?? "", /spec\.ports\[1\]\.name: Duplicate value: "http"/);
 });
