@@ -181,5 +181,9 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
     const down = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
     assert.match(down, /^New size: 2; reason: All metrics below target$/m);
     await waitFor("TARGETS cpu: 10%/50%", async () => /cpu: 10%\/50%/.test(ok(await k(["get", "hpa", "web"]))));
+    const described = ok(await k(["describe", "hpa", "web"]));
+    assert.match(described, /resource cpu on pods\s+\(as a percentage of request\):\s+10% \(10m\) \/ 50%/);
+    assert.match(described, /ScalingActive\s+True\s+ValidMetricFound/);
+    assert.match(described, /Normal\s+SuccessfulRescale\s+.*New size: 2; reason: All metrics below target/);
   });
 });
