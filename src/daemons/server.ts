@@ -9,7 +9,7 @@ import { schemaResolver } from "../api/openapi/schemas.js";
 import { registryOpenAPI } from "../apiserver/openapi.js";
 import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
-import { isAlreadyExists } from "../machinery/errors.js";
+import { isAlreadyExists, isNotFound } from "../machinery/errors.js";
 import { createClient } from "../client/rest_client.js";
 import { WorkQueueMetrics } from "../client/workqueue_metrics.js";
 import { ControllerManager, type ControllerManagerOptions } from "../controller/controller_manager.js";
@@ -232,16 +232,52 @@ async function bootstrap(registry: Registry, server: { host: string; port: numbe
     },
     logger,
   );
-  await ensure(
+  // The server's own address can change between runs (--port 0, another bind address): these two follow it.
+  const endpointPort = { name: "https", port: server.port, protocol: "TCP" };
+  await reconcile(
     registry,
-    "",
-    "endpoints",
+    { group: "", resource: "endpoints", name: "kubernetes", same: (cur) => JSON.stringify(cur.subsets) === JSON.stringify([{ addresses: [{ ip: server.host }], ports: [endpointPort] }]) },
     {
       apiVersion: "v1",
       kind: "Endpoints",
       metadata: { name: "kubernetes", namespace: "default", labels: { "endpointslice.kubernetes.io/skip-mirror": "true" } },
-      subsets: [{ addresses: [{ ip: server.host }], ports: [{ name: "https", port: server.port, protocol: "TCP" }] }],
+      subsets: [{ addresses: [{ ip: server.host }], ports: [endpointPort] }],
     },
     logger,
   );
+  const sliceEndpoints = [{ addresses: [server.host], conditions: { ready: true } }];
+  await reconcile(
+    registry,
+    { group: "discovery.k8s.io", resource: "endpointslices", name: "kubernetes", same: (cur) => JSON.stringify([cur.endpoints, cur.ports]) === JSON.stringify([sliceEndpoints, [endpointPort]]) },
+    {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+      addressType: "IPv4",
+      endpoints: sliceEndpoints,
+      ports: [endpointPort],
+    },
+    logger,
+  );
+}
+
+/** Creates a default-namespace object, or replaces it when `same` says the stored one is out of date. */
+async function reconcile(
+  registry: Registry,
+  ref: { group: string; resource: string; name: string; same: (cur: StoredObject) => boolean },
+  obj: StoredObject,
+  logger: Logger,
+): Promise<void> {
+  const store = registry.store(ref.group, ref.resource);
+  if (!store) return;
+  const ctx = adminContext("default");
+  try {
+    const cur = await store.get(ctx, ref.name);
+    if (ref.same(cur)) return;
+    await store.update(ctx, ref.name, { ...obj, metadata: { ...obj.metadata, resourceVersion: cur.metadata.resourceVersion } });
+    logger.info("bootstrap object updated", { resource: ref.resource, name: ref.name });
+  } catch (err) {
+    if (isNotFound(err)) return ensure(registry, ref.group, ref.resource, obj, logger);
+    logger.warn("bootstrap object not reconciled", { resource: ref.resource, name: ref.name, err });
+  }
 }

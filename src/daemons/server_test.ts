@@ -31,6 +31,18 @@ describe("startServer", () => {
       assert.equal((await fetch(`${s.url}/api/v1/namespaces/default/configmaps/kept`)).status, 200);
       const svc = (await (await fetch(`${s.url}/api/v1/namespaces/default/services/kubernetes`)).json()) as { spec: { clusterIP: string } };
       assert.equal(svc.spec.clusterIP, "10.96.0.1");
+      // The restarted server listens on another port: the kubernetes Endpoints and EndpointSlice follow it.
+      const port = Number(new URL(s.url).port);
+      const ep = (await (await fetch(`${s.url}/api/v1/namespaces/default/endpoints/kubernetes`)).json()) as { subsets: { ports: { port: number }[] }[] };
+      assert.equal(ep.subsets[0]!.ports[0]!.port, port);
+      const slice = (await (await fetch(`${s.url}/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes`)).json()) as {
+        metadata: { labels: Record<string, string> };
+        endpoints: { addresses: string[] }[];
+        ports: { port: number }[];
+      };
+      assert.equal(slice.metadata.labels["kubernetes.io/service-name"], "kubernetes");
+      assert.deepEqual(slice.endpoints[0]!.addresses, ["127.0.0.1"]);
+      assert.equal(slice.ports[0]!.port, port);
       await s.stop();
     } finally {
       await rm(dir, { recursive: true, force: true });
