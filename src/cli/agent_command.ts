@@ -144,7 +144,7 @@ flags:
   --runtime simulated|containerd   container runtime (default containerd; simulated = hollow node)
   --node-name NAME                 this node's name (default the host name)
   --node-ip IP                     the node's InternalIP (default the first non-loopback IPv4 address)
-  --serve HOST:PORT                serve /healthz, /pods, /stats/summary, /metrics/resource there (plain HTTP,
+  --serve HOST:PORT                serve /healthz, /pods, /stats/summary, /metrics, /metrics/resource there (plain HTTP,
                                    no authentication: use loopback); its port is reported as the kubelet port
   --containerd-address SOCK        containerd runtime: use the containerd serving this socket
   --containerd-root DIR            containerd runtime: start containerd with root, state, sockets and CNI config

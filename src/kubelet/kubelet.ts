@@ -11,6 +11,8 @@ import { runWorkers } from "../client/queue_worker.js";
 import { isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
+import type { MetricsSource } from "../util/metrics/render.js";
+import { KubeletMetrics } from "./metrics.js";
 import { EventRecorder, discardEvents, type EventSink } from "./events.js";
 import { NodeLease, DEFAULT_LEASE_DURATION_S } from "./node_lease.js";
 import { NodeStatusReporter, nodeAllocatable, type NodeConfig } from "./node_status.js";
@@ -60,6 +62,7 @@ export class Kubelet {
   readonly status: NodeStatusReporter;
   readonly lease: NodeLease;
   readonly recorder?: EventRecorder;
+  readonly metrics: KubeletMetrics;
   private readonly clock: Clock;
   private readonly log: Logger;
   private version?: RuntimeVersion;
@@ -72,6 +75,7 @@ export class Kubelet {
     this.clock = o.clock ?? realClock;
     this.log = (o.log ?? silentLogger).with({ node: o.nodeName });
     this.startedAt = this.clock.now();
+    this.metrics = new KubeletMetrics(o.nodeName);
     // Pod syncs retry failures quickly at first, then at most every 30 s.
     if (o.recordEvents ?? true) this.recorder = new EventRecorder({ client: o.client, clock: this.clock, log: this.log, nodeName: o.nodeName });
     const events: EventSink = this.recorder ?? discardEvents;
@@ -130,6 +134,12 @@ export class Kubelet {
     return collectSummary(this.o.runtime, this.o.nodeName, { now: this.clock.now(), nodeStartTime: this.startedAt });
   }
 
+  /** The agent's metrics, runtime gauges refreshed (for GET /metrics). */
+  async scrapeMetrics(): Promise<MetricsSource[]> {
+    await this.metrics.refresh(this.o.runtime);
+    return [this.metrics.registry];
+  }
+
   /** The pods the agent is handling, as last seen from the API (cached objects: do not modify). */
   pods(): Pod[] {
     return [...this.syncer.states.values()].filter((s) => !s.removed).map((s) => s.pod);
@@ -143,6 +153,7 @@ export class Kubelet {
   private upsert(pod: Pod): void {
     const uid = pod.metadata?.uid;
     if (!uid) return;
+    this.metrics.podSeen(pod, this.clock.now());
     const st = this.syncer.states.get(uid);
     if (st) st.pod = pod;
     else this.syncer.states.set(uid, { uid, pod, removed: false });
@@ -153,6 +164,7 @@ export class Kubelet {
     const uid = pod.metadata?.uid;
     const st = uid ? this.syncer.states.get(uid) : undefined;
     if (!st) return;
+    this.metrics.podGone(st.uid);
     st.removed = true;
     this.queue.add(st.uid);
   }
@@ -254,8 +266,13 @@ export class Kubelet {
       log: this.log,
       signal,
       sync: async (uid) => {
-        const after = await this.syncer.sync(uid);
-        return after === undefined ? undefined : { requeueAfterMs: after };
+        const t0 = this.clock.now();
+        try {
+          const after = await this.syncer.sync(uid);
+          return after === undefined ? undefined : { requeueAfterMs: after };
+        } finally {
+          this.metrics.podSynced(uid, this.clock.now() - t0);
+        }
       },
     });
     if (await source.waitForSync(signal)) {

@@ -1,9 +1,13 @@
 // The agent's read-only HTTP endpoints (the kubelet's port 10250 surface that needs no streaming): /healthz,
-// /pods (the pods the agent runs), /stats/summary and /metrics/resource (what metrics-server scrapes).
+// /pods (the pods the agent runs), /stats/summary and /metrics/resource (what metrics-server scrapes), /metrics
+// (the agent's own kubelet_* and process metrics).
 // Plain HTTP without authentication for now: bind it to loopback or a trusted network only.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Kubelet } from "./kubelet.js";
+import { processMetrics } from "../util/metrics/process_metrics.js";
+import { renderMetrics } from "../util/metrics/render.js";
+import { TEXT_CONTENT_TYPE } from "../util/metrics/text_format.js";
 import { resourceMetrics } from "./stats.js";
 
 export interface KubeletServer {
@@ -29,6 +33,8 @@ export async function startKubeletServer(kubelet: Kubelet, opts: { host: string;
           return send(200, "application/json", JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: kubelet.pods() }));
         case "/stats/summary":
           return send(200, "application/json", JSON.stringify(await kubelet.statsSummary()));
+        case "/metrics":
+          return send(200, TEXT_CONTENT_TYPE, renderMetrics([...(await kubelet.scrapeMetrics()), processMetrics()]));
         case "/metrics/resource":
           return send(200, "text/plain; version=0.0.4", resourceMetrics(await kubelet.statsSummary(), now()));
         default:
