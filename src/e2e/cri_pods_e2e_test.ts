@@ -91,11 +91,14 @@ describe("pods on containerd through kubectl", { skip }, () => {
     const watch = cluster.background(["get", "pods", "-w", "--no-headers"], { bin: KUBECTL });
     const seenLines = (): string => watch.output().split("\n").filter((l) => l.startsWith("init-order ")).join("\n");
     try {
+      // kubectl prints the initial list (here "No resources found") once its watch is about to start.
+      assert.ok(await eventually(async () => watch.output().length > 0, { timeoutMs: 30_000 }), "kubectl get -w started");
       await apply(
         pod("init-order", {
           initContainers: [
-            { name: "first", image: "busybox", command: ["sh", "-c", "sleep 2"] },
-            { name: "second", image: "busybox", command: ["sh", "-c", "sleep 2"] },
+            // Long enough for kubectl's watch to show each init state even on a loaded machine.
+            { name: "first", image: "busybox", command: ["sh", "-c", "sleep 3"] },
+            { name: "second", image: "busybox", command: ["sh", "-c", "sleep 3"] },
           ],
           containers: [{ name: "app", image: "busybox", command: SLEEPER }],
         }),
