@@ -5,7 +5,9 @@
 import type { ContainerMetricsPoint, CpuSample, NodeMetricsPoint, PodMetricsPoint, StatsSummary } from "./types.js";
 
 interface CpuReading {
+  /** The sample's own time (the agent's clock) and when we read it (ours, for pruning). */
   at: number;
+  seen: number;
   cumulative?: number;
 }
 
@@ -28,9 +30,10 @@ export class MetricsStore {
   private readonly cpuReadings = new Map<string, CpuReading>();
 
   /** Nano-cores from a sample: reported, else a rate against the previous reading of the same series. */
-  private cpu(series: string, s: CpuSample | undefined, at: number, defaultWindowMs: number): { nanoCores: number; windowMs: number } | undefined {
+  private cpu(series: string, s: CpuSample | undefined, at: number, o: IngestOptions): { nanoCores: number; windowMs: number } | undefined {
+    const defaultWindowMs = o.defaultWindowMs;
     const prev = this.cpuReadings.get(series);
-    this.cpuReadings.set(series, { at, cumulative: s?.usageCoreNanoSeconds });
+    this.cpuReadings.set(series, { at, seen: o.now, cumulative: s?.usageCoreNanoSeconds });
     const windowMs = prev && at > prev.at ? at - prev.at : defaultWindowMs;
     if (typeof s?.usageNanoCores === "number") return { nanoCores: s.usageNanoCores, windowMs };
     if (!prev || prev.cumulative === undefined || s?.usageCoreNanoSeconds === undefined) return undefined;
@@ -42,7 +45,7 @@ export class MetricsStore {
   /** Replaces what is known about one node with its latest summary. */
   ingest(nodeName: string, summary: StatsSummary, opts: IngestOptions): void {
     const nodeAt = sampleTime(summary.node.cpu, opts.now);
-    const nodeCpu = this.cpu(`node/${nodeName}`, summary.node.cpu, nodeAt, opts.defaultWindowMs);
+    const nodeCpu = this.cpu(`node/${nodeName}`, summary.node.cpu, nodeAt, opts);
     if (nodeCpu) {
       this.nodes.set(nodeName, { name: nodeName, timestamp: nodeAt, windowMs: nodeCpu.windowMs, usage: { cpuNanoCores: nodeCpu.nanoCores, memoryBytes: summary.node.memory?.workingSetBytes ?? 0 } });
     } else {
@@ -57,7 +60,7 @@ export class MetricsStore {
       let complete = true;
       for (const c of p.containers ?? []) {
         at = sampleTime(c.cpu, opts.now);
-        const cpu = this.cpu(`pod/${key}/${p.podRef.uid ?? ""}/${c.name}`, c.cpu, at, opts.defaultWindowMs);
+        const cpu = this.cpu(`pod/${key}/${p.podRef.uid ?? ""}/${c.name}`, c.cpu, at, opts);
         if (!cpu) {
           complete = false;
           continue;
@@ -85,9 +88,9 @@ export class MetricsStore {
     for (const k of this.cpuReadings.keys()) if (k === `node/${nodeName}`) this.cpuReadings.delete(k);
   }
 
-  /** Drops cpu readings of series not refreshed since `before`, so deleted pods do not accumulate. */
+  /** Drops cpu readings of series not read since `before` (our clock), so deleted pods do not accumulate. */
   prune(before: number): void {
-    for (const [k, r] of this.cpuReadings) if (r.at < before) this.cpuReadings.delete(k);
+    for (const [k, r] of this.cpuReadings) if (r.seen < before) this.cpuReadings.delete(k);
   }
 
   node(name: string): NodeMetricsPoint | undefined {
