@@ -6,6 +6,8 @@ import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type ClientOptions } from "../client/rest_client.js";
 import { execRunner } from "../proxy/command_runner.js";
 import { startHealthz, type HealthzServer } from "../proxy/healthz.js";
+import { parseBindAddress, type MetricsEndpoint } from "../util/metrics/metrics_server.js";
+import { startMetricsEndpoint } from "./metrics_endpoint.js";
 import { createBackend } from "../proxy/backends.js";
 import { Proxier } from "../proxy/proxier.js";
 import type { ProxyMode, RuleBackend } from "../proxy/types.js";
@@ -23,6 +25,7 @@ flags:
   --min-sync-period DUR       least time between two rule syncs (default 1s)
   --sync-period DUR           full resync period (default 30s)
   --healthz-bind-address A:P  serve /healthz there (e.g. 127.0.0.1:10256); off by default
+  --metrics-bind-address A:P  serve /metrics (Prometheus text, plain HTTP) there (e.g. 127.0.0.1:10249); off by default
   --cleanup                   remove every rule of the chosen mode and exit
 `;
 
@@ -36,6 +39,8 @@ export interface ProxyFlags {
   minSyncPeriodMs: number;
   syncPeriodMs: number;
   healthz?: { host: string; port: number };
+  /** HOST:PORT of the /metrics endpoint (off when absent). */
+  metricsBindAddress?: string;
   cleanup?: boolean;
   help?: boolean;
 }
@@ -53,7 +58,7 @@ function parseDuration(flag: string, v: string): number {
   return total;
 }
 
-const VALUED = ["--mode", "--node-name", "--kubeconfig", "--server", "--netns", "--cluster-cidr", "--min-sync-period", "--sync-period", "--healthz-bind-address"];
+const VALUED = ["--mode", "--node-name", "--kubeconfig", "--server", "--netns", "--cluster-cidr", "--min-sync-period", "--sync-period", "--healthz-bind-address", "--metrics-bind-address"];
 
 /** Parses `--flag value` and `--flag=value`; throws naming the bad flag. */
 export function parseProxyFlags(args: string[]): ProxyFlags {
@@ -102,6 +107,10 @@ export function parseProxyFlags(args: string[]): ProxyFlags {
       case "--sync-period":
         out.syncPeriodMs = parseDuration(flag, value);
         if (out.syncPeriodMs <= 0) throw new Error("--sync-period must be positive");
+        break;
+      case "--metrics-bind-address":
+        parseBindAddress(value);
+        out.metricsBindAddress = value;
         break;
       case "--healthz-bind-address": {
         const m = /^(.*):(\d+)$/.exec(value);
@@ -160,7 +169,9 @@ export const proxyCommand: Command = async (args) => {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   let healthz: HealthzServer | undefined;
+  let metricsEndpoint: MetricsEndpoint | undefined;
   try {
+    if (flags.metricsBindAddress) metricsEndpoint = await startMetricsEndpoint(flags.metricsBindAddress, () => [proxier.metrics.registry], logger);
     if (flags.healthz) {
       // Two missed periodic syncs (or a long run of failed retries) make the proxy unhealthy.
       healthz = await startHealthz(flags.healthz.host, flags.healthz.port, { lastSync: () => proxier.lastSuccessfulSync(), maxAgeMs: 2 * flags.syncPeriodMs + flags.minSyncPeriodMs });
@@ -176,6 +187,7 @@ export const proxyCommand: Command = async (args) => {
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
     await healthz?.close();
+    await metricsEndpoint?.close();
     client.close();
   }
   return 0;

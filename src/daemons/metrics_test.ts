@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Pod } from "kubernetes-types/core/v1.js";
+import type { KubeObject } from "../api/object.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { HollowNodes } from "../kubelet/hollow_nodes.js";
@@ -71,7 +72,7 @@ describe("Prometheus metrics of every component", () => {
     const postsBefore = before.value("apiserver_request_total", posted);
     const scheduledBefore = before.value("scheduler_schedule_attempts_total", { result: "scheduled" });
 
-    const pods = client.resource<Pod>(resources.pods);
+    const pods = client.resource<Pod & KubeObject>(resources.pods);
     await pods.create("default", { metadata: { name: "direct" }, spec: { containers: [{ name: "c", image: "nginx:1.27" }] } });
     await client.resource(resources.replicasets).create("default", {
       apiVersion: "apps/v1",

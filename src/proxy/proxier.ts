@@ -12,6 +12,7 @@ import type { Client } from "../client/rest_client.js";
 import { silentLogger, type Logger } from "../util/log.js";
 import { flushConntrack, staleConntrackDeletes } from "./conntrack.js";
 import { buildProxyState } from "./service_model.js";
+import { ProxyMetrics } from "./metrics.js";
 import { SyncRunner } from "./sync_runner.js";
 import type { CommandRunner, ProxyState, RuleBackend } from "./types.js";
 
@@ -36,6 +37,7 @@ export interface ProxierOptions {
 /** Has the Controller shape of controller/types.ts (name + run(signal)); proxy/ may not import that layer. */
 export class Proxier {
   readonly name = "kube-proxy";
+  readonly metrics = new ProxyMetrics();
   private readonly log: Logger;
   private readonly clock: Clock;
   private services?: () => Service[];
@@ -65,8 +67,14 @@ export class Proxier {
       clock: this.clock,
       log: this.log,
     });
-    const handler = { onAdd: () => runner.request(), onUpdate: () => runner.request(), onDelete: () => runner.request() };
-    const regs = [svcInf.addEventHandler(handler), sliceInf.addEventHandler(handler)];
+    const handler = (changes: { inc(): void }) => {
+      const changed = (): void => {
+        changes.inc();
+        runner.request();
+      };
+      return { onAdd: changed, onUpdate: changed, onDelete: changed };
+    };
+    const regs = [svcInf.addEventHandler(handler(this.metrics.serviceChanges)), sliceInf.addEventHandler(handler(this.metrics.endpointChanges))];
     const svcLister = svcInf.lister();
     const sliceLister = sliceInf.lister();
     this.services = () => svcLister.list();
@@ -92,12 +100,14 @@ export class Proxier {
     try {
       await this.opts.backend.apply(state);
     } catch (err) {
+      this.metrics.synced(this.clock.now() - started, undefined);
       this.opts.onSync?.({ state, error: err as Error });
       throw err;
     }
     const deletes = staleConntrackDeletes(this.lastApplied, state);
     this.lastApplied = state;
     this.lastSyncAt = this.clock.now();
+    this.metrics.synced(this.lastSyncAt - started, this.lastSyncAt);
     if (deletes.length > 0) await flushConntrack(this.opts.runner, deletes, { log: this.log });
     this.log.debug("rules synced", { servicePorts: state.ports.length, ms: this.clock.now() - started });
     this.opts.onSync?.({ state });
