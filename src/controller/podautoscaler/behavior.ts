@@ -36,12 +36,22 @@ function changeInPeriod(events: TimedValue[], periodSeconds: number, now: number
   return events.filter((e) => e.at > cutoff).reduce((s, e) => s + e.value, 0);
 }
 
-export function scaleUpLimit(current: number, events: TimedValue[], rules: HPAScalingRules, now: number): number {
+/** Replicas at the start of a policy's period: both directions' events within it are undone. */
+function periodStart(current: number, events: ScaleEvents, periodSeconds: number, now: number): number {
+  return current - changeInPeriod(events.up, periodSeconds, now) + changeInPeriod(events.down, periodSeconds, now);
+}
+
+export interface ScaleEvents {
+  up: TimedValue[];
+  down: TimedValue[];
+}
+
+export function scaleUpLimit(current: number, events: ScaleEvents, rules: HPAScalingRules, now: number): number {
   if (rules.selectPolicy === "Disabled") return current;
   const pick = rules.selectPolicy === "Min" ? Math.min : Math.max;
   let result = rules.selectPolicy === "Min" ? Infinity : -Infinity;
   for (const p of rules.policies ?? []) {
-    const start = current - changeInPeriod(events, p.periodSeconds, now);
+    const start = periodStart(current, events, p.periodSeconds, now);
     // Percent rounds up, or a small target could never grow.
     const proposed = p.type === "Pods" ? start + p.value : Math.ceil(start * (1 + p.value / 100));
     result = pick(result, proposed);
@@ -49,13 +59,13 @@ export function scaleUpLimit(current: number, events: TimedValue[], rules: HPASc
   return Number.isFinite(result) ? result : current;
 }
 
-export function scaleDownLimit(current: number, events: TimedValue[], rules: HPAScalingRules, now: number): number {
+export function scaleDownLimit(current: number, events: ScaleEvents, rules: HPAScalingRules, now: number): number {
   if (rules.selectPolicy === "Disabled") return current;
   // For scaling down the smallest change is the largest count.
   const pick = rules.selectPolicy === "Min" ? Math.max : Math.min;
   let result = rules.selectPolicy === "Min" ? -Infinity : Infinity;
   for (const p of rules.policies ?? []) {
-    const start = current + changeInPeriod(events, p.periodSeconds, now);
+    const start = periodStart(current, events, p.periodSeconds, now);
     const proposed = p.type === "Pods" ? start - p.value : Math.trunc(start * (1 - p.value / 100));
     result = pick(result, proposed);
   }
@@ -113,11 +123,11 @@ export class ScalingHistory {
     let replicas = stabilized;
     let limit = WITHIN_RANGE;
     if (stabilized > a.current) {
-      const rate = Math.max(scaleUpLimit(a.current, this.upEvents, up, a.now), a.current);
+      const rate = Math.max(scaleUpLimit(a.current, { up: this.upEvents, down: this.downEvents }, up, a.now), a.current);
       const [allowed, why] = a.maxReplicas > rate ? [rate, UP_LIMIT] : [a.maxReplicas, TOO_MANY];
       if (stabilized > allowed) [replicas, limit] = [allowed, why];
     } else if (stabilized < a.current) {
-      const rate = Math.min(scaleDownLimit(a.current, this.downEvents, down, a.now), a.current);
+      const rate = Math.min(scaleDownLimit(a.current, { up: this.upEvents, down: this.downEvents }, down, a.now), a.current);
       const [allowed, why] = a.minReplicas < rate ? [rate, DOWN_LIMIT] : [a.minReplicas, TOO_FEW];
       if (stabilized < allowed) [replicas, limit] = [allowed, why];
     }

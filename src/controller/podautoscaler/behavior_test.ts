@@ -4,6 +4,7 @@ import type { HorizontalPodAutoscalerBehavior } from "kubernetes-types/autoscali
 import { ScalingHistory, scaleDownLimit, scaleUpLimit } from "./behavior.js";
 
 const T0 = Date.UTC(2026, 0, 1);
+const NONE = { up: [], down: [] };
 const s = (n: number): number => T0 + n * 1000;
 const DEFAULT_BEHAVIOR: HorizontalPodAutoscalerBehavior = {
   scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: "Max", policies: [{ type: "Pods", value: 4, periodSeconds: 15 }, { type: "Percent", value: 100, periodSeconds: 15 }] },
@@ -13,19 +14,23 @@ const DEFAULT_BEHAVIOR: HorizontalPodAutoscalerBehavior = {
 describe("scaling policies", () => {
   it("Max picks the policy allowing the biggest change, Min the smallest, Disabled none", () => {
     const rules = DEFAULT_BEHAVIOR.scaleUp!;
-    assert.equal(scaleUpLimit(2, [], rules, T0), 6, "max(2 + 4, 2 * 2)");
-    assert.equal(scaleUpLimit(10, [], rules, T0), 20, "max(10 + 4, 10 * 2)");
-    assert.equal(scaleUpLimit(10, [], { ...rules, selectPolicy: "Min" }, T0), 14);
-    assert.equal(scaleUpLimit(10, [], { ...rules, selectPolicy: "Disabled" }, T0), 10);
-    assert.equal(scaleDownLimit(10, [], { policies: [{ type: "Pods", value: 3, periodSeconds: 60 }, { type: "Percent", value: 50, periodSeconds: 60 }] }, T0), 5);
-    assert.equal(scaleDownLimit(10, [], { selectPolicy: "Min", policies: [{ type: "Pods", value: 3, periodSeconds: 60 }, { type: "Percent", value: 50, periodSeconds: 60 }] }, T0), 7);
+    assert.equal(scaleUpLimit(2, NONE, rules, T0), 6, "max(2 + 4, 2 * 2)");
+    assert.equal(scaleUpLimit(10, NONE, rules, T0), 20, "max(10 + 4, 10 * 2)");
+    assert.equal(scaleUpLimit(10, NONE, { ...rules, selectPolicy: "Min" }, T0), 14);
+    assert.equal(scaleUpLimit(10, NONE, { ...rules, selectPolicy: "Disabled" }, T0), 10);
+    assert.equal(scaleDownLimit(10, NONE, { policies: [{ type: "Pods", value: 3, periodSeconds: 60 }, { type: "Percent", value: 50, periodSeconds: 60 }] }, T0), 5);
+    assert.equal(scaleDownLimit(10, NONE, { selectPolicy: "Min", policies: [{ type: "Pods", value: 3, periodSeconds: 60 }, { type: "Percent", value: 50, periodSeconds: 60 }] }, T0), 7);
   });
 
   it("changes within the period count against the policy", () => {
     const rules = { policies: [{ type: "Pods", value: 2, periodSeconds: 60 }] };
     // Went 4 -> 6 twenty seconds ago: the period started at 4, so at most 6 now.
-    assert.equal(scaleUpLimit(6, [{ at: s(-20), value: 2 }], rules, T0), 6);
-    assert.equal(scaleUpLimit(6, [{ at: s(-61), value: 2 }], rules, T0), 8, "the event left the period");
+    assert.equal(scaleUpLimit(6, { up: [{ at: s(-20), value: 2 }], down: [] }, rules, T0), 6);
+    assert.equal(scaleUpLimit(6, { up: [{ at: s(-61), value: 2 }], down: [] }, rules, T0), 8, "the event left the period");
+    // Went 10 -> 6 (30 s ago) -> 8 (10 s ago): the period started at 10, so 2 pods either way gives 8 and 12.
+    const both = { up: [{ at: s(-10), value: 2 }], down: [{ at: s(-30), value: 4 }] };
+    assert.equal(scaleDownLimit(8, both, rules, T0), 8);
+    assert.equal(scaleUpLimit(8, both, rules, T0), 12);
   });
 });
 
