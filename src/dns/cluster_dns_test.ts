@@ -8,6 +8,7 @@ import type { KubeObject } from "../api/object.js";
 import { resources } from "../client/resources.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { startFakeApiServer, type FakeApiServer } from "../client/testing/fake_apiserver.js";
+import { parseExposition } from "../util/metrics/testing/scrape.js";
 import { query } from "./client.js";
 import { ClusterDns } from "./cluster_dns.js";
 import { newQuery, Rcode, replyTo, RRClass, RRType, type Message } from "./message.js";
@@ -199,6 +200,10 @@ describe("cluster DNS server", () => {
     assert.match(text, /k8ts_dns_requests_total\{type="A",rcode="NOERROR"\} \d+/);
     assert.match(text, /k8ts_dns_requests_total\{type="A",rcode="NXDOMAIN"\} \d+/);
     assert.match(text, /k8ts_dns_truncated_total\{proto="udp"\} \d+/);
+    // Well-formed exposition (HELP/TYPE before samples, each family once), with the process metrics beside.
+    const exposition = parseExposition(text);
+    assert.equal(exposition.families.get("k8ts_dns_request_duration_seconds")?.type, "histogram");
+    assert.ok(exposition.value("process_resident_memory_bytes") > 0);
     assert.ok(dns.metrics.requests.get({ type: "SRV", rcode: "NOERROR" }) >= 1);
     assert.ok(dns.metrics.forwarded.get({ to: `127.0.0.1:${upstream.address()!.port}`, result: "answered" }) >= 1);
   });

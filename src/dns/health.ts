@@ -1,8 +1,10 @@
 // The DNS server's small HTTP side port, as CoreDNS's health/ready/prometheus plugins give it:
 // /health answers 200 while the process runs, /ready 200 once the caches are filled and the DNS ports are bound
-// (503 before), /metrics the Prometheus text of the counters.
+// (503 before), /metrics the Prometheus text of the counters and the process metrics.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { processMetrics } from "../util/metrics/process_metrics.js";
+import { renderMetrics } from "../util/metrics/render.js";
 import type { DnsMetrics } from "./metrics.js";
 import type { HostPort } from "./types.js";
 
@@ -27,7 +29,8 @@ export class HealthServer {
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "method not allowed\n");
     if (path === "/health" || path === "/healthz") return send(200, "OK\n");
     if (path === "/ready" || path === "/readyz") return this.opts.ready() ? send(200, "OK\n") : send(503, "not ready: caches are not filled yet\n");
-    if (path === "/metrics") return send(200, this.opts.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+    // The DNS counters, then the process metrics (families of their own, so the two texts concatenate).
+    if (path === "/metrics") return send(200, this.opts.metrics.render() + renderMetrics([processMetrics()]), "text/plain; version=0.0.4; charset=utf-8");
     send(404, "not found\n");
   }
 
