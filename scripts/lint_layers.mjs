@@ -20,6 +20,7 @@ export const LAYERS = {
   ...Object.fromEntries(COMPONENTS.map((c) => [c, ["client", ...BOTTOM]])),
   cli: "*",
   daemons: "*",
+  cluster: "*",
   // End-to-end tests drive whole processes the way users do.
   e2e: "*",
 };

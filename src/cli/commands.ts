@@ -9,3 +9,4 @@ registerCommand("controller-manager", "run the controllers (deployments, replica
 registerCommand("scheduler", "run the scheduler (assigns pending pods to nodes; profiles from --config) under leader election", async () => (await import("./scheduler_command.js")).schedulerCommand);
 registerCommand("dns", "run cluster DNS (<svc>.<ns>.svc.<domain> A/SRV/PTR from Services and EndpointSlices; other names forwarded to --upstream)", async () => (await import("./dns_command.js")).dnsCommand);
 registerCommand("proxy", "run kube-proxy for one node (--mode iptables|nftables, --node-name, optionally --netns): Services and EndpointSlices to packet rules", async () => (await import("./proxy_command.js")).proxyCommand);
+registerCommand("cluster", "local multi-node clusters on this machine: up, down, list, status, add-node, remove-node (each node a network namespace with its own agent and containerd)", async () => (await import("./cluster_command.js")).clusterCommand);

@@ -1,0 +1,75 @@
+// The underlay of a local cluster: a bridge in the host namespace with 10.100.<c>.1/24 (where the API server and
+// cluster DNS listen) and one veth per node, whose other end is eth0 in the node's own network namespace with
+// 10.100.<c>.<i+2>/24. Nothing else in the host namespace is touched: no host routes beyond the bridge's own
+// connected one, no firewall rules; the node namespaces have no default route, so nothing leaves the machine.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+
+export function run(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(" ")}: ${(stderr || err.message).trim()}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export const SERVICE_CIDR = "10.96.0.0/12";
+
+export function linkExists(name: string): Promise<boolean> {
+  return run("ip", ["link", "show", "dev", name]).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function netnsExists(name: string): boolean {
+  return existsSync(`/var/run/netns/${name}`);
+}
+
+/** The lowest c in 1..254 that no given cluster uses and whose 10.100.c.0/24 no host interface carries. */
+export async function freeSubnetIndex(taken: number[]): Promise<number> {
+  const addrs = JSON.parse(await run("ip", ["-j", "-4", "addr", "show"])) as Array<{ addr_info?: Array<{ local?: string }> }>;
+  const used = new Set(taken);
+  for (const l of addrs) for (const a of l.addr_info ?? []) {
+    const m = /^10\.100\.(\d+)\./.exec(a.local ?? "");
+    if (m) used.add(Number(m[1]));
+  }
+  for (let c = 1; c <= 254; c++) if (!used.has(c)) return c;
+  throw new Error("no free 10.100.<c>.0/24 underlay subnet left for another cluster");
+}
+
+export async function ensureBridge(name: string, hostIP: string): Promise<void> {
+  if (!(await linkExists(name))) await run("ip", ["link", "add", name, "type", "bridge"]);
+  await run("ip", ["addr", "replace", `${hostIP}/24`, "dev", name]);
+  await run("ip", ["link", "set", name, "up"]);
+}
+
+export async function deleteLink(name: string): Promise<void> {
+  if (await linkExists(name)) await run("ip", ["link", "del", name]);
+}
+
+/** The node's namespace with its end of the underlay, loopback up and a route for the service range. */
+export async function ensureNodeNetns(opts: { netns: string; hostVeth: string; bridge: string; ip: string }): Promise<void> {
+  if (!netnsExists(opts.netns)) await run("ip", ["netns", "add", opts.netns]);
+  const hasEth0 = await run("ip", ["-n", opts.netns, "link", "show", "dev", "eth0"]).then(
+    () => true,
+    () => false,
+  );
+  if (!hasEth0) {
+    await deleteLink(opts.hostVeth);
+    await run("ip", ["link", "add", opts.hostVeth, "type", "veth", "peer", "name", "eth0", "netns", opts.netns]);
+  }
+  await run("ip", ["link", "set", opts.hostVeth, "master", opts.bridge, "up"]);
+  await run("ip", ["-n", opts.netns, "addr", "replace", `${opts.ip}/24`, "dev", "eth0"]);
+  await run("ip", ["-n", opts.netns, "link", "set", "eth0", "up"]);
+  await run("ip", ["-n", opts.netns, "link", "set", "lo", "up"]);
+  // The node's own processes reach cluster IPs (kube-proxy DNATs them in OUTPUT, but routing comes first).
+  await run("ip", ["-n", opts.netns, "route", "replace", SERVICE_CIDR, "dev", "eth0"]);
+}
+
+/** Deleting the namespace takes its eth0 and so the host end of the veth with it. */
+export async function deleteNodeNetns(netns: string, hostVeth: string): Promise<void> {
+  if (netnsExists(netns)) await run("ip", ["netns", "del", netns]);
+  await deleteLink(hostVeth);
+}
