@@ -29,9 +29,20 @@ export class ApiServerMetrics {
   private readonly durations: Histogram;
   private readonly inflight: Gauge;
   private readonly longrunning: Gauge;
+  private readonly now: () => number;
 
-  constructor(private readonly now: () => number = () => performance.now()) {
+  constructor(opts: { objectCounts?: () => Array<{ resource: string; count: number }>; now?: () => number } = {}) {
+    this.now = opts.now ?? (() => performance.now());
     const r = this.registry;
+    const counts = opts.objectCounts;
+    if (counts) {
+      r.gaugeFunc({
+        name: "apiserver_storage_objects",
+        help: "Number of stored objects at the time of last check split by kind.",
+        labelNames: ["resource"],
+        collect: () => counts().map(({ resource, count }) => ({ labels: { resource }, value: count })),
+      });
+    }
     this.requests = r.counter({
       name: "apiserver_request_total",
       help: "Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.",

@@ -85,7 +85,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const extraGroups = opts.extraGroups ?? [];
   const extraDefs = extraResourceDefs(extraGroups);
   const upgraded = new Set<Duplex>();
-  const metrics = new ApiServerMetrics();
+  const metrics = new ApiServerMetrics({ objectCounts: registry.objectCounts ? () => registry.objectCounts!() : undefined });
   let ready = false;
   let started = false;
   let closing = false;

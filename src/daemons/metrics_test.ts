@@ -94,11 +94,15 @@ describe("Prometheus metrics of every component", () => {
     assert.ok(m.find("apiserver_request_total", { verb: "WATCH", resource: "pods" }).length + m.find("apiserver_longrunning_requests", { verb: "WATCH", resource: "pods" }).length > 0, "watches seen");
     assert.ok(m.value("apiserver_longrunning_requests", { verb: "WATCH" }) >= 1, "informers hold watches open");
     assert.ok(m.value("apiserver_request_duration_seconds_count", { verb: "POST", resource: "pods" }) >= 2);
+    assert.equal(m.value("apiserver_storage_objects", { resource: "pods" }), 2);
+    assert.equal(m.value("apiserver_storage_objects", { resource: "replicasets.apps" }), 1);
+    assert.ok(m.value("apiserver_storage_objects", { resource: "namespaces" }) >= 4);
     for (const [name, type] of [
       ["apiserver_request_total", "counter"],
       ["apiserver_request_duration_seconds", "histogram"],
       ["apiserver_current_inflight_requests", "gauge"],
       ["apiserver_longrunning_requests", "gauge"],
+      ["apiserver_storage_objects", "gauge"],
       ["workqueue_depth", "gauge"],
       ["workqueue_adds_total", "counter"],
       ["workqueue_retries_total", "counter"],

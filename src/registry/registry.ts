@@ -64,5 +64,6 @@ export function createRegistry(opts: RegistryOptions): RegistryHandle {
     start: () => (started ??= cache.start()),
     stop: async () => cache.stop(),
     cacheRevision: () => cache.revision,
+    objectCounts: () => opts.resources.map((def) => ({ resource: def.group ? `${def.resource}.${def.group}` : def.resource, count: cache.objectCount(resourcePrefix(def)) })),
   };
 }

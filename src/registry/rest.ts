@@ -119,6 +119,9 @@ export interface Registry {
   resources(): ResourceDef[];
   /** The store of a resource, by group and plural name (""/"pods", "apps"/"deployments"), or undefined. */
   store(group: string, resource: string): ResourceStore | undefined;
+  /** Stored objects per resource ("pods", "deployments.apps"), read from the watch cache: cheap enough for every
+   *  metrics scrape. Optional: registries without a cache leave it out. */
+  objectCounts?(): Array<{ resource: string; count: number }>;
   /** Starts the watch cache; resolves when it is primed. */
   start(): Promise<void>;
   stop(): Promise<void>;

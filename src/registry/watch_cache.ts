@@ -101,6 +101,11 @@ export class WatchCache {
     this.wake();
   }
 
+  /** Objects held under a resource prefix (apiserver_storage_objects). */
+  objectCount(prefix: string): number {
+    return this.buckets.get(prefix)?.size ?? 0;
+  }
+
   /** Stops the storage watch and ends every subscription. */
   stop(): void {
     this.stopped = true;
