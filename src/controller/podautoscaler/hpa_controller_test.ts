@@ -221,4 +221,18 @@ describe("HPA controller", () => {
     assert.equal(e.recorder.events.at(-1), "Normal SuccessfulRescale New size: 8; reason: external metric queue_length above target");
     assert.deepEqual(e.hpa().status?.currentMetrics?.[0]?.external?.current, { averageValue: "20" });
   });
+
+  it("scales on memory by AverageValue and on one container's cpu (ContainerResource)", async () => {
+    const mem = new Harness({ metrics: [{ type: "Resource", resource: { name: "memory", target: { type: "AverageValue", averageValue: "100Mi" } } }] });
+    mem.loadMilli = 2 * 300 * 1024 * 1024 * 1000; // 300Mi per pod
+    assert.equal(await mem.tick(), 4, "wants 6; one step doubles at most");
+    assert.equal(mem.recorder.events.at(-1), "Normal SuccessfulRescale New size: 4; reason: memory resource above target");
+    assert.deepEqual(mem.hpa().status?.currentMetrics, [{ type: "Resource", resource: { name: "memory", current: { averageValue: "314572800" } } }]);
+
+    const container = new Harness({ metrics: [{ type: "ContainerResource", containerResource: { name: "cpu", container: "c", target: { type: "Utilization", averageUtilization: 50 } } }] });
+    container.loadMilli = 160; // 80% of the container's request
+    assert.equal(await container.tick(), 4);
+    assert.equal(container.recorder.events.at(-1), "Normal SuccessfulRescale New size: 4; reason: cpu container resource utilization (percentage of request) above target");
+    assert.deepEqual(container.hpa().status?.currentMetrics?.[0]?.containerResource, { name: "cpu", container: "c", current: { averageUtilization: 80, averageValue: "80m" } });
+  });
 });
