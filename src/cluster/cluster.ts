@@ -12,12 +12,12 @@ import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
 import { deployClusterDns, dnsAnswers } from "./addons.js";
-import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists } from "./host_net.js";
+import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
 import { freeDualPort, freePort } from "./ports.js";
 import { clusterPids, isClusterProcess, spawnDetached, stopProcesses } from "./processes.js";
-import { httpOk, nodeUp, nodeViews, waitFor } from "./readiness.js";
+import { httpOk, networkConverged, nodeUp, nodeViews, waitFor } from "./readiness.js";
 import { DEFAULT_CLUSTER_NAME, StateStore, validateClusterName } from "./state_store.js";
 import type { ClusterRecord, NodeRecord, Progress, RuntimeKind } from "./types.js";
 
@@ -113,6 +113,7 @@ export class LocalClusters {
       }
       await this.writeKubeconfigs(rec);
       await Promise.all(rec.nodes.map((n) => this.waitNode(rec!, n, client)));
+      await this.waitNetwork(rec, client);
       await waitFor("cluster DNS to answer", () => dnsAnswers(rec!.hostIP, rec!.dnsPort), this.timeoutMs);
       this.progress(`cluster ${name} is up: ${rec.nodes.length} nodes Ready, DNS answering; kubectl --context k8ts-${name} (or --kubeconfig ${this.store.kubeconfigPath(name)})`);
       return rec;
@@ -178,6 +179,11 @@ export class LocalClusters {
     this.progress(`${node.name} is Ready`);
   }
 
+  private async waitNetwork(rec: ClusterRecord, client: Client): Promise<void> {
+    await waitFor("every node to route every other node's pods", () => networkConverged(client, rec.nodes, vxlanRoutes), this.timeoutMs);
+    this.progress("pod network converged");
+  }
+
   async addNode(name: string): Promise<NodeRecord> {
     const rec = this.must(name);
     const node = planNode(rec, nextIndex(rec));
@@ -189,6 +195,7 @@ export class LocalClusters {
     const client = this.client(rec);
     try {
       await this.waitNode(rec, node, client);
+      await this.waitNetwork(rec, client);
     } finally {
       client.close();
     }
@@ -215,30 +222,42 @@ export class LocalClusters {
     this.progress(`${node.name} removed`);
   }
 
-  /** Removes everything the cluster made, whether or not its processes still run. */
+  /**
+   * Removes everything the cluster made, whether or not its processes still run. Each step runs even when an
+   * earlier one failed; the failures are reported together at the end.
+   */
   async down(name: string = DEFAULT_CLUSTER_NAME): Promise<void> {
     validateClusterName(name);
     const dir = this.store.dir(name);
     const rec = this.store.read(name);
     if (!rec && !existsSync(dir)) throw new Error(`no cluster named ${JSON.stringify(name)}`);
+    const failures: string[] = [];
+    const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(`${what}: ${(err as Error).message}`);
+      }
+    };
     if (rec) {
       for (const node of [...rec.nodes].reverse()) {
         this.progress(`removing ${node.name}`);
-        await destroyNode(rec, node, this.store);
+        await step(`removing ${node.name}`, () => destroyNode(rec, node, this.store));
       }
       // Nodes a crashed add-node created without recording them fully.
       for (const extra of nodeDirs(this.store, name)) {
         if (rec.nodes.some((n) => n.name === extra)) continue;
         const i = Number(/^node-(\d+)$/.exec(extra)?.[1] ?? NaN);
-        if (Number.isInteger(i)) await destroyNode(rec, planNode(rec, i), this.store);
+        if (Number.isInteger(i)) await step(`removing ${extra}`, () => destroyNode(rec, planNode(rec, i), this.store));
       }
     }
     this.progress("stopping the API server and cluster DNS");
-    await stopProcesses([rec?.serverPid ?? 0, rec?.dnsPid ?? 0, ...clusterPids(dir)], dir);
+    await step("stopping processes", () => stopProcesses([rec?.serverPid ?? 0, rec?.dnsPid ?? 0, ...clusterPids(dir)], dir));
     if (rec) {
-      await deleteLink(rec.bridge);
-      if (rec.mergedKubeconfig) await unmergeKubeconfig(rec.mergedKubeconfig, name);
+      await step(`deleting bridge ${rec.bridge}`, () => deleteLink(rec.bridge));
+      if (rec.mergedKubeconfig) await step("updating the kubeconfig", () => unmergeKubeconfig(rec.mergedKubeconfig!, name));
     }
+    if (failures.length) throw new Error(`cluster ${name} not fully removed (state kept in ${dir}; run down again): ${failures.join("; ")}`);
     await rm(dir, { recursive: true, force: true });
     this.progress(`cluster ${name} deleted`);
   }

@@ -73,3 +73,9 @@ export async function deleteNodeNetns(netns: string, hostVeth: string): Promise<
   if (netnsExists(netns)) await run("ip", ["netns", "del", netns]);
   await deleteLink(hostVeth);
 }
+
+/** Destinations routed over the node's VXLAN device. */
+export async function vxlanRoutes(netns: string): Promise<string[]> {
+  const out = await run("ip", ["-n", netns, "-j", "-4", "route", "show", "dev", "flannel.1"]).catch(() => "[]");
+  return (JSON.parse(out.trim() || "[]") as Array<{ dst: string }>).map((r) => r.dst);
+}

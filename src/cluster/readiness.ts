@@ -60,3 +60,21 @@ export async function nodeUp(client: Client, node: NodeRecord, kubeletPort: numb
     return false;
   }
 }
+
+/** True when every node's flannel.1 routes the pod subnet of every other node (the pod network has converged). */
+export async function networkConverged(client: Client, nodes: NodeRecord[], routesOf: (netns: string) => Promise<string[]>): Promise<boolean> {
+  try {
+    const views = await nodeViews(client);
+    for (const n of nodes) {
+      const have = new Set(await routesOf(n.netns));
+      for (const peer of nodes) {
+        if (peer === n) continue;
+        const cidr = views.get(peer.name)?.podCIDR;
+        if (!cidr || !have.has(cidr)) return false;
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
