@@ -14,6 +14,9 @@ import { startServer, type RunningServer } from "../daemons/server.js";
 import type { Node, Pod } from "../scheduler/framework/api_types.js";
 import { forCreate, makeNode, makePod } from "../scheduler/testing/builders.js";
 import { silentLogger } from "../util/log.js";
+import { parseControllerManagerFlags } from "./controller_manager_command.js";
+import { parseProxyFlags } from "./proxy_command.js";
+import { parseSchedulerFlags } from "./scheduler_command.js";
 import { scrape, type Exposition } from "../util/metrics/testing/scrape.js";
 
 /** Starts `k8ts <args>` from source and resolves with the child and the metrics URL its log announces. */
@@ -50,6 +53,17 @@ async function until(what: string, url: string, check: (m: Exposition) => boolea
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe("--metrics-bind-address flags", () => {
+  it("take HOST:PORT or 0 and refuse anything else", () => {
+    assert.equal(parseSchedulerFlags(["--metrics-bind-address", "127.0.0.1:10259"]).metricsBindAddress, "127.0.0.1:10259");
+    assert.equal(parseSchedulerFlags(["--metrics-bind-address=0"]).metricsBindAddress, "0");
+    assert.equal(parseControllerManagerFlags(["--metrics-bind-address", "[::1]:10257"]).metricsBindAddress, "[::1]:10257");
+    assert.equal(parseProxyFlags(["--metrics-bind-address", "127.0.0.1:10249"]).metricsBindAddress, "127.0.0.1:10249");
+    assert.throws(() => parseSchedulerFlags(["--metrics-bind-address", "10259"]), /want HOST:PORT/);
+    assert.throws(() => parseControllerManagerFlags(["--metrics-bind-address", "localhost"]), /want HOST:PORT/);
+  });
+});
 
 describe("component metrics endpoints", () => {
   let dir: string;

@@ -161,6 +161,14 @@ export const proxyCommand: Command = async (args) => {
   }
   const client = createClient({ ...clientOpts, userAgent: "k8ts-proxy" });
   const proxier = new Proxier({ client, nodeName, backend, runner, minSyncIntervalMs: flags.minSyncPeriodMs, syncPeriodMs: flags.syncPeriodMs, log: logger });
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  try {
+    if (flags.metricsBindAddress) metricsEndpoint = await startMetricsEndpoint(flags.metricsBindAddress, () => [proxier.metrics.registry], logger);
+  } catch (err) {
+    logger.error("cannot serve metrics", { err, address: flags.metricsBindAddress });
+    client.close();
+    return 1;
+  }
   const ac = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info("shutting down", { signal });
@@ -169,9 +177,7 @@ export const proxyCommand: Command = async (args) => {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   let healthz: HealthzServer | undefined;
-  let metricsEndpoint: MetricsEndpoint | undefined;
   try {
-    if (flags.metricsBindAddress) metricsEndpoint = await startMetricsEndpoint(flags.metricsBindAddress, () => [proxier.metrics.registry], logger);
     if (flags.healthz) {
       // Two missed periodic syncs (or a long run of failed retries) make the proxy unhealthy.
       healthz = await startHealthz(flags.healthz.host, flags.healthz.port, { lastSync: () => proxier.lastSuccessfulSync(), maxAgeMs: 2 * flags.syncPeriodMs + flags.minSyncPeriodMs });
