@@ -46,7 +46,10 @@ export async function ensureBridge(name: string, hostIP: string): Promise<void> 
 }
 
 export async function deleteLink(name: string): Promise<void> {
-  if (await linkExists(name)) await run("ip", ["link", "del", name]);
+  // A veth goes away with its peer's namespace a moment after `ip netns del`: gone is what was asked for.
+  await run("ip", ["link", "del", name]).catch((err: Error) => {
+    if (!/Cannot find device/.test(err.message)) throw err;
+  });
 }
 
 /** The node's namespace with its end of the underlay, loopback up and a route for the service range. */

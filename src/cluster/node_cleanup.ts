@@ -15,8 +15,15 @@ function bundlesOf(containerdDir: string): { ids: string[]; cgroups: string[] } 
   const tasks = join(containerdDir, "state", "io.containerd.runtime.v2.task");
   const ids: string[] = [];
   const cgroups = new Set<string>();
-  if (!existsSync(tasks)) return { ids, cgroups: [] };
-  for (const ns of readdirSync(tasks)) {
+  // Pods whose containers all exited have no bundle left; their log directories (<ns>_<name>_<uid>) still name them.
+  const logs = join(containerdDir, "pods");
+  if (existsSync(logs)) {
+    for (const d of readdirSync(logs)) {
+      const uid = /_([0-9a-f-]{36})$/.exec(d)?.[1];
+      if (uid) cgroups.add(`/kubepods/pod${uid}`);
+    }
+  }
+  for (const ns of existsSync(tasks) ? readdirSync(tasks) : []) {
     for (const id of readdirSync(join(tasks, ns))) {
       ids.push(id);
       try {
