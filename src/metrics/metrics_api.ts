@@ -14,8 +14,17 @@ export interface MetricsGroupRequest {
 
 const GROUP = "metrics.k8s.io";
 
+/** The shape of the API server's ExtraGroup, restated here because this layer cannot import the API server. */
+export interface MetricsApiGroup {
+  group: string;
+  versions: string[];
+  resources: Array<{ resource: string; kind: string; singular: string; namespaced: boolean }>;
+  get(req: MetricsGroupRequest): Promise<unknown>;
+  list(req: MetricsGroupRequest): Promise<unknown>;
+}
+
 /** The group; `server()` answers the running metrics server, if any (it may start after the API server). */
-export function metricsApiGroup(server: () => MetricsServer | undefined) {
+export function metricsApiGroup(server: () => MetricsServer | undefined): MetricsApiGroup {
   const ready = (): MetricsServer => {
     const s = server();
     if (!s?.ready) throw errors.serviceUnavailable("the server is currently unable to handle the request (metrics not collected yet)");
