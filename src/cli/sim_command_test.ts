@@ -12,18 +12,30 @@ import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { startServer, type RunningServer } from "../daemons/server.js";
 import { HollowNodes } from "../kubelet/hollow_nodes.js";
-import { isNotFound } from "../machinery/errors.js";
+import { isNotFound, isStatusError } from "../machinery/errors.js";
 import { simCommand } from "./sim_command.js";
 
 type PodObject = Pod & KubeObject;
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 30_000): Promise<T> {
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 90_000): Promise<T> {
   const end = Date.now() + maxMs;
   for (;;) {
     const v = await fn().catch(() => undefined);
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Retries a request that failed on the connection (a keep-alive socket closed under load), not on an API error. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isStatusError(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 
@@ -70,11 +82,11 @@ describe("hollow nodes against the real API server", () => {
 
   it("runs bound pods to Running and Ready, and completes a pod that exits 0", async () => {
     for (let i = 0; i < 6; i++)
-      await pods().create("default", { metadata: { name: `web-${i}` }, spec: { nodeName: `hollow-node-${i % 3}`, containers: [{ name: "web", image: "nginx:1.27" }] } });
-    await pods().create("default", {
+      await retrying(() => pods().create("default", { metadata: { name: `web-${i}` }, spec: { nodeName: `hollow-node-${i % 3}`, containers: [{ name: "web", image: "nginx:1.27" }] } }));
+    await retrying(() => pods().create("default", {
       metadata: { name: "job", annotations: { "sim.k8ts.io/exit-after-work": "200ms" } },
       spec: { nodeName: "hollow-node-0", restartPolicy: "Never", containers: [{ name: "work", image: "busybox:1.36" }] },
-    });
+    }));
     for (let i = 0; i < 6; i++) {
       const p = await waitFor(`web-${i} ready`, async () => {
         const p = await getPod(`web-${i}`);
@@ -91,7 +103,7 @@ describe("hollow nodes against the real API server", () => {
   });
 
   it("deletes a pod gracefully: the agent stops it and removes it from the API", async () => {
-    await pods().delete("default", "web-0", { gracePeriodSeconds: 5 });
+    await retrying(() => pods().delete("default", "web-0", { gracePeriodSeconds: 5 }));
     await waitFor("web-0 gone", async () => {
       try {
         await getPod("web-0");

@@ -4,17 +4,31 @@ import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import { createClient } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { startFakeApiServer } from "../client/testing/fake_apiserver.js";
+import { isStatusError } from "../machinery/errors.js";
 import { HollowNodes, hollowAddresses } from "./hollow_nodes.js";
 import type { PodObject } from "./types.js";
 
 const NODES = 50;
 const PODS = 500;
 
-async function waitFor(what: string, cond: () => boolean, maxMs = 60_000): Promise<void> {
+async function waitFor(what: string, cond: () => boolean, maxMs = 60_000, progress?: () => string): Promise<void> {
   const end = Date.now() + maxMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${progress ? ` (${progress()})` : ""}`);
+    // Each check clones every pod in the fake store: poll gently so the agents under test get the CPU.
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Retries a request that failed on the connection (a keep-alive socket closed under load), not on an API error. */
+async function retrying<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isStatusError(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 
@@ -39,11 +53,19 @@ describe("hollow nodes", () => {
       for (let i = 0; i < PODS; i += 50)
         await Promise.all(
           Array.from({ length: 50 }, (_, k) =>
-            pods.create("default", { metadata: { name: `p-${i + k}` }, spec: { nodeName: `hollow-node-${(i + k) % NODES}`, containers: [{ name: "c", image: "nginx:1.27" }] } }),
+            retrying(() => pods.create("default", { metadata: { name: `p-${i + k}` }, spec: { nodeName: `hollow-node-${(i + k) % NODES}`, containers: [{ name: "c", image: "nginx:1.27" }] } })),
           ),
         );
       const ready = (p: Pod): boolean => p.status?.phase === "Running" && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-      await waitFor("all pods Running and Ready", () => (server.store.list(resources.pods, "default") as Pod[]).filter(ready).length === PODS, 120_000);
+      const listPods = (): Pod[] => server.store.list(resources.pods, "default") as Pod[];
+      await waitFor("all pods Running and Ready", () => listPods().filter(ready).length === PODS, 300_000, () => {
+        const notReady = listPods().filter((p) => !ready(p));
+        const sample = notReady[0];
+        const k = sim.kubelets.find((x) => x.name === `kubelet@${sample?.spec?.nodeName}`);
+        const st = k?.syncer.states.get(sample?.metadata?.uid ?? "");
+        const agent = JSON.stringify({ queue: k?.queue.metrics(), admitted: st?.admitted, written: Boolean(st?.lastWritten) });
+        return `${PODS - notReady.length}/${PODS} ready; e.g. ${sample?.metadata?.name} on ${sample?.spec?.nodeName}: ${JSON.stringify(sample?.status ?? {}).slice(0, 300)}; agent ${agent}`;
+      });
       const all = server.store.list(resources.pods, "default") as Pod[];
       assert.equal(new Set(all.map((p) => p.status?.podIP)).size, PODS, "distinct pod IPs");
       assert.equal(sim.podCount(), PODS);

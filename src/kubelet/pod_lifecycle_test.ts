@@ -279,6 +279,19 @@ describe("pod lifecycle on a simulated node", () => {
     await h.until("sandbox removed", () => h.runtime.counts().sandboxes === 0);
   });
 
+  it("a forced removal during a long grace period kills at once", async () => {
+    h = await startAgentHarness();
+    h.start();
+    await h.createPod(pod("stubborn", { annotations: { "sim.k8ts.io/stop-delay-app": "1h" }, extra: { terminationGracePeriodSeconds: 600 } }));
+    await h.until("Running", () => h.pod("stubborn")?.status?.phase === "Running");
+    const [c] = await h.runtime.listContainers();
+    // The fake API server removes a pod without finalizers at once: for the agent this is a forced deletion.
+    h.server.store.delete(resources.pods, "default", "stubborn", { gracePeriodSeconds: 0 });
+    await h.until("sandbox gone", () => h.runtime.counts().sandboxes === 0, { maxMs: 5000 });
+    assert.equal(h.runtime.counts().containers, 0);
+    void c;
+  });
+
   it("adopts running sandboxes after an agent restart without restarting them", async () => {
     h = await startAgentHarness();
     h.start();

@@ -33,6 +33,7 @@ export interface PodState {
   startTime?: number;
   terminal?: { phase: "Succeeded" | "Failed"; reason?: string; message?: string };
   terminating?: Promise<void>;
+  terminatingGrace?: number;
   lastWritten?: string;
   lastConditions?: PodCondition[];
 }
@@ -113,7 +114,14 @@ export class PodSyncer {
     }
     const pod = st.pod;
     if (pod.metadata?.deletionTimestamp) {
-      this.startTermination(st);
+      if (!st.terminating) this.startTermination(st);
+      else if (graceSeconds(pod) < (st.terminatingGrace ?? Infinity)) {
+        // Deleted again with a shorter grace period: the kill comes sooner.
+        st.terminatingGrace = graceSeconds(pod);
+        this.o.log.info("grace period shortened", { pod: podKey(pod), gracePeriodSeconds: st.terminatingGrace });
+        const sandboxes = await this.sandboxesOf(uid);
+        void this.stopAll(sandboxes, st.terminatingGrace).catch((err: unknown) => this.o.log.warn("stopping containers failed", { pod: podKey(pod), err }));
+      }
       return undefined;
     }
     const now = this.o.clock.now();
@@ -369,6 +377,7 @@ export class PodSyncer {
     if (st.terminating) return;
     const pod = st.pod;
     const grace = graceSeconds(pod);
+    st.terminatingGrace = grace;
     this.o.log.info("killing pod", { pod: podKey(pod), gracePeriodSeconds: grace });
     st.terminating = (async () => {
       const sandboxes = await this.sandboxesOf(st.uid);
@@ -392,9 +401,10 @@ export class PodSyncer {
 
   /** The pod left the API: kill whatever still runs and remove its sandboxes. */
   private async teardown(st: PodState, graceS: number): Promise<void> {
-    await st.terminating;
+    // Kill first: a graceful termination still waiting out its period must not hold up a forced removal.
     const sandboxes = await this.sandboxesOf(st.uid);
     await this.stopAll(sandboxes, graceS);
+    await st.terminating;
     for (const sb of sandboxes) await this.o.runtime.removePodSandbox(sb.id);
     this.o.probes.retain(st.uid, new Set());
     this.crashBackoff.forgetPrefix(`${st.uid}/`);

@@ -61,6 +61,9 @@ interface ContainerRecord {
   reason?: string;
   script: ContainerScript;
   timer?: TimerHandle;
+  /** When the first stop (SIGTERM) came, and when the SIGKILL is due. */
+  stoppingSince?: number;
+  killAt?: number;
   /** Resolvers of stopContainer calls waiting for this container to exit. */
   exitWaiters: Array<() => void>;
 }
@@ -266,16 +269,19 @@ export class SimulatedRuntime implements ContainerRuntime {
     const c = this.containers.get(id);
     if (!c || c.state === "exited") return;
     if (c.state === "created") return this.exit(c, 0, "Completed");
-    const graceMs = Math.max(0, timeoutSeconds) * 1000;
+    const now = this.clock.now();
     const exited = new Promise<void>((resolve) => c.exitWaiters.push(resolve));
-    if (c.script.stopDelayMs <= 0) this.exit(c, 0, "Completed");
-    else if (c.script.stopDelayMs < graceMs) {
-      c.timer?.cancel();
-      c.timer = this.clock.setTimer(() => this.exit(c, 0, "Completed"), c.script.stopDelayMs);
-    } else {
-      c.timer?.cancel();
-      c.timer = this.clock.setTimer(() => this.exit(c, SIGKILL_EXIT, "Error"), graceMs);
-    }
+    // SIGTERM is sent once: the process exits stopDelay after the first stop. A later stop with a shorter timeout
+    // brings the SIGKILL forward, never back.
+    c.stoppingSince ??= now;
+    const selfExitAt = c.stoppingSince + c.script.stopDelayMs;
+    c.killAt = Math.min(c.killAt ?? Infinity, now + Math.max(0, timeoutSeconds) * 1000);
+    c.timer?.cancel();
+    c.timer = undefined;
+    if (selfExitAt <= now) this.exit(c, 0, "Completed");
+    else if (c.killAt <= now) this.exit(c, SIGKILL_EXIT, "Error");
+    else if (selfExitAt < c.killAt) c.timer = this.clock.setTimer(() => this.exit(c, 0, "Completed"), selfExitAt - now);
+    else c.timer = this.clock.setTimer(() => this.exit(c, SIGKILL_EXIT, "Error"), c.killAt - now);
     await exited;
   }
 

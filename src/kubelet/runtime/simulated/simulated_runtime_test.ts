@@ -88,6 +88,18 @@ describe("simulated runtime scripts", () => {
     assert.deepEqual([st.exitCode, st.reason], [137, "Error"]);
   });
 
+  it("a second stop with a shorter timeout brings the kill forward", async () => {
+    const clock = new FakeClock();
+    const rt = new SimulatedRuntime({ clock });
+    const id = await start(rt, sandbox({ "sim.k8ts.io/stop-delay-app": "1h" }), "app");
+    const first = rt.stopContainer(id, 600);
+    clock.advance(5000);
+    await rt.stopContainer(id, 0);
+    await first;
+    const st = await rt.containerStatus(id);
+    assert.deepEqual([st.exitCode, st.finishedAt! - st.startedAt!], [137, 5000]);
+  });
+
   it("fails pulls named by the pull-fail annotation", async () => {
     const rt = new SimulatedRuntime();
     await assert.rejects(rt.pullImage("nginx:1.27", sandbox({ "sim.k8ts.io/pull-fail": "nginx:1.27" })), /simulated failure/);

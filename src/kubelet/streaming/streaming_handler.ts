@@ -1,0 +1,254 @@
+// The agent's streaming endpoints, as the API server's pods/log|exec|attach|portforward proxy calls them:
+//   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
+//   /exec/{ns}/{pod}/{container}?command=...&stdin&stdout&stderr&tty      (upgrade: SPDY/3.1 or WebSocket)
+//   /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty
+//   /portForward/{ns}/{pod}                                              (upgrade: SPDY/3.1)
+// Logs are read from the CRI log file here. Exec, attach and port-forward ask the runtime for a streaming URL and
+// relay the client's upgrade request and then its connection, byte for byte, to the runtime's streaming server,
+// which speaks SPDY/3.1 (remotecommand v1-v4, portforward.k8s.io) and the pre-v5 WebSocket channel protocols.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Duplex } from "node:stream";
+import type { Pod } from "kubernetes-types/core/v1.js";
+import { errors, isStatusError, StatusError, type Status } from "../../machinery/errors.js";
+import type { Logger } from "../../util/log.js";
+import { silentLogger } from "../../util/log.js";
+import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from "../pod_config.js";
+import { isRuntimeError, type Container, type ContainerRuntime } from "../runtime/types.js";
+import { streamLogFile } from "./container_logs.js";
+import { logOptionsFromQuery } from "./cri_log_format.js";
+import { CriRuntime } from "../runtime/cri/cri_runtime.js";
+import { directDialer, netnsDialer, type Dialer } from "./dial.js";
+import { criStreamingRuntime, type StreamingRuntime } from "./stream_runtime.js";
+
+export interface StreamingHandlerOptions {
+  runtime: ContainerRuntime;
+  /** Exec/attach/port-forward/log paths; without it every stream answers that the runtime has none. */
+  streaming?: StreamingRuntime;
+  /** How to reach the runtime's streaming server (default: a direct TCP connection). */
+  dial?: Dialer;
+  /** The pods the agent runs, to tell the current pod from an older one of the same name. */
+  pods?: () => Pod[];
+  log?: Logger;
+  now?: () => number;
+}
+
+type Kind = "containerLogs" | "exec" | "attach" | "portForward";
+
+interface Route {
+  kind: Kind;
+  namespace: string;
+  pod: string;
+  uid?: string;
+  container?: string;
+}
+
+/** Parses a streaming path; undefined for other paths. The kubelet also accepts a pod uid before the container. */
+export function parseStreamPath(pathname: string): Route | undefined {
+  const parts = pathname.split("/").slice(1).map(decodeURIComponent);
+  const kind = parts[0] as Kind;
+  if (!["containerLogs", "exec", "attach", "portForward"].includes(kind)) return undefined;
+  const [, namespace, pod, ...rest] = parts;
+  if (!namespace || !pod) return undefined;
+  if (kind === "portForward") return rest.length <= 1 ? { kind, namespace, pod, uid: rest[0] || undefined } : undefined;
+  if (rest.length === 1 && rest[0]) return { kind, namespace, pod, container: rest[0] };
+  if (rest.length === 2 && rest[0] && rest[1]) return { kind, namespace, pod, uid: rest[0], container: rest[1] };
+  return undefined;
+}
+
+const isTrue = (q: URLSearchParams, name: string): boolean => q.get(name) === "true" || q.get(name) === "1";
+
+/** Protocols containerd's streaming server speaks over WebSocket (remotecommand up to v4; no v5, no SPDY tunnel). */
+const RUNTIME_WS_PROTOCOLS = new Set(["channel.k8s.io", "base64.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.channel.k8s.io"]);
+
+function statusOf(err: unknown): Status {
+  if (isStatusError(err)) return err.status;
+  if (isRuntimeError(err, "NotFound")) return errors.notFound({ group: "", resource: "containers" }, err.message).status;
+  return errors.internal((err as Error)?.message ?? String(err)).status;
+}
+
+const REASON: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable" };
+
+function refuseSocket(socket: Duplex, s: Status): void {
+  const body = JSON.stringify(s);
+  socket.end(`HTTP/1.1 ${s.code} ${REASON[s.code] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export class StreamingHandler {
+  private readonly log: Logger;
+  private readonly dial: Dialer;
+
+  constructor(private readonly o: StreamingHandlerOptions) {
+    this.log = (o.log ?? silentLogger).with({ component: "streaming" });
+    this.dial = o.dial ?? directDialer();
+  }
+
+  /** Whether a request path belongs here. */
+  handles(pathname: string): boolean {
+    return parseStreamPath(pathname) !== undefined;
+  }
+
+  /** A plain request: logs, or a streaming path without an upgrade (refused). */
+  serveHttp(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://kubelet");
+    const route = parseStreamPath(url.pathname)!;
+    const fail = (err: unknown): void => {
+      const s = statusOf(err);
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(s.code, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(s));
+    };
+    if (route.kind !== "containerLogs") return fail(errors.badRequest(`${route.kind} needs a connection upgrade (SPDY/3.1 or WebSocket)`));
+    if (req.method !== "GET") return fail(errors.methodNotAllowed(`containerLogs: method ${req.method} is not allowed`));
+    this.serveLogs(route, url.searchParams, res).catch(fail);
+  }
+
+  /** An upgrade request for exec, attach or portForward: relayed to the runtime's streaming server. */
+  serveUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://kubelet");
+    const route = parseStreamPath(url.pathname);
+    this.upgrade(req, route, url.searchParams)
+      .then((target) => this.relay(req, socket, head, target))
+      .catch((err: unknown) => {
+        this.log.info("stream refused", { path: url.pathname, err });
+        refuseSocket(socket, statusOf(err));
+      });
+  }
+
+  private streaming(): StreamingRuntime {
+    if (!this.o.streaming) throw new StatusError({ code: 501, reason: "", message: "the node's container runtime does not serve streams (logs, exec, attach, port-forward)" });
+    return this.o.streaming;
+  }
+
+  private async upgrade(req: IncomingMessage, route: Route | undefined, q: URLSearchParams): Promise<URL> {
+    if (!route || route.kind === "containerLogs") throw errors.badRequest(`connection upgrades are served for exec, attach and portForward only, not ${req.url}`);
+    const streaming = this.streaming();
+    if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") {
+      const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+      // Refusing (not 101) makes kubectl fall back to plain SPDY, which the runtime speaks.
+      if (route.kind === "portForward" || !offered.some((p) => RUNTIME_WS_PROTOCOLS.has(p))) {
+        throw errors.badRequest(`WebSocket subprotocols ${JSON.stringify(offered.join(", "))} are not served for ${route.kind}; use SPDY/3.1`);
+      }
+    }
+    if (route.kind === "portForward") {
+      const sandbox = await this.sandboxOf(route);
+      const ports = q.getAll("port").map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+      return streaming.portForward(sandbox, ports);
+    }
+    const instances = await this.instancesOf(route);
+    const current = instances[0];
+    if (!current || current.state !== "running") {
+      throw errors.badRequest(`container ${JSON.stringify(route.container)} in pod ${JSON.stringify(route.pod)} is not running`);
+    }
+    const flags = { containerId: current.id, tty: isTrue(q, "tty"), stdin: isTrue(q, "stdin"), stdout: isTrue(q, "stdout"), stderr: isTrue(q, "stderr") };
+    if (!flags.stdin && !flags.stdout && !flags.stderr) throw errors.badRequest("you must specify at least 1 of stdin, stdout, stderr");
+    if (route.kind === "attach") return streaming.attach(flags);
+    const cmd = q.getAll("command");
+    if (!cmd.length) throw errors.badRequest("exec: no command given (command=...)");
+    return streaming.exec({ ...flags, cmd });
+  }
+
+  private relay(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL): void {
+    const upstream = this.dial(target.hostname.replace(/^\[|\]$/g, ""), Number(target.port || 80));
+    const lines = [`${req.method} ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!;
+      if (name.toLowerCase() !== "host") lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+    }
+    upstream.write(lines.join("\r\n") + "\r\n\r\n");
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+    let answered = false;
+    upstream.once("data", () => (answered = true));
+    upstream.on("error", (err) => {
+      this.log.warn("streaming server connection failed", { target: target.host, err });
+      if (!answered) refuseSocket(socket, errors.serviceUnavailable(`cannot reach the runtime's streaming server at ${target.host}: ${err.message}`).status);
+      else socket.destroy();
+    });
+    socket.on("close", () => upstream.destroy());
+    upstream.on("close", () => {
+      if (answered) socket.destroy();
+    });
+  }
+
+  // ---- logs ----
+
+  private async serveLogs(route: Route, q: URLSearchParams, res: ServerResponse): Promise<void> {
+    let opts;
+    try {
+      opts = logOptionsFromQuery(q, (this.o.now ?? Date.now)());
+    } catch (err) {
+      throw errors.badRequest(`containerLogs: ${(err as Error).message}`);
+    }
+    const streaming = this.streaming();
+    const instances = await this.instancesOf(route);
+    const [current, previous] = instances;
+    const what = `container ${JSON.stringify(route.container)} in pod ${JSON.stringify(route.pod)}`;
+    if (!current) throw errors.badRequest(`${what} is waiting to start: ContainerCreating`);
+    let id = current.id;
+    let path = await streaming.logPath(current.id);
+    if (opts.previous) {
+      // The runtime keeps the instance before the current one; its log file is named after its restart count.
+      const derived = path && current.metadata.attempt > 0 ? join(dirname(path), `${current.metadata.attempt - 1}${basename(path).replace(/^\d+/, "")}`) : "";
+      if (previous) {
+        id = previous.id;
+        path = await streaming.logPath(previous.id).catch(() => derived);
+      } else path = derived && existsSync(derived) ? derived : "";
+      if (!path) throw errors.badRequest(`previous terminated ${what} not found`);
+    } else if (current.state === "created") throw errors.badRequest(`${what} is waiting to start: ContainerCreating`);
+    if (!path || !existsSync(path)) throw errors.badRequest(`${what} has no log file${path ? ` (${path})` : ""}`);
+    const ac = new AbortController();
+    res.on("close", () => ac.abort());
+    res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache" });
+    res.flushHeaders();
+    const runtime = this.o.runtime;
+    await streamLogFile(path, res, opts, {
+      signal: ac.signal,
+      running: async () => (await runtime.containerStatus(id)).state === "running",
+    });
+    res.end();
+  }
+
+  // ---- lookups ----
+
+  /** The uid of the pod the agent runs under that name, else the newest the runtime knows. */
+  private async podUid(route: Route): Promise<string> {
+    if (route.uid) return route.uid;
+    const known = (this.o.pods?.() ?? []).filter((p) => p.metadata?.namespace === route.namespace && p.metadata?.name === route.pod);
+    const uid = known[known.length - 1]?.metadata?.uid;
+    if (uid) return uid;
+    const sandboxes = await this.o.runtime.listPodSandbox({ labelSelector: { [POD_NAMESPACE_LABEL]: route.namespace, [POD_NAME_LABEL]: route.pod } });
+    const newest = sandboxes.sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (!newest) throw errors.notFound({ group: "", resource: "pods" }, `${route.namespace}/${route.pod}`);
+    return newest.metadata.uid;
+  }
+
+  /** Instances of the route's container, newest attempt first. */
+  private async instancesOf(route: Route): Promise<Container[]> {
+    const uid = await this.podUid(route);
+    const list = await this.o.runtime.listContainers({ labelSelector: { [POD_UID_LABEL]: uid, [CONTAINER_NAME_LABEL]: route.container ?? "" } });
+    return list.sort((a, b) => b.metadata.attempt - a.metadata.attempt || b.createdAt - a.createdAt);
+  }
+
+  private async sandboxOf(route: Route): Promise<string> {
+    const uid = await this.podUid(route);
+    const ready = await this.o.runtime.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid }, state: "ready" });
+    const newest = ready.sort((a, b) => b.metadata.attempt - a.metadata.attempt)[0];
+    if (!newest) throw errors.badRequest(`pod ${JSON.stringify(route.pod)} has no running sandbox: cannot forward ports`);
+    return newest.id;
+  }
+}
+
+/** The handler for an agent's runtime: streams for CRI runtimes, reached from inside netns when one is given. */
+export function streamingHandlerFor(runtime: ContainerRuntime, opts: { netns?: string; pods?: () => Pod[]; log?: Logger } = {}): StreamingHandler {
+  return new StreamingHandler({
+    runtime,
+    streaming: runtime instanceof CriRuntime ? criStreamingRuntime(runtime.client) : undefined,
+    dial: opts.netns ? netnsDialer(opts.netns) : directDialer(),
+    pods: opts.pods,
+    log: opts.log,
+  });
+}
