@@ -9,6 +9,7 @@ import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { Kubelet } from "../kubelet/kubelet.js";
 import { startKubeletServer } from "../kubelet/kubelet_server.js";
+import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
 import { SimulatedRuntime } from "../kubelet/runtime/simulated/simulated_runtime.js";
 import { startNodeRuntime, type NodeRuntime } from "../kubelet/containerd/node_runtime.js";
@@ -257,7 +258,8 @@ export const agentCommand: Command = async (args) => {
     log,
   });
   log.info("agent starting", { runtime: runtimeKind, server: client.server });
-  const endpoints = serveAt ? await startKubeletServer(kubelet, serveAt) : undefined;
+  const streaming = streamingHandlerFor(runtime, { netns: flags.netns, pods: () => kubelet.pods(), log });
+  const endpoints = serveAt ? await startKubeletServer(kubelet, { ...serveAt, streaming }) : undefined;
   if (endpoints) log.info("serving node endpoints", { url: endpoints.url });
   // The pod network agent and kube-proxy program the namespace containerd's pods live in.
   const network =
