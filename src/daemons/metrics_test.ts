@@ -2,6 +2,8 @@
 // and scheduler on the server's /metrics) and a hollow node agent's /metrics and /metrics/resource, checking names,
 // labels, HELP/TYPE lines and that counters move with activity. Waits are generous polls, never timings.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,8 +15,10 @@ import { resources } from "../client/resources.js";
 import { HollowNodes } from "../kubelet/hollow_nodes.js";
 import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
 import { silentLogger } from "../util/log.js";
-import { scrape, type Exposition } from "../util/metrics/testing/scrape.js";
+import { parseExposition, scrape, type Exposition } from "../util/metrics/testing/scrape.js";
 import { startServer, type RunningServer } from "./server.js";
+
+const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.31";
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 120_000): Promise<T> {
   const end = Date.now() + maxMs;
@@ -132,6 +136,17 @@ describe("Prometheus metrics of every component", () => {
     assert.deepEqual(m.find("scheduler_pending_pods").map((s) => s.labels.queue).sort(), ["active", "backoff", "gated", "unschedulable"]);
     // Process metrics appear once although several components share the process.
     assert.equal(m.find("process_start_time_seconds").length, 1);
+  });
+
+  it("kubectl get --raw /metrics reads the server's metrics", { skip: !existsSync(KUBECTL) && `${KUBECTL} is not installed` }, async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(KUBECTL, ["--kubeconfig", server.kubeconfigPath, "--cache-dir", join(dir, "cache"), "get", "--raw", "/metrics"], { env: { ...process.env, HOME: dir }, timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`kubectl failed: ${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const m = parseExposition(out);
+    assert.ok(m.value("apiserver_request_total", { verb: "GET", resource: "", code: "200" }) >= 1);
+    assert.ok(m.families.has("scheduler_schedule_attempts_total") && m.families.has("workqueue_depth"));
   });
 
   it("the node agent's /metrics and /metrics/resource report its pods", async () => {
