@@ -60,7 +60,8 @@ export class ApiServerMetrics {
     this.longrunning = r.gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS });
   }
 
-  /** Counts the request now and observes its code and duration when the response ends (or the client goes away). */
+  /** Tracks the request as in flight (or long-running) now; counts it by code and observes its duration when the
+   *  response ends or the client goes away. */
   instrument(req: IncomingMessage, res: ServerResponse): void {
     const started = this.now();
     const labels = requestLabels(req);
@@ -72,16 +73,6 @@ export class ApiServerMetrics {
       this.requests.inc({ ...labels, code: String(res.statusCode) });
       this.durations.observe(labels, (this.now() - started) / 1000);
     });
-  }
-
-  /** Requests counted so far with these labels (any value not given matches everything). */
-  requestCount(match: Partial<RequestLabels & { code: string }>): number {
-    let n = 0;
-    for (const group of this.requests.collect()) {
-      const s = group[0]!;
-      if (Object.entries(match).every(([k, v]) => s.labels[k] === v)) n += s.value;
-    }
-    return n;
   }
 }
 
