@@ -30,7 +30,7 @@ interface Agent {
 function startAgent(client: Client, node: TestNode): Agent {
   const runtime = node.newRuntime();
   const prober = new CriProber({ runtime, netns: node.netns });
-  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, prober, node: { address: "10.88.9.1", osImage: "k8ts e2e node" }, log: silentLogger, recordEvents: false });
+  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, prober, node: { address: "10.88.9.1", osImage: "k8ts e2e node" }, log: silentLogger, recordEvents: false, rootDir: node.dir });
   const ac = new AbortController();
   const running = kubelet.run(ac.signal);
   return {
@@ -157,7 +157,7 @@ describe("pods on containerd through kubectl", { skip }, () => {
     assert.match(p.status!.podIP ?? "", /^10\.88\.9\.\d+$/);
   });
 
-  it("shares an emptyDir between the containers of a pod", { todo: "the kubelet does not mount pod volumes yet" }, async () => {
+  it("shares an emptyDir between the containers of a pod", async () => {
     await apply(
       pod("shared-dir", {
         volumes: [{ name: "data", emptyDir: {} }],

@@ -1,17 +1,21 @@
 // Starting one container of a pod: the image per its pull policy (with pull backoff: ErrImagePull, then
 // ImagePullBackOff until the retry is due), then create and start, each failure turned into the container's waiting
-// reason and an Event.
+// reason and an Event. The container's env and mounts are resolved right before it is created (volumes/, env/): a
+// missing config map or secret leaves it waiting in CreateContainerConfigError.
 import type { Container, Pod } from "kubernetes-types/core/v1.js";
 import type { Clock } from "../client/clock.js";
 import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
 import type { EventSink } from "./events.js";
-import { containerConfig, pullPolicy } from "./pod_config.js";
+import { containerConfig, pullPolicy, type ContainerInputValues } from "./pod_config.js";
 import type { Waiting } from "./pod_status.js";
 import type { ContainerRuntime, PodSandboxConfig } from "./runtime/types.js";
+import type { ContainerInputs } from "./volumes/container_inputs.js";
 
 /** Re-sync soon after a failed pull so the status moves from ErrImagePull to ImagePullBackOff. */
 const PULL_STATUS_RESYNC_MS = 1000;
+/** Retry a container whose config could not be built (a config map may appear) this soon, not only at resync. */
+const CONFIG_RETRY_MS = 5000;
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
@@ -20,7 +24,7 @@ export class ContainerStarter {
   /** The last failed pull per pod and image, so ErrImagePull stays visible until the next resync. */
   private readonly pullErrors = new Map<string, { at: number; message: string }>();
 
-  constructor(private readonly o: { runtime: ContainerRuntime; clock: Clock; log: Logger; events: EventSink }) {
+  constructor(private readonly o: { runtime: ContainerRuntime; clock: Clock; log: Logger; events: EventSink; inputs?: ContainerInputs; hostIP?: () => string }) {
     this.pullBackoff = new Backoff(o.clock);
   }
 
@@ -74,9 +78,23 @@ export class ContainerStarter {
         return false;
       }
     } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+    let inputs: ContainerInputValues | undefined;
+    if (this.o.inputs) {
+      try {
+        const podIP = (await rt.podSandboxStatus(sandboxId).catch(() => undefined))?.network.ip || undefined;
+        inputs = await this.o.inputs.forContainer(pod, c, { podIP, hostIP: this.o.hostIP?.() });
+      } catch (err) {
+        const message = (err as Error).message;
+        waiting.set(c.name, { reason: "CreateContainerConfigError", message });
+        this.o.events.record(pod, "Warning", "Failed", `Error: ${message}`);
+        this.o.log.info("container config failed", { pod: podKey(pod), container: c.name, err });
+        wakeAt(this.o.clock.now() + CONFIG_RETRY_MS);
+        return false;
+      }
+    }
     let id: string;
     try {
-      id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt), sbConfig);
+      id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt, inputs), sbConfig);
     } catch (err) {
       waiting.set(c.name, { reason: "CreateContainerError", message: (err as Error).message });
       this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);

@@ -22,6 +22,8 @@ import { ProbeManager } from "./probe_manager.js";
 import { collectSummary, type Summary } from "./stats.js";
 import type { ContainerRuntime, RuntimeVersion } from "./runtime/types.js";
 import type { LeaseObject, NodeObject, PodObject, PodSource, Prober } from "./types.js";
+import { ContainerInputs } from "./volumes/container_inputs.js";
+import { clientObjectSource } from "./volumes/sources.js";
 
 export interface KubeletOptions {
   client: Client;
@@ -47,6 +49,11 @@ export interface KubeletOptions {
   workers?: number;
   /** Record Events about pods (default true). */
   recordEvents?: boolean;
+  /**
+   * The agent's state directory: pod volumes live under <rootDir>/pods/<uid>/volumes. Without it no volume is
+   * materialized (hollow nodes); env is resolved either way.
+   */
+  rootDir?: string;
 }
 
 /** Until a real prober exists (exec/http/tcp come with the CRI runtime), probes fail: a pod never looks healthier than it is. */
@@ -103,6 +110,13 @@ export class Kubelet {
       events,
       allocatable: () => nodeAllocatable(o.node),
       enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
+      inputs: new ContainerInputs({
+        source: clientObjectSource(o.client, { now: () => this.clock.now() }),
+        log: this.log,
+        rootDir: o.rootDir,
+        now: () => this.clock.now(),
+        allocatable: () => nodeAllocatable(o.node),
+      }),
     });
     this.status = new NodeStatusReporter({
       nodes: o.client.resource<NodeObject>(resources.nodes),

@@ -2,7 +2,8 @@
 // annotations that identify the pod) and each container (command, env, resources, labels naming pod and container).
 import type { Container, Pod } from "kubernetes-types/core/v1.js";
 import { parseQuantity } from "../machinery/quantity.js";
-import type { ContainerConfig, PodSandboxConfig, PortMapping } from "./runtime/types.js";
+import { expandCommand, type EnvVar } from "./env/resolve.js";
+import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime/types.js";
 
 export const POD_NAME_LABEL = "io.kubernetes.pod.name";
 export const POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace";
@@ -57,7 +58,14 @@ function milli(q: unknown): number | undefined {
   }
 }
 
-export function containerConfig(pod: Pod, c: Container, attempt: number): ContainerConfig {
+/** What the agent resolved for the container (env/ and volumes/): its environment and mounts. */
+export interface ContainerInputValues {
+  envs: EnvVar[];
+  mounts: Mount[];
+}
+
+/** Without inputs, only literal env values are passed and command/args are not expanded (simulated nodes, tests). */
+export function containerConfig(pod: Pod, c: Container, attempt: number, inputs?: ContainerInputValues): ContainerConfig {
   const limits = c.resources?.limits ?? {};
   const requests = c.resources?.requests ?? {};
   const cpuLimit = milli(limits.cpu);
@@ -66,11 +74,11 @@ export function containerConfig(pod: Pod, c: Container, attempt: number): Contai
   return {
     metadata: { name: c.name, attempt },
     image: c.image ?? "",
-    command: c.command,
-    args: c.args,
+    // $(VAR) references in command and args expand against the resolved environment.
+    ...(inputs ? expandCommand(c, inputs.envs) : { command: c.command, args: c.args }),
     workingDir: c.workingDir,
-    // Only literal values: env from secrets, config maps and the downward API needs the volume/secret manager.
-    envs: (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value ?? "" })),
+    envs: inputs ? inputs.envs : (c.env ?? []).filter((e) => e.value !== undefined).map((e) => ({ key: e.name, value: e.value ?? "" })),
+    ...(inputs && inputs.mounts.length > 0 ? { mounts: inputs.mounts } : {}),
     labels: { ...podLabels(pod), [CONTAINER_NAME_LABEL]: c.name },
     annotations: { "io.kubernetes.container.restartCount": String(attempt) },
     logPath: `${c.name}/${attempt}.log`,

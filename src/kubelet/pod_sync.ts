@@ -18,8 +18,11 @@ import { computePodStatus, type PodPhase, type Waiting } from "./pod_status.js";
 import type { ProbeManager } from "./probe_manager.js";
 import type { ContainerRuntime, ContainerStatus, PodSandbox } from "./runtime/types.js";
 import type { PodObject } from "./types.js";
+import type { ContainerInputs } from "./volumes/container_inputs.js";
 
 const DEFAULT_GRACE_S = 30;
+/** A pod whose volumes could not be set up is tried again this soon (the missing object may be created). */
+const VOLUME_RETRY_MS = 5000;
 /** Exited instances kept per container: the newest (state) and the one before (lastState). */
 const KEEP_INSTANCES = 2;
 
@@ -51,6 +54,8 @@ export interface PodSyncerOptions {
   allocatable?: () => Record<string, string>;
   /** Asks for another sync of the pod (after a delay). */
   enqueue: (uid: string, afterMs?: number) => void;
+  /** Volumes and env of containers; without it only literal env values are passed and no volume is mounted. */
+  inputs?: ContainerInputs;
 }
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -162,6 +167,19 @@ export class PodSyncer {
         return undefined;
       }
       wakeAt(end);
+    }
+
+    if (this.o.inputs) {
+      // Before the sandbox and at every sync: config map, secret and downward API files follow their sources.
+      try {
+        await this.o.inputs.setUpVolumes(pod, { hostIP: this.o.hostIP() });
+      } catch (err) {
+        const message = (err as Error).message;
+        this.o.log.info("pod volumes not ready", { pod: podKey(pod), err });
+        this.o.events.record(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
+        await this.writeStatus(st, sandboxes[0]);
+        return VOLUME_RETRY_MS;
+      }
     }
 
     const policy = pod.spec?.restartPolicy ?? "Always";
@@ -406,6 +424,8 @@ export class PodSyncer {
     await this.stopAll(sandboxes, graceS);
     await st.terminating;
     for (const sb of sandboxes) await this.o.runtime.removePodSandbox(sb.id);
+    // After the sandboxes: no container holds the volumes any more.
+    await this.o.inputs?.tearDown(st.uid);
     this.o.probes.retain(st.uid, new Set());
     this.crashBackoff.forgetPrefix(`${st.uid}/`);
     this.starter.forgetPod(st.uid);
@@ -420,6 +440,8 @@ export class PodSyncer {
       await this.o.runtime.removePodSandbox(sb.id);
       n++;
     }
+    const volumes = await this.o.inputs?.cleanupOrphans((uid) => this.states.has(uid));
+    if (volumes) this.o.log.info("removed volumes of orphaned pods", { pods: volumes });
     return n;
   }
 }

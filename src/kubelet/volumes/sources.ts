@@ -1,6 +1,6 @@
 // The API objects a node agent reads for its pods' volumes and env: config maps, secrets, services, claims and
-// volumes. Reads go straight to the API server (no cache): a pod's sync asks for each object it needs, so a change
-// to a config map shows up at the pod's next sync.
+// volumes. Reads go straight to the API server, so a change to a config map shows up at the pod's next sync; only
+// the service list (for service link variables, read at every container start) is kept for a few seconds.
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Secret, Service } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../../api/object.js";
 import type { Client } from "../../client/rest_client.js";
@@ -25,7 +25,12 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-export function clientObjectSource(client: Client): PodObjectSource {
+/** How long a namespace's service list is reused: container starts in a burst share one list. */
+const SERVICES_TTL_MS = 5000;
+
+export function clientObjectSource(client: Client, opts: { now?: () => number } = {}): PodObjectSource {
+  const now = opts.now ?? Date.now;
+  const serviceCache = new Map<string, { at: number; items: Promise<Service[]> }>();
   const cms = client.resource<ConfigMap & KubeObject>(resources.configmaps);
   const secrets = client.resource<Secret & KubeObject>(resources.secrets);
   const pvcs = client.resource<PersistentVolumeClaim & KubeObject>(resources.persistentvolumeclaims);
@@ -36,7 +41,15 @@ export function clientObjectSource(client: Client): PodObjectSource {
     secret: (ns, name) => orUndefined(secrets.get(ns, name)),
     persistentVolumeClaim: (ns, name) => orUndefined(pvcs.get(ns, name)),
     persistentVolume: (name) => orUndefined(pvs.get(undefined, name)),
-    services: async (ns) => (await svcs.list(ns)).items,
+    services: (ns) => {
+      const hit = serviceCache.get(ns);
+      if (hit && now() - hit.at < SERVICES_TTL_MS) return hit.items;
+      const items = svcs.list(ns).then((l) => l.items);
+      serviceCache.set(ns, { at: now(), items });
+      // A failed list is not reused.
+      items.catch(() => serviceCache.delete(ns));
+      return items;
+    },
   };
 }
 

@@ -71,13 +71,21 @@ export class VolumeManager {
       try {
         paths.set(vol.name, await this.setUpOne(pod, vol, facts));
       } catch (err) {
-        const had = known?.paths.get(vol.name);
+        // After an agent restart the files on disk are what the running containers see: keep them too.
+        const had = known?.paths.get(vol.name) ?? this.onDisk(uid, vol);
         if (!had) throw err;
         this.o.log.warn("refreshing volume failed, keeping its contents", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume: vol.name, err });
         paths.set(vol.name, had);
       }
     }
     this.pods.set(uid, { paths });
+  }
+
+  private onDisk(uid: string, vol: Volume): { hostPath: string; readOnly: boolean } | undefined {
+    const plugin = pluginOf(vol);
+    if (plugin === undefined || plugin === "hostPath" || plugin === "persistentVolumeClaim" || plugin === "emptyDir") return undefined;
+    const dir = this.volumeDir(uid, PLUGIN_DIRS[plugin], vol.name);
+    return existsSync(join(dir, "..data")) ? { hostPath: dir, readOnly: true } : undefined;
   }
 
   private async setUpOne(pod: Pod, vol: Volume, facts: PodRuntimeFacts): Promise<{ hostPath: string; readOnly: boolean }> {
