@@ -31,13 +31,20 @@ export abstract class Family<Child> implements Collector {
 
   /** The series with these label values (created at zero on first use). Unknown label names are an error. */
   with(labels: Labels = {}): Child {
-    for (const k of Object.keys(labels)) if (!this.labelNames.includes(k)) throw new Error(`metric ${this.name} has no label ${JSON.stringify(k)} (labels: ${this.labelNames.join(", ") || "none"})`);
-    const values = this.labelNames.map((n) => labels[n] ?? "");
-    const key = values.join("\u0000");
+    // Hot path (every API request): one pass building the key, no intermediate arrays.
+    let key = "";
+    let matched = 0;
+    for (let i = 0; i < this.labelNames.length; i++) {
+      const v = labels[this.labelNames[i]!];
+      if (v !== undefined) matched++;
+      key += i === 0 ? (v ?? "") : "\u0000" + (v ?? "");
+    }
     let entry = this.children.get(key);
+    if (entry && matched === Object.keys(labels).length) return entry.child;
+    for (const k of Object.keys(labels)) if (!this.labelNames.includes(k)) throw new Error(`metric ${this.name} has no label ${JSON.stringify(k)} (labels: ${this.labelNames.join(", ") || "none"})`);
     if (!entry) {
       const normalized: Record<string, string> = {};
-      this.labelNames.forEach((n, i) => (normalized[n] = values[i]!));
+      for (const n of this.labelNames) normalized[n] = labels[n] ?? "";
       entry = { labels: normalized, child: this.newChild() };
       this.children.set(key, entry);
     }
