@@ -3,6 +3,7 @@
 // (--containerd-address) or starts the node's own (--containerd-root, optionally inside --netns), imports the busybox
 // and pause images when missing, and runs the pods there.
 import { hostname, networkInterfaces, release } from "node:os";
+import { join } from "node:path";
 import type { Command } from "./main.js";
 import { realClock } from "../client/clock.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
@@ -256,6 +257,8 @@ export const agentCommand: Command = async (args) => {
       ...(serveAt && serveAt.port !== 0 ? { kubeletPort: serveAt.port } : {}),
     },
     log,
+    // Pod volumes: beside containerd's state when the agent runs its own, else under a per-node directory.
+    ...(nodeRuntime ? { rootDir: flags.containerdRoot ?? join("/var/lib/k8ts/agents", nodeName) } : {}),
   });
   log.info("agent starting", { runtime: runtimeKind, server: client.server });
   const streaming = streamingHandlerFor(runtime, { netns: flags.netns, pods: () => kubelet.pods(), log });
