@@ -30,6 +30,15 @@ describe("pod_config", () => {
     assert.deepEqual(c.envs, [{ key: "A", value: "1" }]);
   });
 
+  it("passes resolved env and mounts, and expands $(VAR) in command and args against them", () => {
+    const c = { name: "c", image: "busybox", command: ["sh", "-c", "echo $(MSG) $$(MSG)"], args: ["$(MSG)"], env: [{ name: "MSG", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] };
+    const cfg = containerConfig(pod, c, 0, { envs: [{ key: "MSG", value: "p" }], mounts: [{ containerPath: "/data", hostPath: "/var/lib/x", readonly: true }] });
+    assert.deepEqual(cfg.command, ["sh", "-c", "echo p $(MSG)"]);
+    assert.deepEqual(cfg.args, ["p"]);
+    assert.deepEqual(cfg.envs, [{ key: "MSG", value: "p" }]);
+    assert.deepEqual(cfg.mounts, [{ containerPath: "/data", hostPath: "/var/lib/x", readonly: true }]);
+  });
+
   it("defaults the pull policy from the tag", () => {
     assert.equal(pullPolicy({ name: "c", image: "nginx" }), "Always");
     assert.equal(pullPolicy({ name: "c", image: "nginx:latest" }), "Always");
