@@ -4,7 +4,7 @@
 // unmounted, directories removed). hostPath and persistentVolumeClaim volumes point at node paths outside the pod
 // directory and are never removed.
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Container, Pod, Volume } from "kubernetes-types/core/v1.js";
 import { parseQuantity } from "../../machinery/quantity.js";
@@ -108,7 +108,7 @@ export class VolumeManager {
   private async setUpEmptyDir(dir: string, vol: Volume): Promise<void> {
     if (!existsSync(dir)) await mkdir(dir, { recursive: true });
     // World-writable like Kubernetes' emptyDir, so containers running as any user can share it.
-    await runCommand("chmod", ["0777", dir]);
+    await chmod(dir, 0o777);
     if (vol.emptyDir?.medium !== "Memory" || mountsUnder(dir).includes(dir)) return;
     const opts = ["mode=0777"];
     if (vol.emptyDir.sizeLimit !== undefined) opts.push(`size=${parseQuantity(String(vol.emptyDir.sizeLimit)).value()}`);
