@@ -1,7 +1,7 @@
 // One node of a local cluster: its namespace and veth on the underlay, its agent process (kubelet + pod network
 // agent + kube-proxy, and with the containerd runtime the node's own containerd, started by the agent inside the
 // namespace) and, on removal, everything those left behind.
-import { statSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, statSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteNodeNetns, ensureNodeNetns } from "./host_net.js";
@@ -42,6 +42,9 @@ export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: No
   await ensureNodeNetns({ netns: node.netns, hostVeth: node.hostVeth, bridge: rec.bridge, ip: node.ip });
   const clusterDir = launch.store.dir(rec.name);
   if (isClusterProcess(node.agentPid, clusterDir)) return;
+  // A containerd that outlived its agent would refuse the new agent's containerd its socket; pods' shims stay.
+  const orphans = pidsInNetns(clusterDir, node.netns).filter((pid) => !commOf(pid).startsWith("containerd-shim"));
+  await stopProcesses(orphans, clusterDir);
   const argv = [
     ...launch.k8ts,
     "agent",
@@ -55,6 +58,14 @@ export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: No
     ...(rec.runtime === "containerd" ? ["--containerd-root", join(dir, "containerd")] : []),
   ];
   node.agentPid = spawnDetached({ argv, logFile: join(dir, "agent.log"), clusterDir, cwd: launch.cwd, netns: node.netns });
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
 }
 
 /** Processes of this cluster living in the node's network namespace (the agent, its containerd). */
