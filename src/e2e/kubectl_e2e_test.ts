@@ -167,6 +167,10 @@ test("wait --for=condition and events", async () => {
   const r = await w;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pod\/waiter condition met/);
+  // -o wide adds the priority-1 columns.
+  const wide = await c.ok(["get", "pod", "waiter", "-o", "wide"]);
+  assert.match(wide, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+  assert.match(wide, /^waiter\s+0\/1\s+Running\s+0\s+\S+\s+<none>\s+<none>\s+<none>\s+<none>$/m);
   const uid = await c.ok(["get", "pod", "waiter", "-o", "jsonpath={.metadata.uid}"]);
   await c.ok(["create", "-f", c.file("ev.yaml", `apiVersion: v1
 kind: Event
