@@ -20,7 +20,7 @@ import { writeConflist } from "./cni_config.js";
 import { execRunner, mustRun } from "./exec.js";
 import { ensureMasquerade } from "./masquerade.js";
 import type { CommandRunner, NodeLease } from "./types.js";
-import { ensureVxlanDevice, reconcilePeers } from "./vxlan.js";
+import { ensureVxlanDevice, reconcilePeers, VXLAN_DEVICE } from "./vxlan.js";
 
 type NodeObject = Node & KubeObject;
 
@@ -96,7 +96,8 @@ export class NetworkAgent {
       this.log.debug("waiting for the node's pod CIDR", { node: this.opts.nodeName });
       return;
     }
-    if (this.local?.podCIDR !== podCIDR) await this.setUpLocal(podCIDR);
+    // Set up again when the subnet changed or the device went away (deleted by hand, namespace recreated).
+    if (this.local?.podCIDR !== podCIDR || (await this.runner.run(["ip", "link", "show", "dev", VXLAN_DEVICE])).code !== 0) await this.setUpLocal(podCIDR);
     const vtepMAC = this.local!.vtepMAC;
     const want = leaseAnnotations({ vtepMAC, publicIP: this.opts.publicIP });
     const have = me.metadata?.annotations ?? {};

@@ -107,6 +107,10 @@ test("network agents in two namespaces: VTEPs published, peers programmed, VXLAN
   // Across the VXLAN: A's flannel.1 address to B's and back.
   const runner = execRunner({ netns: nsA });
   await until("ping across the VXLAN", async () => ((await runner.run(["busybox", "ping", "-c", "1", "-W", "2", "-I", vtepA, vtepB])).code === 0 ? true : undefined));
+  // A device deleted by hand comes back on the next sync (any Node change queues one).
+  ip("-n", nsA, "link", "del", "flannel.1");
+  await nodes.patch(undefined, "node-a", "merge", { metadata: { labels: { poke: "1" } } });
+  await until("flannel.1 recreated in A", async () => (ip("-n", nsA, "route", "show", b.podCIDR).includes("flannel.1") ? true : undefined));
   await nodes.delete(undefined, "node-b");
   await until("B's entries gone from A", async () => (ip("-n", nsA, "route", "show", "dev", "flannel.1").trim() === "" && !ip("-n", nsA, "neigh", "show", "dev", "flannel.1").includes(vtepB) ? true : undefined));
   assert.doesNotMatch(execFileSync("bridge", ["-n", nsA, "fdb", "show", "dev", "flannel.1"], { encoding: "utf8" }), new RegExp(b.vtepMAC));
