@@ -1,5 +1,6 @@
 // Content negotiation: which representation the client asked for (Accept) and how a request body is encoded
 // (Content-Type). JSON is the default; YAML is served on request; protobuf is answered with JSON (clients accept it).
+import { jsonOf, listJsonOf } from "../util/json_cache.js";
 import { stringify as yamlStringify } from "yaml";
 
 export type Format = "json" | "yaml";
@@ -81,7 +82,10 @@ export interface Encoded {
 
 export function encode(value: unknown, format: Format, opts: { pretty?: boolean } = {}): Encoded {
   if (format === "yaml") return { contentType: "application/yaml", body: yamlStringify(value, { lineWidth: 0 }) };
-  return { contentType: "application/json", body: opts.pretty ? JSON.stringify(value, null, 2) + "\n" : JSON.stringify(value) + "\n" };
+  if (opts.pretty) return { contentType: "application/json", body: JSON.stringify(value, null, 2) + "\n" };
+  // Lists reuse the memoized text of their (frozen, cached) items.
+  const isList = value !== null && typeof value === "object" && Array.isArray((value as { items?: unknown }).items);
+  return { contentType: "application/json", body: (isList ? listJsonOf(value as { items: unknown[] }) : jsonOf(value)) + "\n" };
 }
 
 /** How a request body is encoded, from its Content-Type ("" when absent). */

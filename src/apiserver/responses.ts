@@ -20,8 +20,10 @@ export function writeObject(res: ServerResponse, code: number, value: unknown, o
   if (res.headersSent || res.destroyed) return;
   const enc = encode(value, opts.format ?? "json", { pretty: opts.pretty });
   if (opts.warnings?.length) res.setHeader("Warning", opts.warnings.map(warningHeader));
-  res.writeHead(code, { "Content-Type": opts.contentType ?? enc.contentType, "Content-Length": Buffer.byteLength(enc.body), "Cache-Control": "no-cache, private" });
-  res.end(enc.body);
+  // Encoded once: a large list would otherwise be converted to UTF-8 twice (length, then write).
+  const body = Buffer.from(enc.body);
+  res.writeHead(code, { "Content-Type": opts.contentType ?? enc.contentType, "Content-Length": body.length, "Cache-Control": "no-cache, private" });
+  res.end(body);
 }
 
 /** Any thrown value as a Status: StatusErrors keep their code; anything else is a 500 that names the failure. */

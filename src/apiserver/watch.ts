@@ -1,6 +1,7 @@
 // Serving a watch over HTTP: chunked, newline-delimited {"type","object"} events. Headers are flushed at once
 // (clients such as `kubectl wait` block until they see them). The stream ends on client disconnect, on
 // timeoutSeconds, when the registry ends it, or when the server shuts down.
+import { jsonOf } from "../util/json_cache.js";
 import type { ServerResponse } from "node:http";
 import type { WatchEventOut, WatchStream } from "../registry/rest.js";
 import type { Logger } from "../util/log.js";
@@ -56,7 +57,8 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
       const object = opts.transform && e.type !== "ERROR" && e.type !== "BOOKMARK" ? opts.transform(e, first) : e.object;
       if (e.type !== "ERROR" && e.type !== "BOOKMARK") first = false;
       // Returning false pauses the registry's delivery until the socket drains (backpressure).
-      return res.write(JSON.stringify({ type: e.type, object }) + "\n");
+      // The object's text is shared by every watcher of it (jsonOf memoizes frozen cached objects).
+      return res.write(`{"type":${JSON.stringify(e.type)},"object":${jsonOf(object)}}\n`);
     },
     onClose: end,
   });
