@@ -72,7 +72,8 @@ const REASON: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 5
 
 function refuseSocket(socket: Duplex, s: Status): void {
   const body = JSON.stringify(s);
-  socket.end(`HTTP/1.1 ${s.code} ${REASON[s.code] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  // Destroyed once written: an upgrade socket is half-open by default and would wait for the client's FIN.
+  socket.end(`HTTP/1.1 ${s.code} ${REASON[s.code] ?? "Error"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () => socket.destroy());
 }
 
 export class StreamingHandler {

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import type { Duplex } from "node:stream";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from "../pod_config.js";
+import { SimulatedRuntime } from "../runtime/simulated/simulated_runtime.js";
+import type { PodSandboxConfig } from "../runtime/types.js";
+import { parseStreamPath, StreamingHandler } from "./streaming_handler.js";
+import type { StreamingRuntime } from "./stream_runtime.js";
+
+const listen = (s: http.Server): Promise<number> => new Promise((r) => s.listen(0, "127.0.0.1", () => r((s.address() as AddressInfo).port)));
+
+/** Sends a raw request and collects what comes back until the server closes. */
+function raw(port: number, request: string, thenSend?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1", () => sock.write(request));
+    let got = "";
+    sock.on("data", (d: Buffer) => {
+      got += d.toString();
+      if (thenSend && got.includes("101 Switching")) {
+        sock.write(thenSend);
+        thenSend = undefined;
+      }
+      if (/echo:\w/.test(got)) {
+        sock.destroy();
+        resolve(got);
+      }
+    });
+    sock.on("end", () => resolve(got));
+    sock.on("error", reject);
+  });
+}
+
+describe("the agent's streaming endpoints", () => {
+  let dir: string;
+  let runtime: SimulatedRuntime;
+  let upstream: http.Server;
+  let server: http.Server;
+  let port = 0;
+  const seen: string[] = [];
+  const sockets: Duplex[] = [];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "k8ts-streaming-"));
+    await writeFile(join(dir, "0.log"), "2026-11-26T10:00:00Z stdout F hello\n2026-11-26T10:00:01Z stderr F world\n");
+    // The runtime's streaming server: answers the upgrade, then echoes what it receives.
+    upstream = http.createServer((_req, res) => res.end());
+    upstream.on("upgrade", (req, sock) => {
+      sockets.push(sock);
+      seen.push(`${req.method} ${req.url} ${req.headers["x-stream-protocol-version"]}`);
+      sock.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
+      sock.on("data", (d: Buffer) => sock.write(`echo:${d.toString()}`));
+    });
+    const upPort = await listen(upstream);
+    const streaming: StreamingRuntime = {
+      exec: async (r) => new URL(`http://127.0.0.1:${upPort}/exec/token-${r.cmd.join("_")}`),
+      attach: async () => new URL(`http://127.0.0.1:${upPort}/attach/token`),
+      portForward: async (sb) => new URL(`http://127.0.0.1:${upPort}/portforward/${sb.length ? "sb" : ""}`),
+      logPath: async () => join(dir, "0.log"),
+    };
+    runtime = new SimulatedRuntime();
+    const labels = { [POD_NAME_LABEL]: "p", [POD_NAMESPACE_LABEL]: "default", [POD_UID_LABEL]: "uid-1" };
+    const sbConfig: PodSandboxConfig = { metadata: { name: "p", namespace: "default", uid: "uid-1", attempt: 0 }, labels, annotations: {} };
+    const sb = await runtime.runPodSandbox(sbConfig);
+    await runtime.pullImage("busybox");
+    const id = await runtime.createContainer(sb, { metadata: { name: "c", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "c" }, annotations: {} }, sbConfig);
+    await runtime.startContainer(id);
+    await runtime.createContainer(sb, { metadata: { name: "idle", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "idle" }, annotations: {} }, sbConfig);
+    const handler = new StreamingHandler({ runtime, streaming });
+    server = http.createServer((req, res) => handler.serveHttp(req, res));
+    server.on("upgrade", (req, sock, head) => {
+      sockets.push(sock);
+      handler.serveUpgrade(req, sock, head);
+    });
+    port = await listen(server);
+  });
+
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    server.closeAllConnections();
+    upstream.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await new Promise((r) => upstream.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("parses the kubelet's streaming paths", () => {
+    assert.deepEqual(parseStreamPath("/containerLogs/ns/p/c"), { kind: "containerLogs", namespace: "ns", pod: "p", container: "c" });
+    assert.deepEqual(parseStreamPath("/exec/ns/p/uid/c"), { kind: "exec", namespace: "ns", pod: "p", uid: "uid", container: "c" });
+    assert.deepEqual(parseStreamPath("/portForward/ns/p"), { kind: "portForward", namespace: "ns", pod: "p", uid: undefined });
+    assert.equal(parseStreamPath("/exec/ns/p"), undefined);
+    assert.equal(parseStreamPath("/pods"), undefined);
+  });
+
+  it("serves container logs", async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/containerLogs/default/p/c?tailLines=1&timestamps=true`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "2026-11-26T10:00:01.000000000Z world\n");
+  });
+
+  it("answers a Status for a container without a previous instance or not started", async () => {
+    const prev = await fetch(`http://127.0.0.1:${port}/containerLogs/default/p/c?previous=true`);
+    assert.equal(prev.status, 400);
+    assert.match(((await prev.json()) as { message: string }).message, /previous terminated container "c" in pod "p" not found/);
+    const idle = await fetch(`http://127.0.0.1:${port}/containerLogs/default/p/idle`);
+    assert.match(((await idle.json()) as { message: string }).message, /waiting to start/);
+    const gone = await fetch(`http://127.0.0.1:${port}/containerLogs/default/nope/c`);
+    assert.equal(gone.status, 404);
+  });
+
+  it("relays an exec upgrade to the runtime's URL, headers and bytes unchanged", async () => {
+    const got = await raw(
+      port,
+      "POST /exec/default/p/c?command=sh&command=-c&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n",
+      "ping",
+    );
+    assert.match(got, /^HTTP\/1.1 101 Switching Protocols/);
+    assert.match(got, /echo:ping/);
+    assert.ok(seen.includes("POST /exec/token-sh_-c v4.channel.k8s.io"), seen.join("\n"));
+  });
+
+  it("refuses what the runtime cannot serve so kubectl falls back to SPDY", async () => {
+    const ws = await raw(port, "GET /exec/default/p/c?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
+    assert.match(ws, /^HTTP\/1.1 400/);
+    const pf = await raw(port, "GET /portForward/default/p HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n");
+    assert.match(pf, /^HTTP\/1.1 400/);
+    const notRunning = await raw(port, "POST /exec/default/p/idle?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
+    assert.match(notRunning, /^HTTP\/1.1 400[^]*is not running/);
+    const plain = await fetch(`http://127.0.0.1:${port}/exec/default/p/c?command=sh`);
+    assert.equal(plain.status, 400);
+  });
+
+  it("relays a port-forward upgrade for the pod's ready sandbox", async () => {
+    const got = await raw(port, "POST /portForward/default/p HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n", "x");
+    assert.match(got, /101 Switching Protocols[^]*echo:x/);
+    assert.ok(seen.includes("POST /portforward/sb portforward.k8s.io"), seen.join("\n"));
+  });
+});
