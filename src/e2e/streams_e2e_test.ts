@@ -107,6 +107,8 @@ describe("kubectl logs, exec, attach, port-forward and cp on containerd", { skip
     assert.ok(await eventually(async () => (await kubectl(["logs", "shell"])).stdout === "one\ntwo\nthree\n", { timeoutMs: 10_000 }), (await kubectl(["logs", "shell"])).stdout);
     assert.equal(await ok(["logs", "shell", "--tail=2"]), "two\nthree\n");
     assert.equal(await ok(["logs", "shell", "-c", "sh", "--tail=0"]), "");
+    assert.equal(await ok(["logs", "shell", "--limit-bytes=6"]), "one\ntw");
+    assert.equal(await ok(["logs", "shell", "--since=1h"]), "one\ntwo\nthree\n");
     assert.match(await ok(["logs", "shell", "--tail=1", "--timestamps"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) three\n$/);
     const follow = cluster.background(["logs", "-f", "shell"], { bin: KUBECTL });
     try {
@@ -129,6 +131,10 @@ describe("kubectl logs, exec, attach, port-forward and cp on containerd", { skip
     const restarted = await eventually(async () => (prev = await kubectl(["logs", "crasher", "--previous"])).code === 0, { timeoutMs: 90_000, intervalMs: 500 });
     assert.ok(restarted, `no previous log: ${prev.stderr}`);
     assert.match(prev.stdout, /^life-at \d+\n$/);
+    // Following a container that exits ends with it.
+    const followed = await kubectl(["logs", "-f", "crasher"], { timeoutMs: 60_000 });
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.match(followed.stdout, /^life-at \d+\n$/);
     const p = await getPod("crasher");
     assert.ok((p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, JSON.stringify(p.status));
   });
