@@ -1,8 +1,7 @@
 // `k8ts controller-manager`: runs the workload, garbage-collection and namespace controllers against an API
 // server, under Lease-based leader election (kube-system/kube-controller-manager) unless --leader-elect=false.
 import type { Command } from "./main.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
-import { createClient, type ClientOptions } from "../client/rest_client.js";
+import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
 import { CONTROLLER_NAMES, ControllerManager, type ControllerName } from "../controller/controller_manager.js";
 import { createLogger } from "../util/log.js";
 import { parseBindAddress } from "../util/metrics/metrics_server.js";
@@ -113,26 +112,12 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
 }
 
 export const controllerManagerCommand: Command = async (args) => {
-  let flags: ControllerManagerFlags;
-  try {
-    flags = parseControllerManagerFlags(args);
-  } catch (err) {
-    process.stderr.write(`k8ts controller-manager: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseFlagsOrExit("controller-manager", args, { parse: parseControllerManagerFlags, usage: USAGE });
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const flags = parsed.flags;
   const logger = createLogger({ fields: { component: "controller-manager" } });
-  let clientOpts: ClientOptions;
-  try {
-    clientOpts = flags.server ? { server: flags.server } : loadKubeconfig(flags.kubeconfig ?? defaultKubeconfigPath());
-  } catch (err) {
-    logger.error("cannot reach the API server configuration", { err });
-    return 1;
-  }
-  const client = createClient({ ...clientOpts, userAgent: "k8ts-controller-manager" });
+  const client = apiClientFromFlags(flags, { userAgent: "k8ts-controller-manager", logger });
+  if (!client) return 1;
   const lease = flags.leaseDurationMs;
   const queueMetrics = new WorkQueueMetrics();
   const manager = new ControllerManager({
@@ -162,7 +147,7 @@ export const controllerManagerCommand: Command = async (args) => {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  logger.info("controller manager starting", { server: clientOpts.server, leaderElect: flags.leaderElect, identity: manager.identity });
+  logger.info("controller manager starting", { server: client.server, leaderElect: flags.leaderElect, identity: manager.identity });
   try {
     await manager.run(ac.signal);
   } finally {

@@ -3,8 +3,7 @@
 // serves /health, /ready and /metrics on --health.
 import { readFileSync } from "node:fs";
 import type { Command } from "./main.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
-import { createClient, type ClientOptions } from "../client/rest_client.js";
+import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
 import { ClusterDns, DEFAULT_CLUSTER_DOMAIN } from "../dns/cluster_dns.js";
 import type { PodRecordsMode } from "../dns/kube_records.js";
 import { DEFAULT_TTL } from "../dns/kube_handler.js";
@@ -102,26 +101,12 @@ export function parseDnsFlags(args: string[], readFile: (p: string) => string = 
 }
 
 export const dnsCommand: Command = async (args) => {
-  let flags: DnsFlags;
-  try {
-    flags = parseDnsFlags(args);
-  } catch (err) {
-    process.stderr.write(`k8ts dns: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseFlagsOrExit("dns", args, { parse: parseDnsFlags, usage: USAGE });
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const flags = parsed.flags;
   const logger = createLogger({ fields: { component: "dns" } });
-  let clientOpts: ClientOptions;
-  try {
-    clientOpts = flags.server ? { server: flags.server } : loadKubeconfig(flags.kubeconfig ?? defaultKubeconfigPath());
-  } catch (err) {
-    logger.error("cannot reach the API server configuration", { err });
-    return 1;
-  }
-  const client = createClient({ ...clientOpts, userAgent: "k8ts-dns" });
+  const client = apiClientFromFlags(flags, { userAgent: "k8ts-dns", logger });
+  if (!client) return 1;
   const dns = new ClusterDns({
     client,
     listen: flags.listen!,

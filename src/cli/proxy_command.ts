@@ -2,8 +2,7 @@
 // (iptables via iptables-restore, or one nftables table), optionally inside the node's network namespace.
 import { hostname } from "node:os";
 import type { Command } from "./main.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
-import { createClient, type ClientOptions } from "../client/rest_client.js";
+import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
 import { execRunner } from "../proxy/command_runner.js";
 import { startHealthz, type HealthzServer } from "../proxy/healthz.js";
 import { parseBindAddress, type MetricsEndpoint } from "../util/metrics/metrics_server.js";
@@ -125,17 +124,9 @@ export function parseProxyFlags(args: string[]): ProxyFlags {
 }
 
 export const proxyCommand: Command = async (args) => {
-  let flags: ProxyFlags;
-  try {
-    flags = parseProxyFlags(args);
-  } catch (err) {
-    process.stderr.write(`k8ts proxy: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseFlagsOrExit("proxy", args, { parse: parseProxyFlags, usage: USAGE });
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const flags = parsed.flags;
   const nodeName = flags.nodeName ?? hostname();
   const logger = createLogger({ fields: { component: "kube-proxy" } });
   const runner = execRunner({ netns: flags.netns });
@@ -152,14 +143,8 @@ export const proxyCommand: Command = async (args) => {
       return 1;
     }
   }
-  let clientOpts: ClientOptions;
-  try {
-    clientOpts = flags.server ? { server: flags.server } : loadKubeconfig(flags.kubeconfig ?? defaultKubeconfigPath());
-  } catch (err) {
-    logger.error("cannot reach the API server configuration", { err });
-    return 1;
-  }
-  const client = createClient({ ...clientOpts, userAgent: "k8ts-proxy" });
+  const client = apiClientFromFlags(flags, { userAgent: "k8ts-proxy", logger });
+  if (!client) return 1;
   const proxier = new Proxier({ client, nodeName, backend, runner, minSyncIntervalMs: flags.minSyncPeriodMs, syncPeriodMs: flags.syncPeriodMs, log: logger });
   let metricsEndpoint: MetricsEndpoint | undefined;
   try {
@@ -183,7 +168,7 @@ export const proxyCommand: Command = async (args) => {
       healthz = await startHealthz(flags.healthz.host, flags.healthz.port, { lastSync: () => proxier.lastSuccessfulSync(), maxAgeMs: 2 * flags.syncPeriodMs + flags.minSyncPeriodMs });
       logger.info("healthz serving", { url: healthz.url });
     }
-    logger.info("proxy starting", { mode: flags.mode, node: nodeName, netns: flags.netns, server: clientOpts.server });
+    logger.info("proxy starting", { mode: flags.mode, node: nodeName, netns: flags.netns, server: client.server });
     // Rules a previous run left in the other mode would catch service traffic first: remove them, as Kubernetes
     // does on start. Best effort: that mode's tool may not even be installed.
     await otherMode.cleanup().catch((err: unknown) => logger.debug("no leftover rules of the other mode removed", { mode: otherMode.mode, err }));

@@ -2,8 +2,7 @@
 // election (kube-system/kube-scheduler) unless --leader-elect=false. Profiles, plugins and their arguments come
 // from a KubeSchedulerConfiguration file (--config).
 import type { Command } from "./main.js";
-import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
-import { createClient, type ClientOptions } from "../client/rest_client.js";
+import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
 import { loadConfigFile, type ResolvedConfig } from "../scheduler/config/load.js";
 import { defaultConfig, registryResolveOptions, Scheduler, validatePluginArgs } from "../scheduler/scheduler.js";
 import { createLogger } from "../util/log.js";
@@ -113,17 +112,9 @@ export function schedulerConfigFromFlags(flags: SchedulerFlags): ResolvedConfig 
 }
 
 export const schedulerCommand: Command = async (args) => {
-  let flags: SchedulerFlags;
-  try {
-    flags = parseSchedulerFlags(args);
-  } catch (err) {
-    process.stderr.write(`k8ts scheduler: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseFlagsOrExit("scheduler", args, { parse: parseSchedulerFlags, usage: USAGE });
+  if ("exitCode" in parsed) return parsed.exitCode;
+  const flags = parsed.flags;
   const logger = createLogger({ fields: { component: "scheduler" } });
   let config: ResolvedConfig;
   try {
@@ -132,14 +123,8 @@ export const schedulerCommand: Command = async (args) => {
     process.stderr.write(`k8ts scheduler: ${(err as Error).message}\n`);
     return 2;
   }
-  let clientOpts: ClientOptions;
-  try {
-    clientOpts = flags.server ? { server: flags.server } : loadKubeconfig(flags.kubeconfig ?? config.config.clientConnection?.kubeconfig ?? defaultKubeconfigPath());
-  } catch (err) {
-    logger.error("cannot reach the API server configuration", { err });
-    return 1;
-  }
-  const client = createClient({ ...clientOpts, userAgent: "k8ts-scheduler" });
+  const client = apiClientFromFlags(flags, { userAgent: "k8ts-scheduler", logger, kubeconfigFallback: config.config.clientConnection?.kubeconfig });
+  if (!client) return 1;
   const lease = flags.leaseDurationMs;
   const scheduler = new Scheduler({
     client,
@@ -167,7 +152,7 @@ export const schedulerCommand: Command = async (args) => {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   logger.info("scheduler starting", {
-    server: clientOpts.server,
+    server: client.server,
     leaderElect: flags.leaderElect ?? config.leaderElect,
     identity: scheduler.identity,
     profiles: config.profiles.map((p) => p.schedulerName),
