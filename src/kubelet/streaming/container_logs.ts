@@ -101,7 +101,7 @@ export async function streamLogFile(path: string, out: Writable, opts: LogOption
     } catch {
       // Some filesystems cannot be watched: polling alone still follows the file.
     }
-    while (!output.done && !follow.signal.aborted) {
+    while (!output.done && !follow.signal.aborted && !out.destroyed) {
       const more = await readFrom(fh, offset);
       offset += more.length;
       for (const l of decoder.push(more)) if (wanted(l, opts)) await output.line(l);

@@ -203,6 +203,8 @@ export class StreamingHandler {
     if (!path || !existsSync(path)) throw errors.badRequest(`${what} has no log file${path ? ` (${path})` : ""}`);
     const ac = new AbortController();
     res.on("close", () => ac.abort());
+    // The client may have gone during the lookups above, before the listener existed.
+    if (res.destroyed || res.socket?.destroyed) ac.abort();
     res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache" });
     res.flushHeaders();
     const runtime = this.o.runtime;
