@@ -1,0 +1,186 @@
+// Scheduler throughput (issue 5), scheduler_perf-style: each workload gets a fresh k8ts API server (SQLite store) in a
+// child process (bench/apiserver_child.ts, so the scheduler does not share its event loop), the scheduler in this
+// process (no leader election), Node objects created directly through the API with capacity and labels (no
+// kubelets), then the measured pods created through the API; throughput = measured pods / seconds from the first
+// measured create to the last of them bound (the scheduler's own "scheduled" counter, checked against the API).
+//   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...]
+import { spawn } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { KubeObject } from "../src/api/object.js";
+import { createClient, type Client } from "../src/client/rest_client.js";
+import { resources } from "../src/client/resources.js";
+import type { Node, Pod } from "../src/scheduler/framework/api_types.js";
+import { priorityClassesRef } from "../src/scheduler/informers.js";
+import { Scheduler } from "../src/scheduler/scheduler.js";
+import { forCreate, makeNode, makePod, type NodeSpec, type PodSpecInput } from "../src/scheduler/testing/builders.js";
+
+const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
+const NODES = Number(args.get("nodes") ?? 5000);
+const PODS = Number(args.get("pods") ?? 10000);
+const ONLY = args.get("only")?.split(",");
+// Requests in flight while creating objects: enough to keep the server busy without queueing thousands of sockets.
+const CONCURRENCY = 64;
+const ZONES = 3;
+
+interface Workload {
+  name: string;
+  /** Kubernetes CI floor (pods/s) of the matching scheduler_perf test, where one exists. */
+  floor?: number;
+  nodes: number;
+  node: (i: number) => NodeSpec;
+  /** Pods created (and bound) before the measurement. */
+  initPods?: number;
+  initPod?: (i: number) => PodSpecInput;
+  pods: number;
+  pod: (i: number) => PodSpecInput;
+}
+
+const zoneOf = (i: number): string => `zone${i % ZONES}`;
+const small = { cpu: "100m", memory: "100Mi" };
+
+const WORKLOADS: Workload[] = [
+  { name: "SchedulingBasic", floor: 680, nodes: NODES, node: () => ({ cpu: "32", memory: "64Gi", pods: 110 }), pods: PODS, pod: () => small },
+  {
+    name: "NodeAffinity",
+    floor: 220,
+    nodes: NODES,
+    node: (i) => ({ cpu: "32", memory: "64Gi", pods: 110, labels: { zone: zoneOf(i) } }),
+    pods: PODS,
+    pod: () => ({ ...small, affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In", values: ["zone0", "zone1"] }] }] } } } }),
+  },
+  {
+    // Like scheduler_perf's SchedulingPodAntiAffinity: every pod repels every other pod of its group per hostname,
+    // so at most one pod per node: pods are capped at the node count.
+    name: "PodAntiAffinity",
+    floor: 60,
+    nodes: NODES,
+    node: () => ({ cpu: "32", memory: "64Gi", pods: 110 }),
+    pods: Math.min(PODS, NODES, 1000),
+    pod: () => ({ ...small, labels: { color: "green" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "kubernetes.io/hostname" }] } } }),
+  },
+  {
+    name: "PodTopologySpread",
+    nodes: NODES,
+    node: (i) => ({ cpu: "32", memory: "64Gi", pods: 110, labels: { "topology.kubernetes.io/zone": zoneOf(i) } }),
+    pods: PODS,
+    pod: () => ({ ...small, labels: { app: "spread" }, topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "spread" } } }] }),
+  },
+  {
+    // Like scheduler_perf's PreemptionBasic: nodes full of low-priority pods, then high-priority pods that each
+    // need one victim evicted (a DELETE through the API) before they bind.
+    name: "Preemption",
+    nodes: Math.min(NODES, 500),
+    node: () => ({ cpu: "4", memory: "16Gi", pods: 110 }),
+    initPods: Math.min(NODES, 500) * 4,
+    initPod: () => ({ cpu: "900m", memory: "100Mi", priority: 0 }),
+    pods: Math.min(NODES, 500),
+    pod: () => ({ cpu: "900m", memory: "100Mi", priorityClassName: "high" }),
+  },
+];
+
+/** Runs n jobs with at most `width` in flight. */
+async function pool(n: number, width: number, job: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    while (next < n) await job(next++);
+  }));
+}
+
+async function until(what: string, cond: () => boolean, maxMs: number): Promise<void> {
+  const end = Date.now() + maxMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function startApiServer(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, join(here, "apiserver_child.ts"), dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (c) => reject(new Error(`server exited ${c}`)));
+  });
+  return {
+    url: (JSON.parse(line) as { url: string }).url,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function createPods(client: Client, n: number, prefix: string, spec: (i: number) => PodSpecInput): Promise<void> {
+  const pods = client.resource<Pod>(resources.pods);
+  await pool(n, CONCURRENCY, (i) => {
+    const pod = forCreate(makePod(`${prefix}-${i}`, spec(i)));
+    // No kubelet finishes a graceful deletion here: preemption victims must go at once.
+    pod.spec!.terminationGracePeriodSeconds = 0;
+    return pods.create("default", pod);
+  });
+}
+
+async function run(w: Workload, dir: string): Promise<{ podsPerSec: number; seconds: number; setupSec: number; createSec: number }> {
+  const server = await startApiServer(join(dir, w.name));
+  const client = createClient({ server: server.url });
+  const stop = new AbortController();
+  let done: Promise<void> | undefined;
+  try {
+    const t0 = performance.now();
+    const nodes = client.resource<Node>(resources.nodes);
+    await pool(w.nodes, CONCURRENCY, async (i) => {
+      const n = makeNode(`node-${i}`, w.node(i));
+      const created = await nodes.create(undefined, forCreate(n));
+      // Status may be dropped on create, as for a kubelet's registration: write it through the status subresource.
+      if (!created.status?.allocatable) await nodes.updateStatus(undefined, { ...created, status: n.status });
+    });
+    await client.resource(priorityClassesRef).create(undefined, { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "high" }, value: 1000 } as KubeObject);
+    const scheduler = new Scheduler({ client, leaderElect: false });
+    done = scheduler.run(stop.signal);
+    await until("scheduler cache synced", () => scheduler.cache?.nodeCount() === w.nodes, 120_000);
+    const scheduled = (): number => scheduler.metrics.attemptCount("scheduled");
+    if (w.initPods) {
+      await createPods(client, w.initPods, "init", w.initPod!);
+      await until("init pods bound", () => scheduled() >= w.initPods!, 600_000);
+    }
+    const setupSec = (performance.now() - t0) / 1000;
+    const before = scheduled();
+    const t1 = performance.now();
+    await createPods(client, w.pods, "measured", w.pod);
+    const createSec = (performance.now() - t1) / 1000;
+    await until("measured pods bound", () => scheduled() - before >= w.pods, 900_000);
+    const seconds = (performance.now() - t1) / 1000;
+    const list = await client.resource<Pod>(resources.pods).list("default");
+    const unbound = list.items.filter((p) => p.metadata?.name?.startsWith("measured-") && !p.spec?.nodeName).length;
+    if (unbound) throw new Error(`${w.name}: ${unbound} measured pods have no node in the API`);
+    return { podsPerSec: w.pods / seconds, seconds, setupSec, createSec };
+  } finally {
+    stop.abort();
+    await done;
+    client.close();
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sched-"));
+  process.stdout.write(`k8ts scheduler benchmark: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  process.stdout.write(`| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|\n`);
+  try {
+    for (const w of WORKLOADS) {
+      if (ONLY && !ONLY.some((o) => w.name.toLowerCase().includes(o.toLowerCase()))) continue;
+      const r = await run(w, dir);
+      process.stdout.write(`| ${w.name} | ${w.nodes} | ${w.initPods ?? 0} | ${w.pods} | ${r.setupSec.toFixed(1)} | ${r.createSec.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.podsPerSec.toFixed(0)} | ${w.floor ?? "-"} |\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
