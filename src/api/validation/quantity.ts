@@ -1,23 +1,17 @@
 // Quantities in resource requirements ("100m", "1Gi", "2e3"): syntax and value, for validation and comparisons.
-// A deliberately small reader: the arithmetic Quantity type lives in machinery/quantity.ts; validation only
-// needs to know whether a string is a quantity and to compare two of them.
+// Validation only needs to know whether a string is a quantity and to compare two of them.
+import { parseQuantity } from "../../machinery/quantity.js";
 
-const QUANTITY_RE = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$/;
-const SUFFIX: Record<string, number> = {
-  "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** The numeric value of a quantity string, or undefined when it is not one. */
+/** The numeric value of a quantity string, or undefined when it is not one (parsed by machinery/quantity.ts, the
+ *  one quantity grammar in the project). */
 export function quantityValue(q: unknown): number | undefined {
   if (typeof q === "number") return Number.isFinite(q) ? q : undefined;
   if (typeof q !== "string") return undefined;
-  const m = QUANTITY_RE.exec(q.trim() === q ? q : "");
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  const s = m[2] ?? "";
-  if (s.startsWith("e") || s.startsWith("E")) return n * 10 ** Number(s.slice(1));
-  return n * SUFFIX[s]!;
+  try {
+    return Number(parseQuantity(q).nanos) / 1e9;
+  } catch {
+    return undefined;
+  }
 }
 
 export const QUANTITY_SYNTAX_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
