@@ -1,8 +1,8 @@
 // Hollow-node scale (issue 5): `k8ts sim --nodes N` as its own process against the real API server (SQLite, in a
 // child process: bench/apiserver_child.ts); this process only drives and measures. Phases: nodes register (Node +
 // Lease + status), then P pods bound directly (spec.nodeName, round robin) run on the hollow nodes. The sim
-// process's RSS (/proc/PID/status VmRSS) is read before any node exists, once every node is Ready and once every pod
-// is Running; memory per node = the growth over the empty process divided by N.
+// process's RSS (/proc/PID/status VmRSS) is read once every node is Ready and once every pod is Running;
+// memory per node = the growth over a `k8ts sim --nodes 1` process divided by N.
 //   node --import tsx bench/sim_scale.ts [--nodes=5000] [--pods=100000] [--budget-s=300]
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
@@ -65,15 +65,26 @@ async function main(): Promise<void> {
     process.stdout.write(`k8ts hollow-node scale: ${NODES} nodes, ${PODS} pods, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
     const main = join(here, "..", "src", "cli", "main.ts");
     const code = `import(${JSON.stringify(main)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`;
-    sim = spawn(process.execPath, [...process.execArgv, "--input-type=module", "-e", code, "sim", "--nodes", String(NODES), "--server", url, "--pods", "110", "--cpu", "32", "--memory", "128Gi"], { stdio: ["ignore", "pipe", "pipe"] });
-    sim.stderr!.resume();
+    const startSim = (count: number, prefix: string): ChildProcess =>
+      spawn(process.execPath, [...process.execArgv, "--input-type=module", "-e", code, "sim", "--nodes", String(count), "--name-prefix", prefix, "--server", url, "--pods", "110", "--cpu", "32", "--memory", "128Gi"], { stdio: ["ignore", "pipe", "pipe"] });
+    // The baseline: the same process with one node (its runtime, modules, client and informer), since `k8ts sim`
+    // builds all of its agents before it prints its first line.
+    const one = startSim(1, "baseline-node-");
+    one.stderr!.resume();
+    await firstLine(one, "k8ts sim --nodes 1");
+    await sleep(3000);
+    const emptyMiB = rssMiB(one.pid!);
+    await stopChild(one);
+    sim = startSim(NODES, "hollow-node-");
+    // Its logs are kept only to explain an early exit (the agents warn about every failed request under load).
+    let simErr = "";
+    sim.stderr!.on("data", (d: Buffer) => (simErr = (simErr + d.toString()).slice(-4000)));
+    sim.once("exit", (c) => c && process.stderr.write(`k8ts sim exited ${c}:\n${simErr}\n`));
     await firstLine(sim, "k8ts sim");
-    // The process before its agents register anything: the baseline that node memory is measured against.
-    const emptyMiB = rssMiB(sim.pid!);
 
     const nodes = client.resource<Node & KubeObject>(resources.nodes);
     const ready = (n: Node): boolean => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
-    const reg = await reach("nodes Ready", NODES, async () => (await nodes.list(undefined)).items.filter(ready).length);
+    const reg = await reach("nodes Ready", NODES, async () => (await nodes.list(undefined)).items.filter((n) => ready(n) && n.metadata?.name?.startsWith("hollow-node-")).length);
     await sleep(2000);
     const nodesMiB = rssMiB(sim.pid!);
 
@@ -108,7 +119,7 @@ async function main(): Promise<void> {
     process.stdout.write(`| nodes Ready | ${reg.n} of ${NODES} in ${reg.sec.toFixed(1)} s |\n`);
     process.stdout.write(`| pods created | ${created} in ${createSec.toFixed(1)} s (${(created / createSec).toFixed(0)}/s) |\n`);
     process.stdout.write(`| pods Running | ${run.n} of ${PODS} in ${run.sec.toFixed(1)} s (${(run.n / run.sec).toFixed(0)}/s) |\n`);
-    process.stdout.write(`| sim RSS: empty / nodes Ready / pods Running | ${emptyMiB.toFixed(0)} / ${nodesMiB.toFixed(0)} / ${podsMiB.toFixed(0)} MiB |\n`);
+    process.stdout.write(`| sim RSS: 1 node / nodes Ready / pods Running | ${emptyMiB.toFixed(0)} / ${nodesMiB.toFixed(0)} / ${podsMiB.toFixed(0)} MiB |\n`);
     process.stdout.write(`| RSS per hollow node (no pods / with pods) | ${perNode(nodesMiB)} / ${perNode(podsMiB)} MiB |\n`);
     client.close();
   } finally {
