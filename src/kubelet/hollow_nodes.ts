@@ -33,7 +33,10 @@ export interface HollowNodesOptions {
 export function hollowAddresses(i: number): { address: string; podCIDR: string } {
   const n = i + 1;
   const base = ((10 << 24) | (64 << 16)) >>> 0;
-  return { address: intToIp((base + n) >>> 0), podCIDR: `10.${244 + (n >> 8)}.${n & 255}.0/24` };
+  // /24s from 10.244.0.0 up to 10.255.255.0 (3,071 nodes), then from 10.128.0.0/10 (16,384 more): hollow pod
+  // IPs only need to be unique, and `k8ts sim` is asked for 5,000 nodes and more.
+  const podNet = n < 3072 ? `10.${244 + (n >> 8)}.${n & 255}.0` : intToIp((((10 << 24) | (128 << 16)) + (n - 3072) * 256) >>> 0);
+  return { address: intToIp((base + n) >>> 0), podCIDR: `${podNet}/24` };
 }
 
 export class HollowNodes {

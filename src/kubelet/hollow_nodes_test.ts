@@ -36,6 +36,12 @@ describe("hollow nodes", () => {
   it("gives each node its own addresses and pod range", () => {
     assert.deepEqual(hollowAddresses(0), { address: "10.64.0.1", podCIDR: "10.244.1.0/24" });
     assert.deepEqual(hollowAddresses(255), { address: "10.64.1.0", podCIDR: "10.245.0.0/24" });
+    assert.deepEqual(hollowAddresses(3070), { address: "10.64.11.255", podCIDR: "10.255.255.0/24" });
+    // Past 10.255.255.0 the ranges continue in 10.128.0.0/10, so 5,000 and more nodes stay valid and distinct.
+    assert.deepEqual(hollowAddresses(3071).podCIDR, "10.128.0.0/24");
+    assert.deepEqual(hollowAddresses(4999).podCIDR, "10.135.136.0/24");
+    const all = new Set(Array.from({ length: 6000 }, (_, i) => hollowAddresses(i).podCIDR));
+    assert.equal(all.size, 6000);
   });
 
   it(`${NODES} nodes share one pod watch and bring ${PODS} bound pods to Running and Ready`, async () => {
