@@ -112,6 +112,11 @@ test("network agents in two namespaces: VTEPs published, peers programmed, VXLAN
   await nodes.patch(undefined, "node-a", "merge", { metadata: { labels: { poke: "1" } } });
   await until("flannel.1 recreated in A", async () => (ip("-n", nsA, "route", "show", b.podCIDR).includes("flannel.1") ? true : undefined));
   await nodes.delete(undefined, "node-b");
-  await until("B's entries gone from A", async () => (ip("-n", nsA, "route", "show", "dev", "flannel.1").trim() === "" && !ip("-n", nsA, "neigh", "show", "dev", "flannel.1").includes(vtepB) ? true : undefined));
-  assert.doesNotMatch(execFileSync("bridge", ["-n", nsA, "fdb", "show", "dev", "flannel.1"], { encoding: "utf8" }), new RegExp(b.vtepMAC));
+  // Route, neighbour and FDB entry go in separate commands: wait for all three, then check each.
+  const fdbA = (): string => execFileSync("bridge", ["-n", nsA, "fdb", "show", "dev", "flannel.1"], { encoding: "utf8" });
+  await until("B's entries gone from A", async () =>
+    ip("-n", nsA, "route", "show", "dev", "flannel.1").trim() === "" && !ip("-n", nsA, "neigh", "show", "dev", "flannel.1").includes(vtepB) && !fdbA().includes(b.vtepMAC) ? true : undefined,
+  );
+  assert.equal(ip("-n", nsA, "route", "show", "dev", "flannel.1").trim(), "");
+  assert.doesNotMatch(fdbA(), new RegExp(b.vtepMAC));
 });
