@@ -38,3 +38,23 @@ export function apiClientFromFlags(
     return undefined;
   }
 }
+
+/** A duration flag value: "15s", "1m", "500ms", "2m30s", or plain seconds; milliseconds. */
+export function parseDuration(v: string): number {
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  let total = 0;
+  let consumed = 0;
+  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+    consumed += m[0].length;
+  }
+  if (consumed !== v.length || consumed === 0) throw new Error(`invalid duration ${JSON.stringify(v)}`);
+  return total;
+}
+
+/** A boolean flag value: true/1 or false/0. */
+export function parseBool(flag: string, v: string): boolean {
+  if (v === "true" || v === "1") return true;
+  if (v === "false" || v === "0") return false;
+  throw new Error(`invalid ${flag} ${JSON.stringify(v)}: must be true or false`);
+}

@@ -1,7 +1,9 @@
 // `k8ts controller-manager`: runs the workload, garbage-collection and namespace controllers against an API
 // server, under Lease-based leader election (kube-system/kube-controller-manager) unless --leader-elect=false.
 import type { Command } from "./main.js";
-import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
+import { apiClientFromFlags, parseBool, parseDuration, parseFlagsOrExit } from "./command_support.js";
+
+export { parseDuration };
 import { CONTROLLER_NAMES, ControllerManager, type ControllerName } from "../controller/controller_manager.js";
 import { createLogger } from "../util/log.js";
 import { parseBindAddress } from "../util/metrics/metrics_server.js";
@@ -34,26 +36,6 @@ export interface ControllerManagerFlags {
   /** HOST:PORT of the /metrics endpoint; "0" turns it off (default DEFAULT_METRICS_BIND_ADDRESS). */
   metricsBindAddress?: string;
   help?: boolean;
-}
-
-/** "15s", "1m", "500ms", "2m30s", or plain seconds. */
-export function parseDuration(v: string): number {
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of v.matchAll(re)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-    consumed += m[0].length;
-  }
-  if (consumed !== v.length || consumed === 0) throw new Error(`invalid duration ${JSON.stringify(v)}`);
-  return total;
-}
-
-function parseBool(flag: string, v: string): boolean {
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  throw new Error(`invalid ${flag} ${JSON.stringify(v)}: must be true or false`);
 }
 
 /** Parses `--flag value` and `--flag=value` (a bare --leader-elect means true); throws naming the bad flag. */

@@ -2,7 +2,7 @@
 // (iptables via iptables-restore, or one nftables table), optionally inside the node's network namespace.
 import { hostname } from "node:os";
 import type { Command } from "./main.js";
-import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
+import { apiClientFromFlags, parseDuration, parseFlagsOrExit } from "./command_support.js";
 import { execRunner } from "../proxy/command_runner.js";
 import { startHealthz, type HealthzServer } from "../proxy/healthz.js";
 import { parseBindAddress, type MetricsEndpoint } from "../util/metrics/metrics_server.js";
@@ -44,17 +44,13 @@ export interface ProxyFlags {
   help?: boolean;
 }
 
-/** "15s", "1m", "500ms", "2m30s", or plain seconds. */
-function parseDuration(flag: string, v: string): number {
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  let total = 0;
-  let consumed = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-    consumed += m[0].length;
+/** A duration flag, with an error that names the flag. */
+function parseDurationFlag(flag: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch {
+    throw new Error(`invalid ${flag} ${JSON.stringify(v)}: want a duration like 1s or 500ms`);
   }
-  if (consumed !== v.length || consumed === 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: want a duration like 1s or 500ms`);
-  return total;
 }
 
 const VALUED = ["--mode", "--node-name", "--kubeconfig", "--server", "--netns", "--cluster-cidr", "--min-sync-period", "--sync-period", "--healthz-bind-address", "--metrics-bind-address"];
@@ -101,10 +97,10 @@ export function parseProxyFlags(args: string[]): ProxyFlags {
         out.clusterCIDR = value;
         break;
       case "--min-sync-period":
-        out.minSyncPeriodMs = parseDuration(flag, value);
+        out.minSyncPeriodMs = parseDurationFlag(flag, value);
         break;
       case "--sync-period":
-        out.syncPeriodMs = parseDuration(flag, value);
+        out.syncPeriodMs = parseDurationFlag(flag, value);
         if (out.syncPeriodMs <= 0) throw new Error("--sync-period must be positive");
         break;
       case "--metrics-bind-address":

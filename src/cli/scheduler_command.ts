@@ -2,7 +2,7 @@
 // election (kube-system/kube-scheduler) unless --leader-elect=false. Profiles, plugins and their arguments come
 // from a KubeSchedulerConfiguration file (--config).
 import type { Command } from "./main.js";
-import { apiClientFromFlags, parseFlagsOrExit } from "./command_support.js";
+import { apiClientFromFlags, parseBool, parseDuration, parseFlagsOrExit } from "./command_support.js";
 import { loadConfigFile, type ResolvedConfig } from "../scheduler/config/load.js";
 import { defaultConfig, registryResolveOptions, Scheduler, validatePluginArgs } from "../scheduler/scheduler.js";
 import { createLogger } from "../util/log.js";
@@ -38,25 +38,6 @@ export interface SchedulerFlags {
 }
 
 export const DEFAULT_METRICS_BIND_ADDRESS = "127.0.0.1:10259";
-
-/** "15s", "1m", "500ms", "2m30s", or plain seconds. */
-function parseDuration(v: string): number {
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  let total = 0;
-  let consumed = 0;
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-    consumed += m[0].length;
-  }
-  if (consumed !== v.length || consumed === 0) throw new Error(`invalid duration ${JSON.stringify(v)}`);
-  return total;
-}
-
-function parseBool(flag: string, v: string): boolean {
-  if (v === "true" || v === "1") return true;
-  if (v === "false" || v === "0") return false;
-  throw new Error(`invalid ${flag} ${JSON.stringify(v)}: must be true or false`);
-}
 
 /** Parses `--flag value` and `--flag=value` (a bare --leader-elect means true); throws naming the bad flag. */
 export function parseSchedulerFlags(args: string[]): SchedulerFlags {
