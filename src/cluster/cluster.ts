@@ -12,7 +12,7 @@ import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
 import { deployClusterDns, dnsAnswers } from "./addons.js";
-import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes } from "./host_net.js";
+import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes, withUnderlayLock } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
 import { freeDualPort, freePort } from "./ports.js";
@@ -80,11 +80,18 @@ export class LocalClusters {
     let rec = this.store.read(name);
     if (rec && opts.runtime && opts.runtime !== rec.runtime) throw new Error(`cluster ${name} exists with --runtime ${rec.runtime}; run k8ts cluster down --name ${name} first to change it`);
     if (!rec) {
-      const c = await freeSubnetIndex(this.store.list().map((r) => r.subnetIndex));
+      const fresh = await withUnderlayLock(async () => {
+        const c = await freeSubnetIndex(this.store.list().map((r) => r.subnetIndex));
+        const bridge = `k8ts-${name}`.length <= 15 ? `k8ts-${name}` : `k8ts-br${c}`;
+        // The bridge with its address claims the subnet for every later look, before the lock is let go.
+        await ensureBridge(bridge, `10.100.${c}.1`);
+        return { c, bridge };
+      });
+      const c = fresh.c;
       rec = {
         name,
         subnetIndex: c,
-        bridge: `k8ts-${name}`.length <= 15 ? `k8ts-${name}` : `k8ts-br${c}`,
+        bridge: fresh.bridge,
         hostIP: `10.100.${c}.1`,
         runtime: opts.runtime ?? "containerd",
         datastore: opts.datastore,

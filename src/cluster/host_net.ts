@@ -3,7 +3,7 @@
 // 10.100.<c>.<i+2>/24. Nothing else in the host namespace is touched: no host routes beyond the bridge's own
 // connected one, no firewall rules; the node namespaces have no default route, so nothing leaves the machine.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 
 export function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -37,6 +37,42 @@ export async function freeSubnetIndex(taken: number[]): Promise<number> {
   }
   for (let c = 1; c <= 254; c++) if (!used.has(c)) return c;
   throw new Error("no free 10.100.<c>.0/24 underlay subnet left for another cluster");
+}
+
+const UNDERLAY_LOCK = "/run/k8ts/underlay.lock";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Runs fn holding the machine-wide underlay lock, so clusters brought up at the same moment (from different state
+ * directories, as parallel tests do) never pick the same 10.100.<c>.0/24. The lock is a file holding the owner's
+ * pid; one left by a process that died is taken over.
+ */
+export async function withUnderlayLock<T>(fn: () => Promise<T>): Promise<T> {
+  mkdirSync("/run/k8ts", { recursive: true });
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      writeFileSync(UNDERLAY_LOCK, String(process.pid), { flag: "wx" });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number(readFileSync(UNDERLAY_LOCK, { encoding: "utf8", flag: "a+" }).trim());
+      if (owner && !processAlive(owner)) rmSync(UNDERLAY_LOCK, { force: true });
+      else await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(UNDERLAY_LOCK, { force: true });
+  }
 }
 
 export async function ensureBridge(name: string, hostIP: string): Promise<void> {
