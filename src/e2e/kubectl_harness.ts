@@ -35,13 +35,8 @@ export interface ClusterOptions {
   controllers?: boolean;
 }
 
-export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
-  const dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-"));
-  const withControllers = opts.controllers ?? true;
-  const server = await startServer({ dataDir: join(dir, "server"), port: 0, bindAddress: "127.0.0.1", controllers: withControllers, scheduler: withControllers, logger: silentLogger });
-  const kubeconfig = join(dir, "server", "kubeconfig.yaml");
-  if (!existsSync(kubeconfig)) throw new Error(`server did not write ${kubeconfig}`);
-  const home = join(dir, "home");
+/** Runs kubectl binaries with one kubeconfig and a private HOME (so no user's ~/.kube is read or written). */
+export function kubectlRunner(kubeconfig: string, home: string): { kubectl: Cluster["kubectl"]; ok: Cluster["ok"]; env: (extra?: Record<string, string>) => NodeJS.ProcessEnv } {
   const env = (extra?: Record<string, string>): NodeJS.ProcessEnv => ({
     PATH: process.env.PATH,
     HOME: home,
@@ -62,17 +57,28 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       if (opts.input !== undefined) child.stdin?.end(opts.input);
       else child.stdin?.end();
     });
+  const ok: Cluster["ok"] = async (args, opts) => {
+    const r = await kubectl(args, opts);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+  return { kubectl, ok, env };
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), "k8ts-e2e-"));
+  const withControllers = opts.controllers ?? true;
+  const server = await startServer({ dataDir: join(dir, "server"), port: 0, bindAddress: "127.0.0.1", controllers: withControllers, scheduler: withControllers, logger: silentLogger });
+  const kubeconfig = join(dir, "server", "kubeconfig.yaml");
+  if (!existsSync(kubeconfig)) throw new Error(`server did not write ${kubeconfig}`);
+  const { kubectl, ok, env } = kubectlRunner(kubeconfig, join(dir, "home"));
   const procs: ChildProcess[] = [];
   return {
     url: server.url,
     dir,
     kubeconfig,
     kubectl,
-    async ok(args, opts) {
-      const r = await kubectl(args, opts);
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-      return r.stdout;
-    },
+    ok,
     background(args, opts = {}) {
       const proc = spawn(opts.bin ?? KUBECTL, args, { env: env(), stdio: ["ignore", "pipe", "pipe"] });
       procs.push(proc);
