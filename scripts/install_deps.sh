@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(etcd-server etcd-client iptables nftables iproute2 conntrack busybox-static containerd runc containernetworking-plugins umoci skopeo gcc libc6-dev)
+DEBS=(etcd-server etcd-client iptables nftables iproute2 conntrack busybox-static containerd runc containernetworking-plugins umoci skopeo gcc libc6-dev docker-registry)
 
 missing=()
 for p in "${DEBS[@]}"; do
