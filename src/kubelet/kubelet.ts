@@ -19,6 +19,7 @@ import { NodeStatusReporter, nodeAllocatable, type NodeConfig } from "./node_sta
 import { InformerPodSource } from "./pod_source.js";
 import { PodSyncer } from "./pod_sync.js";
 import { ProbeManager } from "./probe_manager.js";
+import { httpFetcher, scrapePods, type ExpositionFetcher } from "./pod_metrics.js";
 import { collectSummary, type Summary } from "./stats.js";
 import type { ContainerRuntime, RuntimeVersion } from "./runtime/types.js";
 import type { LeaseObject, NodeObject, PodObject, PodSource, Prober } from "./types.js";
@@ -54,6 +55,9 @@ export interface KubeletOptions {
    * materialized (hollow nodes); env is resolved either way.
    */
   rootDir?: string;
+  /** How the Prometheus metrics of pods annotated prometheus.io/scrape are read for /stats/summary (default: HTTP
+   *  GET of the pod IP; hollow nodes read the sim.k8ts.io/metrics annotation); false: not at all. */
+  podMetrics?: ExpositionFetcher | false;
 }
 
 /** Until a real prober exists (exec/http/tcp come with the CRI runtime), probes fail: a pod never looks healthier than it is. */
@@ -76,6 +80,7 @@ export class Kubelet {
   private podCIDR = "";
   private readonly startedAt: number;
   private active = 0;
+  private podMetricsFetcher?: ExpositionFetcher;
 
   constructor(private readonly o: KubeletOptions) {
     this.name = `kubelet@${o.nodeName}`;
@@ -143,9 +148,20 @@ export class Kubelet {
     return m.depth === 0 && m.processing === 0 && this.active === 0 && (this.recorder?.pending() ?? 0) === 0;
   }
 
-  /** Resource usage of the node and its pods, as the Summary API reports it. */
-  statsSummary(): Promise<Summary> {
-    return collectSummary(this.o.runtime, this.o.nodeName, { now: this.clock.now(), nodeStartTime: this.startedAt });
+  /** Resource usage of the node and its pods, as the Summary API reports it; with customMetrics, also the samples
+   *  of pods that ask to be scraped (pod_metrics.ts). */
+  async statsSummary(opts: { customMetrics?: boolean } = {}): Promise<Summary> {
+    const summary = await collectSummary(this.o.runtime, this.o.nodeName, { now: this.clock.now(), nodeStartTime: this.startedAt });
+    const fetch = this.o.podMetrics ?? (this.podMetricsFetcher ??= httpFetcher());
+    if (!opts.customMetrics || fetch === false) return summary;
+    const present = new Set(summary.pods.map((p) => `${p.podRef.namespace}/${p.podRef.name}`));
+    const pods = this.pods().filter((p) => present.has(`${p.metadata?.namespace ?? ""}/${p.metadata?.name ?? ""}`));
+    const scraped = await scrapePods(pods, fetch, () => this.clock.now());
+    for (const p of summary.pods) {
+      const m = scraped.get(`${p.podRef.namespace}/${p.podRef.name}`);
+      if (m) p.customMetrics = m;
+    }
+    return summary;
   }
 
   /** The agent's metrics, runtime gauges refreshed (for GET /metrics). */
@@ -162,6 +178,14 @@ export class Kubelet {
   /** Number of pods the agent is handling. */
   podCount(): number {
     return this.syncer.states.size;
+  }
+
+  /** Writes the pod's status again at its next sync even if unchanged (a static pod's mirror pod was recreated). */
+  resendStatus(uid: string): void {
+    const st = this.syncer.states.get(uid);
+    if (!st) return;
+    st.lastWritten = undefined;
+    this.queue.add(uid);
   }
 
   private upsert(pod: Pod): void {
