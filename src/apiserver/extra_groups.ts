@@ -40,6 +40,12 @@ export interface ExtraGroup {
   resources: ExtraResource[];
   get(req: ExtraGroupRequest): Promise<unknown>;
   list(req: ExtraGroupRequest): Promise<unknown>;
+  /**
+   * Optional: answers every GET of the group itself, for paths beyond resource[/name] (custom.metrics.k8s.io's
+   * namespaces/NS/pods/{name or *}/METRIC); get and list are then unused. `resources` is read again for every
+   * discovery request, so such a group may list what it currently serves (a getter).
+   */
+  serve?(req: ExtraGroupRequest & { subresource?: string; query: URLSearchParams }): Promise<unknown>;
 }
 
 const READ_VERBS = ["get", "list"];
@@ -65,6 +71,21 @@ export function extraResourceDefs(groups: ExtraGroup[]): ResourceDef[] {
 
 /** Answers one resource request of an extra group (already authenticated and authorized). */
 export async function serveExtraGroup(group: ExtraGroup, req: IncomingMessage, res: ServerResponse, info: ResourceRequestInfo, query: URLSearchParams): Promise<void> {
+  if (group.serve) {
+    if (!group.versions.includes(info.version)) throw errors.pathNotFound();
+    if (info.verb !== "get" && info.verb !== "list") throw errors.methodNotAllowed(`${info.verb} is not supported on ${group.group}: the group is read-only (get)`);
+    const body = await group.serve({
+      version: info.version,
+      resource: info.resource,
+      namespace: info.namespace,
+      name: info.name,
+      subresource: info.subresource,
+      labelSelector: query.get("labelSelector") ?? undefined,
+      fieldSelector: query.get("fieldSelector") ?? undefined,
+      query,
+    });
+    return writeObject(res, 200, body, { format: negotiate(req.headers.accept).format, pretty: query.get("pretty") === "true" });
+  }
   const r = group.resources.find((x) => x.resource === info.resource);
   if (!r || !group.versions.includes(info.version) || info.subresource !== undefined) throw errors.pathNotFound();
   if (!r.namespaced && info.namespace !== undefined) throw errors.pathNotFound();

@@ -83,7 +83,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const now = opts.now ?? (() => new Date());
   const tracker = new WatchTracker();
   const extraGroups = opts.extraGroups ?? [];
-  const extraDefs = extraResourceDefs(extraGroups);
   const upgraded = new Set<Duplex>();
   const metrics = new ApiServerMetrics({ objectCounts: registry.objectCounts ? () => registry.objectCounts!() : undefined });
   let ready = false;
@@ -120,7 +119,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   function serveDiscovery(req: IncomingMessage, res: ServerResponse, d: { group?: string; version?: string; legacy: boolean }, pretty: boolean): void {
     if (req.method !== "GET" && req.method !== "HEAD") throw errors.methodNotAllowed(`the server does not allow this method on the requested path: ${req.method}`);
-    const defs = [...withReviewResources(registry.resources()), ...extraDefs];
+    // Extra groups may change what they list (custom metrics list the metrics they know): read them every time.
+    const defs = [...withReviewResources(registry.resources()), ...extraResourceDefs(extraGroups)];
     res.setHeader("Vary", "Accept");
     if (d.group === undefined) {
       const agg = aggregatedDiscoveryVersion(req.headers.accept);

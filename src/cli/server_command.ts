@@ -2,6 +2,7 @@
 import type { Command } from "./main.js";
 import { DEFAULT_BIND_ADDRESS, DEFAULT_DATA_DIR, DEFAULT_PORT, startServer } from "../daemons/server.js";
 import { createLogger } from "../util/log.js";
+import { parseDuration } from "./command_support.js";
 
 const USAGE = `usage: k8ts server [flags]
 
@@ -13,6 +14,9 @@ flags:
   --disable-controller-manager   do not run the controllers in this process
   --disable-scheduler            do not run the scheduler in this process
   --leader-elect BOOL   leader election for the in-process controller manager and scheduler (default true)
+  --metric-resolution DUR                          how often the metrics server scrapes every node (default 15s)
+  --horizontal-pod-autoscaler-sync-period DUR      how often each HPA is reconciled (default 15s)
+  --horizontal-pod-autoscaler-downscale-stabilization DUR   scale-down window without spec.behavior (default 5m)
 `;
 
 export interface ServerFlags {
@@ -23,8 +27,17 @@ export interface ServerFlags {
   controllers?: boolean;
   scheduler?: boolean;
   leaderElect?: boolean;
+  metricResolutionMs?: number;
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
   help?: boolean;
 }
+
+const DURATION_FLAGS: Record<string, "metricResolutionMs" | "hpaSyncPeriodMs" | "hpaDownscaleStabilizationMs"> = {
+  "--metric-resolution": "metricResolutionMs",
+  "--horizontal-pod-autoscaler-sync-period": "hpaSyncPeriodMs",
+  "--horizontal-pod-autoscaler-downscale-stabilization": "hpaDownscaleStabilizationMs",
+};
 
 const FLAG_NAMES: Record<string, "dataDir" | "datastore" | "bindAddress" | "port" | "leaderElect"> = {
   "--data-dir": "dataDir",
@@ -54,9 +67,17 @@ export function parseServerFlags(args: string[]): ServerFlags {
     const eq = arg.indexOf("=");
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const key = FLAG_NAMES[flag];
-    if (!key) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
+    const durationKey = DURATION_FLAGS[flag];
+    if (!key && !durationKey) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
+    if (durationKey) {
+      const ms = parseDuration(value);
+      if (ms <= 0 && durationKey !== "hpaDownscaleStabilizationMs") throw new Error(`invalid ${flag} ${JSON.stringify(value)}: must be positive`);
+      out[durationKey] = ms;
+      continue;
+    }
+    if (!key) continue;
     if (key === "port") {
       const n = Number(value);
       if (!/^\d+$/.test(value) || n > 65535) throw new Error(`invalid --port ${JSON.stringify(value)}: must be 0..65535`);
@@ -86,7 +107,14 @@ export const serverCommand: Command = async (args) => {
   const logger = createLogger({ fields: { component: "server" } });
   let server;
   try {
-    server = await startServer({ ...flags, logger });
+    const { metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, ...rest } = flags;
+    const hpa = { ...(hpaSyncPeriodMs ? { syncPeriodMs: hpaSyncPeriodMs } : {}), ...(hpaDownscaleStabilizationMs !== undefined ? { downscaleStabilizationMs: hpaDownscaleStabilizationMs } : {}) };
+    server = await startServer({
+      ...rest,
+      logger,
+      ...(metricResolutionMs ? { metrics: { scrapeIntervalMs: metricResolutionMs } } : {}),
+      ...(Object.keys(hpa).length ? { controllerManager: { horizontalPodAutoscaler: hpa } } : {}),
+    });
   } catch (err) {
     logger.error("server failed to start", { err });
     return 1;

@@ -13,6 +13,7 @@ import { isAlreadyExists, isNotFound } from "../machinery/errors.js";
 import { createClient } from "../client/rest_client.js";
 import { WorkQueueMetrics } from "../client/workqueue_metrics.js";
 import { ControllerManager, type ControllerManagerOptions } from "../controller/controller_manager.js";
+import { customMetricsApiGroup } from "../metrics/custom_metrics_api.js";
 import { metricsApiGroup } from "../metrics/metrics_api.js";
 import { MetricsServer } from "../metrics/metrics_server.js";
 import { HttpSummarySource } from "../metrics/summary_source.js";
@@ -47,7 +48,8 @@ export interface ServerOptions {
   /** Lease-based leader election for the in-process controller manager and scheduler, so several servers can
    *  share one datastore (default true). */
   leaderElect?: boolean;
-  /** The in-process metrics server behind metrics.k8s.io (`kubectl top`, the HPA); default on. */
+  /** The in-process metrics server behind metrics.k8s.io (`kubectl top`, the HPA) and custom.metrics.k8s.io (pods'
+   *  own Prometheus metrics); default on. */
   metrics?: boolean | MetricsOptions;
   /** Tuning of the in-process controller manager: which controllers run (default all), the HPA sync period. */
   controllerManager?: Pick<ControllerManagerOptions, "horizontalPodAutoscaler" | "controllers">;
@@ -77,7 +79,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const registry = createRegistry({ storage, resources: ALL_RESOURCES, resolver: schemaResolver(), logger });
   // The metrics server starts after the API server (it is one of its clients); until then metrics.k8s.io answers 503.
   const metrics: { server?: MetricsServer } = {};
-  const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server)];
+  const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server), customMetricsApiGroup(() => metrics.server)];
   // The in-process controller manager's and scheduler's metrics show on the server's /metrics (k3s style).
   const componentMetrics: MetricsSource[] = [];
   const api = createApiServer({ registry, openapi: registryOpenAPI(registry), extraGroups, metricsSources: () => componentMetrics, logger: logger.with({ component: "apiserver" }) });

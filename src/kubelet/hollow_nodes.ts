@@ -8,6 +8,7 @@ import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import { Kubelet, type KubeletOptions } from "./kubelet.js";
 import type { NodeConfig } from "./node_status.js";
+import { annotationFetcher } from "./pod_metrics.js";
 import { InformerPodSource } from "./pod_source.js";
 import { intToIp } from "./runtime/simulated/ip_allocator.js";
 import { SimulatedProber } from "./runtime/simulated/simulated_prober.js";
@@ -64,7 +65,7 @@ export class HollowNodes {
         osImage: "k8ts hollow node",
       };
       this.runtimes.push(runtime);
-      this.kubelets.push(new Kubelet({ client: o.client, nodeName: name, runtime, prober, node, podSource: this.pods, clock, log: this.log, workers: 2, ...o.agent }));
+      this.kubelets.push(new Kubelet({ client: o.client, nodeName: name, runtime, prober, node, podSource: this.pods, clock, log: this.log, workers: 2, podMetrics: annotationFetcher, ...o.agent }));
     }
   }
 

@@ -113,6 +113,7 @@ export class Kubelet {
       hostIP: () => o.node.address,
       runtimeName: () => this.version?.runtimeName ?? "unknown",
       events,
+      prober: o.prober,
       allocatable: () => nodeAllocatable(o.node),
       enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
       inputs: new ContainerInputs({

@@ -36,7 +36,7 @@ export async function startKubeletServer(kubelet: Kubelet, opts: { host: string;
         case "/pods":
           return send(200, "application/json", JSON.stringify({ kind: "PodList", apiVersion: "v1", metadata: {}, items: kubelet.pods() }));
         case "/stats/summary":
-          return send(200, "application/json", JSON.stringify(await kubelet.statsSummary()));
+          return send(200, "application/json", JSON.stringify(await kubelet.statsSummary({ customMetrics: true })));
         case "/metrics":
           return send(200, TEXT_CONTENT_TYPE, renderMetrics([...(await kubelet.scrapeMetrics()), processMetrics()]));
         case "/metrics/resource":

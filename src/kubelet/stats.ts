@@ -3,6 +3,7 @@
 // container stats; a node's usage is the sum of its pods' (hollow nodes have no system processes).
 import type { ContainerRuntime, ContainerStats } from "./runtime/types.js";
 import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from "./pod_config.js";
+import type { PodCustomMetrics } from "./pod_metrics.js";
 import { apiTime } from "./pod_status.js";
 
 export interface CpuStats {
@@ -30,6 +31,8 @@ export interface PodSummary {
   containers: ContainerSummary[];
   cpu: CpuStats;
   memory: MemoryStats;
+  /** k8ts extension: the pod's own Prometheus metrics, when it asks to be scraped (pod_metrics.ts). */
+  customMetrics?: PodCustomMetrics;
 }
 
 export interface Summary {

@@ -14,6 +14,7 @@ import { parseSelector } from "../machinery/labels.js";
 import { formatQuantity, Quantity } from "../machinery/quantity.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
+import { CustomMetricsStore } from "./custom_metrics_store.js";
 import { MetricsStore } from "./metrics_store.js";
 import { HttpSummarySource } from "./summary_source.js";
 import type { NodeAddressing, NodeMetrics, NodeMetricsPoint, NodeStatsSource, PodMetrics, PodMetricsPoint, Usage } from "./types.js";
@@ -58,6 +59,8 @@ function windowOf(ms: number): string {
 export class MetricsServer {
   readonly name = "metrics-server";
   readonly store = new MetricsStore();
+  /** Pods' own Prometheus metrics (custom.metrics.k8s.io), from the same scrape. */
+  readonly custom = new CustomMetricsStore();
   private readonly informers: SharedInformerFactory;
   private readonly nodes: SharedInformer<NodeObject>;
   private readonly pods: SharedInformer<PodObject>;
@@ -66,6 +69,7 @@ export class MetricsServer {
   private readonly log: Logger;
   private readonly intervalMs: number;
   private rounds = 0;
+  private nodesWithCustom = new Set<string>();
 
   constructor(private readonly opts: MetricsServerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -106,16 +110,22 @@ export class MetricsServer {
         const addr = nodeAddressing(node);
         try {
           const summary = await this.source.summary(addr, signal);
-          this.store.ingest(addr.name, summary, { now: this.clock.now(), defaultWindowMs: this.intervalMs });
+          const o = { now: this.clock.now(), defaultWindowMs: this.intervalMs };
+          this.store.ingest(addr.name, summary, o);
+          this.custom.ingest(addr.name, summary, o);
         } catch (err) {
           this.store.dropNode(addr.name);
+          this.custom.dropNode(addr.name);
           this.log.debug("node scrape failed", { node: addr.name, err });
         }
       }),
     );
     for (const n of this.store.allNodes()) if (!names.has(n.name)) this.store.dropNode(n.name);
+    for (const n of this.nodesWithCustom) if (!names.has(n)) this.custom.dropNode(n);
+    this.nodesWithCustom = names;
     // Readings of pods gone for several rounds only cost memory.
     this.store.prune(started - 4 * this.intervalMs);
+    this.custom.prune(started - 4 * this.intervalMs);
     this.rounds++;
     this.log.debug("scrape round done", { nodes: nodes.length, ms: this.clock.now() - started });
   }
@@ -140,6 +150,28 @@ export class MetricsServer {
       window: windowOf(p.windowMs),
       usage: usageOf(p.usage),
     };
+  }
+
+  /** The API client this server reads with (the custom metrics API reads described objects through it). */
+  get client(): Client {
+    return this.opts.client;
+  }
+
+  /** Pods of a namespace (all namespaces when undefined) matching a label selector, as the informer has them. */
+  listPods(namespace: string | undefined, labelSelector = ""): PodObject[] {
+    const lister = this.pods.lister();
+    const sel = parseSelector(labelSelector);
+    return namespace !== undefined ? lister.namespace(namespace).list(sel) : lister.list(sel);
+  }
+
+  /** Whether the API knows the node. */
+  hasNode(name: string): boolean {
+    return this.nodes.indexer.get(name) !== undefined;
+  }
+
+  /** Names of the nodes the API knows. */
+  nodeNames(): string[] {
+    return this.nodes.lister().list().map((n) => n.metadata?.name ?? "");
   }
 
   /** Metrics of a pod the API knows; undefined when it has none (yet). */

@@ -27,7 +27,8 @@ export class HttpSummarySource implements NodeStatsSource {
   summary(node: NodeAddressing, signal?: AbortSignal): Promise<StatsSummary> {
     const base = (this.opts.nodeUrl ?? defaultNodeUrl)(node);
     if (!base) return Promise.reject(new Error(`node ${node.name}: no InternalIP or kubelet port to scrape`));
-    const url = new URL("/stats/summary", base);
+    // Relative to the base, so a base with a path (a proxy in front of the agent) keeps it.
+    const url = new URL("stats/summary", base.endsWith("/") ? base : `${base}/`);
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const req = http.get(url, { agent: this.agent, signal, headers: { Accept: "application/json" } }, (res) => {

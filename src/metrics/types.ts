@@ -21,6 +21,9 @@ export interface StatsSummary {
   pods?: Array<{
     podRef: { name: string; namespace: string; uid?: string };
     containers?: Array<{ name: string; cpu?: CpuSample; memory?: MemorySample }>;
+    /** k8ts extension: the Prometheus samples the pod exposes (the agent scrapes pods annotated
+     *  prometheus.io/scrape); counters are flagged, their values cumulative. */
+    customMetrics?: { time?: string; samples?: Array<{ name: string; labels?: Record<string, string>; value: number; counter?: boolean }>; error?: string };
   }>;
 }
 
