@@ -1,6 +1,6 @@
-// Local multi-node clusters on one machine (`k8ts cluster up|down|list|status|add-node|remove-node`): the server and
-// cluster DNS in the host namespace on an underlay bridge, each node a network namespace with its own agent (and
-// containerd). `up` is idempotent: on an existing cluster it starts whatever is not running, so after every process
+// Local multi-node clusters on one machine (`k8ts cluster up|down|list|status|add-node|remove-node`): the server in
+// the host namespace on an underlay bridge, each node a network namespace with its own agent (and containerd), and
+// cluster DNS as pods of the coredns Deployment (containerd) or a host process (simulated nodes run no containers). `up` is idempotent: on an existing cluster it starts whatever is not running, so after every process
 // was killed the same command brings the cluster back with its objects (the datastore lives in the cluster
 // directory). Every step is recorded before it is taken, so `down` undoes a crashed or half-finished `up`.
 import { homedir } from "node:os";
@@ -11,7 +11,7 @@ import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
-import { deployClusterDns, dnsAnswers } from "./addons.js";
+import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns } from "./addons.js";
 import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes, withUnderlayLock } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
@@ -121,7 +121,7 @@ export class LocalClusters {
       await this.writeKubeconfigs(rec);
       await Promise.all(rec.nodes.map((n) => this.waitNode(rec!, n, client)));
       await this.waitNetwork(rec, client);
-      await waitFor("cluster DNS to answer", () => dnsAnswers(rec!.hostIP, rec!.dnsPort), this.timeoutMs);
+      await this.waitDns(rec);
       this.progress(`cluster ${name} is up: ${rec.nodes.length} nodes Ready, DNS answering; kubectl --context k8ts-${name} (or --kubeconfig ${this.store.kubeconfigPath(name)})`);
       return rec;
     } finally {
@@ -147,25 +147,42 @@ export class LocalClusters {
     return this.client(rec);
   }
 
+  /** Cluster DNS: the coredns Deployment on containerd clusters, else a host process behind hand-written endpoints. */
   private async startDns(rec: ClusterRecord, client: Client): Promise<void> {
     const dir = this.store.dir(rec.name);
-    if (!isClusterProcess(rec.dnsPid, dir)) {
+    const pods = rec.runtime === "containerd";
+    if (pods && rec.dnsPid) {
+      // A cluster that ran DNS as a host process before: the pods take over.
+      await stopProcesses([rec.dnsPid], dir);
+      rec.dnsPid = undefined;
+      await this.store.write(rec);
+    }
+    if (!pods && !isClusterProcess(rec.dnsPid, dir)) {
       if (!rec.dnsPort) rec.dnsPort = await freeDualPort(rec.hostIP);
-      this.progress(`starting cluster DNS on ${rec.hostIP}:${rec.dnsPort} (Service kube-system/kube-dns 10.96.0.10)`);
+      this.progress(`starting cluster DNS on ${rec.hostIP}:${rec.dnsPort} (Service kube-system/kube-dns ${CLUSTER_DNS_IP})`);
       const argv = [...this.opts.k8ts, "dns", "--server", serverUrl(rec), "--listen", `${rec.hostIP}:${rec.dnsPort}`];
       rec.dnsPid = spawnDetached({ argv, logFile: join(dir, "dns.log"), clusterDir: dir, cwd: this.opts.cwd });
       await this.store.write(rec);
     }
+    if (pods) this.progress(`deploying cluster DNS: Deployment kube-system/${DNS_DEPLOYMENT} behind Service kube-system/kube-dns ${CLUSTER_DNS_IP}`);
     let last = "";
     await waitFor("the kube-dns Service", async () => {
       try {
-        await deployClusterDns(client, { hostIP: rec.hostIP, port: rec.dnsPort });
+        if (pods) await deployDnsPods(client, { k8ts: this.opts.k8ts, server: serverUrl(rec), replicas: Math.min(2, rec.nodes.length) });
+        else await deployHostDns(client, { hostIP: rec.hostIP, port: rec.dnsPort });
         return true;
       } catch (err) {
         last = (err as Error).message;
         return false;
       }
     }, this.timeoutMs, () => (last.includes("Invalid") ? last : undefined));
+  }
+
+  /** Until DNS answers: on containerd clusters asked at the Service's ClusterIP from inside the first node's namespace. */
+  private async waitDns(rec: ClusterRecord): Promise<void> {
+    if (rec.runtime !== "containerd") return waitFor("cluster DNS to answer", () => dnsAnswers(rec.hostIP, rec.dnsPort), this.timeoutMs);
+    const netns = rec.nodes[0]!.netns;
+    await waitFor(`cluster DNS to answer at ${CLUSTER_DNS_IP} (pods of kube-system/${DNS_DEPLOYMENT})`, () => dnsAnswersInNetns(netns), this.timeoutMs);
   }
 
   private async writeKubeconfigs(rec: ClusterRecord): Promise<void> {
