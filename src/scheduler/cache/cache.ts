@@ -35,7 +35,11 @@ export class SchedulerCache {
   private readonly images = new Map<string, ImageState & { nodes: Set<string> }>();
   private readonly ttlMs: number;
   private snapshotGen = new Map<string, number>();
+  /** A node was added or removed since the last snapshot update: the node list itself must be rebuilt. */
   private snapshotDirty = true;
+  /** Nodes whose NodeInfo changed since the last update of lastSnapshot. */
+  private readonly changed = new Set<string>();
+  private lastSnapshot?: Snapshot;
 
   constructor(private readonly opts: CacheOptions) {
     this.ttlMs = opts.assumedTtlMs ?? 15 * 60_000;
@@ -59,6 +63,7 @@ export class SchedulerCache {
   private place(pod: Pod, nodeName: string, assumed: boolean): void {
     const info = new PodInfo(pod);
     this.infoFor(nodeName).addPod(info);
+    this.changed.add(nodeName);
     this.pods.set(info.uid, { info, nodeName, assumed });
   }
 
@@ -67,6 +72,7 @@ export class SchedulerCache {
     if (!st) return;
     const ni = this.nodes.get(st.nodeName);
     ni?.removePod(uid);
+    this.changed.add(st.nodeName);
     if (ni && !ni.node && ni.pods.length === 0) {
       this.nodes.delete(st.nodeName);
       this.snapshotDirty = true;
@@ -118,9 +124,10 @@ export class SchedulerCache {
     const name = node.metadata?.name ?? "";
     const ni = this.infoFor(name);
     if (ni.node) this.untrackImages(ni);
+    else this.snapshotDirty = true;
     ni.setNode(node);
     this.trackImages(ni);
-    this.snapshotDirty = true;
+    this.changed.add(name);
   }
 
   updateNode(node: Node): void {
@@ -193,6 +200,26 @@ export class SchedulerCache {
 
   /** Brings a snapshot up to date, cloning only the nodes that changed since the last update. */
   updateSnapshot(snapshot: Snapshot): void {
+    // The usual case: the same snapshot as last time and only some nodes' pods or status changed.
+    if (snapshot === this.lastSnapshot && !this.snapshotDirty) {
+      const infos: NodeInfo[] = [];
+      for (const name of this.changed) {
+        const ni = this.nodes.get(name);
+        if (!ni?.node || this.snapshotGen.get(name) === ni.generation) continue;
+        infos.push(ni.clone());
+      }
+      if (infos.length === 0 || snapshot.replace(infos)) {
+        for (const info of infos) this.snapshotGen.set(info.name, info.generation);
+        this.changed.clear();
+        return;
+      }
+    }
+    this.rebuildSnapshot(snapshot);
+    this.lastSnapshot = snapshot;
+    this.changed.clear();
+  }
+
+  private rebuildSnapshot(snapshot: Snapshot): void {
     let changed = this.snapshotDirty;
     const infos: NodeInfo[] = [];
     for (const [name, ni] of this.nodes) {
@@ -206,7 +233,10 @@ export class SchedulerCache {
       infos.push(ni.clone());
       this.snapshotGen.set(name, ni.generation);
     }
-    if (!changed && infos.length === snapshot.numNodes()) return;
+    if (!changed && infos.length === snapshot.numNodes()) {
+      this.snapshotDirty = false;
+      return;
+    }
     for (const name of this.snapshotGen.keys()) if (!this.nodes.get(name)?.node) this.snapshotGen.delete(name);
     infos.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     snapshot.set(infos);

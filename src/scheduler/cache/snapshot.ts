@@ -5,6 +5,7 @@ import type { NodeInfo } from "../framework/node_info.js";
 
 export class Snapshot {
   private byName = new Map<string, NodeInfo>();
+  private indexOf = new Map<string, number>();
   private nodes: NodeInfo[] = [];
   private affinityNodes?: NodeInfo[];
   private antiAffinityNodes?: NodeInfo[];
@@ -19,8 +20,30 @@ export class Snapshot {
   set(infos: NodeInfo[]): void {
     this.nodes = infos;
     this.byName = new Map(infos.map((n) => [n.name, n]));
+    this.indexOf = new Map(infos.map((n, i) => [n.name, i]));
     this.affinityNodes = undefined;
     this.antiAffinityNodes = undefined;
+  }
+
+  /**
+   * Puts info in place of the node of the same name (false when there is none). The node list is copied first, so
+   * a list() handed out earlier keeps showing the view it was taken from.
+   */
+  replace(infos: NodeInfo[]): boolean {
+    if (infos.some((info) => !this.indexOf.has(info.name))) return false;
+    const nodes = this.nodes.slice();
+    for (const info of infos) {
+      const i = this.indexOf.get(info.name)!;
+      const old = nodes[i]!;
+      nodes[i] = info;
+      this.byName.set(info.name, info);
+      if (old.podsWithAffinity.length || info.podsWithAffinity.length) this.affinityNodes = undefined;
+      if (old.podsWithRequiredAntiAffinity.length || info.podsWithRequiredAntiAffinity.length) this.antiAffinityNodes = undefined;
+    }
+    if (this.affinityNodes) this.affinityNodes = this.affinityNodes.map((n) => this.byName.get(n.name)!);
+    if (this.antiAffinityNodes) this.antiAffinityNodes = this.antiAffinityNodes.map((n) => this.byName.get(n.name)!);
+    this.nodes = nodes;
+    return true;
   }
 
   list(): NodeInfo[] {

@@ -182,9 +182,11 @@ export class Framework implements Handle {
    * pass both with and without them (the nominated pods may never arrive).
    */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, node: NodeInfo): Status {
+    const onNode = this.deps.nominatedPodsForNode(node.name);
+    if (onNode.length === 0) return this.runFilterPlugins(state, pod, node);
     const prio = podPriority(pod);
     const uid = pod.metadata?.uid;
-    const nominated = this.deps.nominatedPodsForNode(node.name).filter((p) => p.metadata?.uid !== uid && podPriority(p) >= prio);
+    const nominated = onNode.filter((p) => p.metadata?.uid !== uid && podPriority(p) >= prio);
     if (nominated.length > 0) {
       const withNominated = node.clone();
       for (const p of nominated) withNominated.addPod(new PodInfo(p));

@@ -24,36 +24,99 @@ export function amountOf(name: string, q: unknown): number {
   }
 }
 
-/** A mutable bag of amounts by resource name. */
+/**
+ * A mutable bag of amounts by resource name. cpu, memory, ephemeral-storage and pods live in plain fields (the
+ * scheduler reads them for every node of every cycle); extended resources in a map. An amount never set reads 0.
+ */
 export class Resource {
-  readonly amounts: Map<string, number>;
+  cpu = 0;
+  memory = 0;
+  ephemeralStorage = 0;
+  pods = 0;
+  /** Which of the four fixed resources were ever set (so names() and entries() list only those). */
+  private fixedSet = 0;
+  private readonly extended = new Map<string, number>();
 
   constructor(init?: Map<string, number> | Iterable<[string, number]>) {
-    this.amounts = new Map(init ?? []);
+    if (init) for (const [k, v] of init) this.set(k, v);
   }
 
   get(name: string): number {
-    return this.amounts.get(name) ?? 0;
+    switch (name) {
+      case CPU:
+        return this.cpu;
+      case MEMORY:
+        return this.memory;
+      case EPHEMERAL_STORAGE:
+        return this.ephemeralStorage;
+      case PODS:
+        return this.pods;
+      default:
+        return this.extended.get(name) ?? 0;
+    }
   }
 
   set(name: string, v: number): void {
-    this.amounts.set(name, v);
+    switch (name) {
+      case CPU:
+        this.cpu = v;
+        this.fixedSet |= 1;
+        return;
+      case MEMORY:
+        this.memory = v;
+        this.fixedSet |= 2;
+        return;
+      case EPHEMERAL_STORAGE:
+        this.ephemeralStorage = v;
+        this.fixedSet |= 4;
+        return;
+      case PODS:
+        this.pods = v;
+        this.fixedSet |= 8;
+        return;
+      default:
+        this.extended.set(name, v);
+    }
+  }
+
+  /** Every amount that was set, by name (the fixed resources first). */
+  *entries(): IterableIterator<[string, number]> {
+    if (this.fixedSet & 1) yield [CPU, this.cpu];
+    if (this.fixedSet & 2) yield [MEMORY, this.memory];
+    if (this.fixedSet & 4) yield [EPHEMERAL_STORAGE, this.ephemeralStorage];
+    if (this.fixedSet & 8) yield [PODS, this.pods];
+    yield* this.extended;
+  }
+
+  /** True when some extended (non cpu/memory/ephemeral-storage/pods) amount was set. */
+  hasExtended(): boolean {
+    return this.extended.size > 0;
   }
 
   add(other: Resource, sign = 1): void {
-    for (const [k, v] of other.amounts) this.amounts.set(k, this.get(k) + sign * v);
+    if (other.fixedSet & 1) this.set(CPU, this.cpu + sign * other.cpu);
+    if (other.fixedSet & 2) this.set(MEMORY, this.memory + sign * other.memory);
+    if (other.fixedSet & 4) this.set(EPHEMERAL_STORAGE, this.ephemeralStorage + sign * other.ephemeralStorage);
+    if (other.fixedSet & 8) this.set(PODS, this.pods + sign * other.pods);
+    for (const [k, v] of other.extended) this.extended.set(k, (this.extended.get(k) ?? 0) + sign * v);
   }
 
   /** Each amount becomes the larger of this and other. */
   max(other: Resource): void {
-    for (const [k, v] of other.amounts) if (v > this.get(k)) this.amounts.set(k, v);
+    for (const [k, v] of other.entries()) if (v > this.get(k)) this.set(k, v);
   }
 
   clone(): Resource {
-    return new Resource(this.amounts);
+    const c = new Resource(this.extended);
+    c.cpu = this.cpu;
+    c.memory = this.memory;
+    c.ephemeralStorage = this.ephemeralStorage;
+    c.pods = this.pods;
+    c.fixedSet = this.fixedSet;
+    return c;
   }
 
   names(): string[] {
-    return [...this.amounts.keys()];
+    return [...this.entries()].map(([k]) => k);
   }
 }

@@ -3,34 +3,55 @@
 import type { Pod } from "../../framework/api_types.js";
 import type { NodeInfo } from "../../framework/node_info.js";
 import { Status } from "../../framework/status.js";
+import type { StateData } from "../../framework/cycle_state.js";
 import { MAX_NODE_SCORE, type Handle, type ScorePlugin } from "../../framework/types.js";
 import { normalizeImageName } from "../../cache/cache.js";
 
 export const NAME = "ImageLocality";
+const STATE_KEY = "Score" + NAME;
 const MB = 1024 * 1024;
 /** Below this summed size the score is 0: small images pull quickly anyway. */
 const MIN_THRESHOLD = 23 * MB;
 /** Per container, sizes above this earn nothing more. */
 const MAX_CONTAINER_THRESHOLD = 1000 * MB;
 
-export function imageLocalityScore(pod: Pod, node: NodeInfo, totalNodes: number): number {
+/** The pod's images as nodes report them, and how many containers it has (the per-container cap). */
+interface PodImages extends StateData {
+  names: string[];
+  containers: number;
+}
+
+function podImages(pod: Pod): PodImages {
   const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const names = containers.flatMap((c) => (c.image ? [normalizeImageName(c.image)] : []));
+  return { names, containers: containers.length, clone: () => ({ ...podImages(pod) }) };
+}
+
+function scoreImages(images: PodImages, node: NodeInfo, totalNodes: number): number {
   let sum = 0;
-  for (const c of containers) {
-    if (!c.image) continue;
-    const st = node.imageStates.get(normalizeImageName(c.image));
-    if (st && totalNodes > 0) sum += st.size * (st.numNodes / totalNodes);
+  if (node.imageStates.size > 0 && totalNodes > 0) {
+    for (const name of images.names) {
+      const st = node.imageStates.get(name);
+      if (st) sum += st.size * (st.numNodes / totalNodes);
+    }
   }
-  const max = MAX_CONTAINER_THRESHOLD * Math.max(1, containers.length);
+  const max = MAX_CONTAINER_THRESHOLD * Math.max(1, images.containers);
   const clamped = Math.min(Math.max(sum, MIN_THRESHOLD), max);
   return Math.trunc((MAX_NODE_SCORE * (clamped - MIN_THRESHOLD)) / (max - MIN_THRESHOLD));
+}
+
+export function imageLocalityScore(pod: Pod, node: NodeInfo, totalNodes: number): number {
+  return scoreImages(podImages(pod), node, totalNodes);
 }
 
 export function newImageLocality(_args: unknown, handle: Handle): ScorePlugin {
   return {
     name: NAME,
     score(state, pod, node) {
-      return { score: imageLocalityScore(pod, node, state.snapshot.numNodes() || handle.snapshot().numNodes()), status: Status.success() };
+      // Worked out once per cycle, on the first node scored.
+      let images = state.read<PodImages>(STATE_KEY);
+      if (!images) state.write(STATE_KEY, (images = podImages(pod)));
+      return { score: scoreImages(images, node, state.snapshot.numNodes() || handle.snapshot().numNodes()), status: Status.success() };
     },
   };
 }

@@ -38,12 +38,22 @@ function isExtended(name: string): boolean {
 /** Every way the pod's requests do not fit the node (empty when it fits). */
 export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?: Set<string>; ignoredGroups?: Set<string> } = {}): InsufficientResource[] {
   const out: InsufficientResource[] = [];
-  const allowedPods = node.allocatable.get(PODS);
+  const allowedPods = node.allocatable.pods;
   const podCount = node.pods.length;
   if (podCount + 1 > allowedPods) {
     out.push({ resource: PODS, reason: "Too many pods", requested: 1, used: podCount, capacity: allowedPods, unresolvable: false });
   }
-  for (const [name, want] of requests.amounts) {
+  // The common case without extended resources, without iterating: cpu, memory, ephemeral-storage.
+  if (!requests.hasExtended()) {
+    const { allocatable: cap, requested: used } = node;
+    if (requests.cpu > 0 && requests.cpu > cap.cpu - used.cpu) out.push({ resource: CPU, reason: `Insufficient ${CPU}`, requested: requests.cpu, used: used.cpu, capacity: cap.cpu, unresolvable: requests.cpu > cap.cpu });
+    if (requests.memory > 0 && requests.memory > cap.memory - used.memory) out.push({ resource: MEMORY, reason: `Insufficient ${MEMORY}`, requested: requests.memory, used: used.memory, capacity: cap.memory, unresolvable: requests.memory > cap.memory });
+    if (requests.ephemeralStorage > 0 && requests.ephemeralStorage > cap.ephemeralStorage - used.ephemeralStorage) {
+      out.push({ resource: EPHEMERAL_STORAGE, reason: `Insufficient ${EPHEMERAL_STORAGE}`, requested: requests.ephemeralStorage, used: used.ephemeralStorage, capacity: cap.ephemeralStorage, unresolvable: requests.ephemeralStorage > cap.ephemeralStorage });
+    }
+    return out;
+  }
+  for (const [name, want] of requests.entries()) {
     if (want <= 0 || name === PODS) continue;
     if (isExtended(name)) {
       if (opts.ignored?.has(name)) continue;
