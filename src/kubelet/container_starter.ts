@@ -11,11 +11,15 @@ import { containerConfig, pullPolicy, type ContainerInputValues } from "./pod_co
 import type { Waiting } from "./pod_status.js";
 import type { ContainerRuntime, PodSandboxConfig } from "./runtime/types.js";
 import type { ContainerInputs } from "./volumes/container_inputs.js";
+import type { HookRunner } from "./lifecycle_hooks.js";
+import { runAsNonRootError } from "./security_context.js";
 
 /** Re-sync soon after a failed pull so the status moves from ErrImagePull to ImagePullBackOff. */
 const PULL_STATUS_RESYNC_MS = 1000;
 /** Retry a container whose config could not be built (a config map may appear) this soon, not only at resync. */
 const CONFIG_RETRY_MS = 5000;
+/** Grace period for a container killed after a failed postStart hook, when the pod sets none. */
+const DEFAULT_GRACE_S = 30;
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
@@ -24,7 +28,7 @@ export class ContainerStarter {
   /** The last failed pull per pod and image, so ErrImagePull stays visible until the next resync. */
   private readonly pullErrors = new Map<string, { at: number; message: string }>();
 
-  constructor(private readonly o: { runtime: ContainerRuntime; clock: Clock; log: Logger; events: EventSink; inputs?: ContainerInputs; hostIP?: () => string }) {
+  constructor(private readonly o: { runtime: ContainerRuntime; clock: Clock; log: Logger; events: EventSink; inputs?: ContainerInputs; hostIP?: () => string; hooks?: HookRunner }) {
     this.pullBackoff = new Backoff(o.clock);
   }
 
@@ -78,10 +82,18 @@ export class ContainerStarter {
         return false;
       }
     } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+    const nonRoot = runAsNonRootError(pod, c, present && policy !== "Always" ? present : await rt.imageStatus(image));
+    if (nonRoot) {
+      waiting.set(c.name, { reason: "CreateContainerConfigError", message: nonRoot });
+      this.o.events.record(pod, "Warning", "Failed", `Error: ${nonRoot}`);
+      wakeAt(this.o.clock.now() + CONFIG_RETRY_MS);
+      return false;
+    }
+    let podIP: string | undefined;
     let inputs: ContainerInputValues | undefined;
     if (this.o.inputs) {
       try {
-        const podIP = (await rt.podSandboxStatus(sandboxId).catch(() => undefined))?.network.ip || undefined;
+        podIP = (await rt.podSandboxStatus(sandboxId).catch(() => undefined))?.network.ip || undefined;
         inputs = await this.o.inputs.forContainer(pod, c, { podIP, hostIP: this.o.hostIP?.() });
       } catch (err) {
         const message = (err as Error).message;
@@ -109,6 +121,19 @@ export class ContainerStarter {
       return false;
     }
     this.o.events.record(pod, "Normal", "Started", `Started container ${c.name}`);
+    if (c.lifecycle?.postStart && this.o.hooks) {
+      // The sync waits here: the container is reported running only once its postStart hook completed.
+      podIP ??= (await rt.podSandboxStatus(sandboxId).catch(() => undefined))?.network.ip || undefined;
+      const failure = await this.o.hooks.postStart(pod, c, id, podIP);
+      if (failure) {
+        this.o.log.info("postStart hook failed, killing the container", { pod: podKey(pod), container: c.name, err: failure });
+        this.o.events.record(pod, "Warning", "FailedPostStartHook", failure);
+        this.o.events.record(pod, "Normal", "Killing", `FailedPostStartHook`);
+        await this.o.hooks.kill(pod, c, id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
+        waiting.set(c.name, { reason: "PostStartHookError", message: failure });
+        return true;
+      }
+    }
     this.o.log.debug("container started", { pod: podKey(pod), container: c.name, attempt });
     return true;
   }

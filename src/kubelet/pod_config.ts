@@ -4,6 +4,7 @@ import type { Container, Pod } from "kubernetes-types/core/v1.js";
 import { parseQuantity } from "../machinery/quantity.js";
 import { expandCommand, type EnvVar } from "./env/resolve.js";
 import type { ContainerConfig, Mount, PodSandboxConfig, PortMapping } from "./runtime/types.js";
+import { containerSecurity, sandboxSecurity } from "./security_context.js";
 
 export const POD_NAME_LABEL = "io.kubernetes.pod.name";
 export const POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace";
@@ -45,8 +46,13 @@ export function sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
     portMappings: ports,
     labels: { ...(m.labels ?? {}), ...podLabels(pod) },
     annotations: { ...(m.annotations ?? {}) },
-    linux: { cgroupParent: `/kubepods/pod${m.uid}`, hostNetwork },
+    linux: { cgroupParent: `/kubepods/pod${m.uid}`, hostNetwork, ...optional("securityContext", sandboxSecurity(pod)) },
   };
+}
+
+/** { key: value } when value is set, else nothing (configs keep no undefined fields). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
 }
 
 function milli(q: unknown): number | undefined {
@@ -88,6 +94,7 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, inputs?
         ...(cpuLimit !== undefined ? { cpuQuota: Math.floor((cpuLimit * CPU_PERIOD_US) / 1000), cpuPeriod: CPU_PERIOD_US } : {}),
         ...(memLimit !== undefined ? { memoryLimitInBytes: memLimit } : {}),
       },
+      ...optional("securityContext", containerSecurity(pod, c)),
     },
   };
 }

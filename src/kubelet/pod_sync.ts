@@ -13,11 +13,12 @@ import { checkFit } from "./admission.js";
 import { Backoff } from "./backoff.js";
 import type { EventSink } from "./events.js";
 import { ContainerStarter } from "./container_starter.js";
+import { HookRunner, containerSpec } from "./lifecycle_hooks.js";
 import { POD_UID_LABEL, sandboxConfig } from "./pod_config.js";
 import { computePodStatus, type PodPhase, type Waiting } from "./pod_status.js";
 import type { ProbeManager } from "./probe_manager.js";
 import type { ContainerRuntime, ContainerStatus, PodSandbox } from "./runtime/types.js";
-import type { PodObject } from "./types.js";
+import type { PodObject, Prober } from "./types.js";
 import type { ContainerInputs } from "./volumes/container_inputs.js";
 
 const DEFAULT_GRACE_S = 30;
@@ -56,6 +57,8 @@ export interface PodSyncerOptions {
   enqueue: (uid: string, afterMs?: number) => void;
   /** Volumes and env of containers; without it only literal env values are passed and no volume is mounted. */
   inputs?: ContainerInputs;
+  /** Runs httpGet lifecycle hooks (the node's prober); exec and sleep hooks need only the runtime. */
+  prober?: Prober;
 }
 
 const podKey = (pod: Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -82,10 +85,12 @@ export class PodSyncer {
   readonly states = new Map<string, PodState>();
   private readonly crashBackoff: Backoff;
   private readonly starter: ContainerStarter;
+  private readonly hooks: HookRunner;
 
   constructor(private readonly o: PodSyncerOptions) {
     this.crashBackoff = new Backoff(o.clock);
-    this.starter = new ContainerStarter(o);
+    this.hooks = new HookRunner(o);
+    this.starter = new ContainerStarter({ ...o, hooks: this.hooks });
   }
 
   private async sandboxesOf(uid: string): Promise<PodSandbox[]> {
@@ -161,7 +166,7 @@ export class PodSyncer {
       if (now >= end) {
         this.o.log.info("pod exceeded its active deadline", { pod: podKey(pod), deadlineSeconds: deadline });
         this.o.events.record(pod, "Normal", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
-        await this.stopAll(sandboxes, graceSeconds(pod));
+        await this.stopAll(sandboxes, graceSeconds(pod), pod);
         st.terminal = { phase: "Failed", reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
         await this.writeStatus(st, sandboxes[0]);
         return undefined;
@@ -280,7 +285,7 @@ export class PodSyncer {
             this.o.log.info("container failed its probe, killing it", { pod: podKey(pod), container: c.name, probe: failed });
             this.o.events.record(pod, "Normal", "Killing", `Container ${c.name} failed ${failed} probe, will be restarted`);
             this.o.probes.stop(latest.id);
-            await this.o.runtime.stopContainer(latest.id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
+            await this.hooks.kill(pod, c, latest.id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
             this.o.enqueue(uid);
           }
           continue;
@@ -337,7 +342,8 @@ export class PodSyncer {
       if (sb.state !== "ready") continue;
       const live = (await rt.listContainers({ podSandboxId: sb.id })).filter((c) => c.state === "running" || c.state === "created");
       if (pod) for (const c of live) this.o.events.record(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`);
-      await Promise.all(live.map((c) => rt.stopContainer(c.id, graceS)));
+      // With the pod known (deletion, deadline), running containers get their preStop hooks first.
+      await Promise.all(live.map((c) => (pod && c.state === "running" ? this.hooks.kill(pod, containerSpec(pod, c.metadata.name), c.id, graceS) : rt.stopContainer(c.id, graceS))));
       await rt.stopPodSandbox(sb.id);
     }
   }

@@ -86,7 +86,15 @@ export interface PodSandboxConfig {
   portMappings?: PortMapping[];
   labels: Record<string, string>;
   annotations: Record<string, string>;
-  linux?: { cgroupParent?: string; hostNetwork?: boolean };
+  linux?: { cgroupParent?: string; hostNetwork?: boolean; securityContext?: SandboxSecurityContext };
+}
+
+/** The pod-level security settings of the sandbox (its pause container); privileged when any container is. */
+export interface SandboxSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+  privileged?: boolean;
 }
 
 export type PodSandboxState = "ready" | "notready";
@@ -140,7 +148,20 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   logPath?: string;
-  linux?: { resources?: ContainerResources };
+  linux?: { resources?: ContainerResources; securityContext?: ContainerSecurityContext };
+}
+
+/** A container's effective security settings (the pod's merged with the container's), as CRI takes them. */
+export interface ContainerSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
+  privileged?: boolean;
+  readonlyRootfs?: boolean;
+  /** Capability names as Kubernetes spells them (NET_ADMIN, ALL); the runtime adds the CAP_ prefix. */
+  capabilities?: { add: string[]; drop: string[] };
+  /** allowPrivilegeEscalation: false. */
+  noNewPrivs?: boolean;
 }
 
 export type ContainerState = "created" | "running" | "exited" | "unknown";
@@ -195,6 +216,10 @@ export interface Image {
   size: number;
   /** Pinned images (the pause image) are never garbage collected. */
   pinned: boolean;
+  /** The image's user when numeric (config User "1000" or "1000:1000"). */
+  uid?: number;
+  /** The image's user when it is a name. */
+  username?: string;
 }
 
 export interface ContainerEvent {

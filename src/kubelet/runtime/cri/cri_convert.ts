@@ -4,6 +4,7 @@ import type {
   Container,
   ContainerConfig,
   ContainerFilter,
+  ContainerSecurityContext,
   ContainerState,
   ContainerStats,
   ContainerStatus,
@@ -12,6 +13,7 @@ import type {
   PodSandboxConfig,
   PodSandboxFilter,
   PodSandboxStatus,
+  SandboxSecurityContext,
 } from "../types.js";
 
 type Labels = Record<string, string>;
@@ -74,6 +76,9 @@ export interface WireImage {
   repo_digests: string[];
   size: number;
   pinned: boolean;
+  /** int64 arrives as a string (longs: String). */
+  uid?: { value: number | string } | null;
+  username?: string;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -101,6 +106,32 @@ function namespaceOptions(hostNetwork: boolean): object {
   return { network: hostNetwork ? "NODE" : "POD", pid: "CONTAINER", ipc: hostNetwork ? "NODE" : "POD" };
 }
 
+const int64 = (v: number | undefined): { value: number } | null => (v === undefined ? null : { value: v });
+
+function wireSandboxSecurity(sc: SandboxSecurityContext | undefined, hostNetwork: boolean): object {
+  return {
+    namespace_options: namespaceOptions(hostNetwork),
+    run_as_user: int64(sc?.runAsUser),
+    run_as_group: int64(sc?.runAsGroup),
+    supplemental_groups: sc?.supplementalGroups ?? [],
+    // containerd refuses a privileged container in a sandbox that is not privileged itself.
+    privileged: sc?.privileged ?? false,
+  };
+}
+
+function wireContainerSecurity(sc: ContainerSecurityContext | undefined, hostNetwork: boolean): object {
+  return {
+    namespace_options: namespaceOptions(hostNetwork),
+    capabilities: sc?.capabilities ? { add_capabilities: sc.capabilities.add, drop_capabilities: sc.capabilities.drop } : null,
+    privileged: sc?.privileged ?? false,
+    run_as_user: int64(sc?.runAsUser),
+    run_as_group: int64(sc?.runAsGroup),
+    readonly_rootfs: sc?.readonlyRootfs ?? false,
+    supplemental_groups: sc?.supplementalGroups ?? [],
+    no_new_privs: sc?.noNewPrivs ?? false,
+  };
+}
+
 export function wireSandboxConfig(c: PodSandboxConfig): object {
   const hostNetwork = c.linux?.hostNetwork ?? false;
   return {
@@ -113,7 +144,7 @@ export function wireSandboxConfig(c: PodSandboxConfig): object {
     annotations: c.annotations,
     linux: {
       cgroup_parent: c.linux?.cgroupParent ?? "",
-      security_context: { namespace_options: namespaceOptions(hostNetwork) },
+      security_context: wireSandboxSecurity(c.linux?.securityContext, hostNetwork),
     },
   };
 }
@@ -133,7 +164,7 @@ export function wireContainerConfig(c: ContainerConfig, sandbox: PodSandboxConfi
     log_path: c.logPath ?? "",
     linux: {
       resources: r ? { cpu_period: r.cpuPeriod ?? 0, cpu_quota: r.cpuQuota ?? 0, cpu_shares: r.cpuShares ?? 0, memory_limit_in_bytes: r.memoryLimitInBytes ?? 0 } : null,
-      security_context: { namespace_options: namespaceOptions(sandbox.linux?.hostNetwork ?? false) },
+      security_context: wireContainerSecurity(c.linux?.securityContext, sandbox.linux?.hostNetwork ?? false),
     },
   };
 }
@@ -210,5 +241,8 @@ export function containerStats(s: WireContainerStats): ContainerStats {
 }
 
 export function image(i: WireImage): Image {
-  return { id: i.id, repoTags: i.repo_tags ?? [], repoDigests: i.repo_digests ?? [], size: i.size, pinned: i.pinned };
+  const out: Image = { id: i.id, repoTags: i.repo_tags ?? [], repoDigests: i.repo_digests ?? [], size: i.size, pinned: i.pinned };
+  if (i.uid !== null && i.uid !== undefined) out.uid = Number(i.uid.value);
+  if (i.username) out.username = i.username;
+  return out;
 }

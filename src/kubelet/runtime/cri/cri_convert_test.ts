@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { containerStatus, podSandbox, wireContainerConfig, wireSandboxConfig } from "./cri_convert.js";
+import { containerStatus, image, podSandbox, wireContainerConfig, wireSandboxConfig } from "./cri_convert.js";
 import { cgroupParentOf } from "./cri_runtime.js";
 import type { PodSandboxConfig } from "../types.js";
 
@@ -25,7 +25,10 @@ describe("CRI translation", () => {
       port_mappings: [{ protocol: "TCP", container_port: 80, host_port: 8080, host_ip: "" }],
       labels: { a: "b" },
       annotations: { c: "d" },
-      linux: { cgroup_parent: "/kubepods/podu1", security_context: { namespace_options: { network: "POD", pid: "CONTAINER", ipc: "POD" } } },
+      linux: {
+        cgroup_parent: "/kubepods/podu1",
+        security_context: { namespace_options: { network: "POD", pid: "CONTAINER", ipc: "POD" }, run_as_user: null, run_as_group: null, supplemental_groups: [], privileged: false },
+      },
     });
   });
 
@@ -36,6 +39,38 @@ describe("CRI translation", () => {
     ) as { linux: { resources: object; security_context: { namespace_options: { network: string } } } };
     assert.deepEqual(wire.linux.resources, { cpu_period: 100_000, cpu_quota: 50_000, cpu_shares: 512, memory_limit_in_bytes: 1 << 26 });
     assert.equal(wire.linux.security_context.namespace_options.network, "NODE");
+  });
+
+  it("sends the container's security context, and a privileged sandbox for a privileged container", () => {
+    const wire = wireContainerConfig(
+      {
+        metadata: { name: "c", attempt: 0 },
+        image: "busybox",
+        labels: {},
+        annotations: {},
+        linux: { securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000], readonlyRootfs: true, privileged: true, capabilities: { add: ["NET_ADMIN"], drop: ["ALL"] }, noNewPrivs: true } },
+      },
+      sandbox,
+    ) as { linux: { security_context: object } };
+    assert.deepEqual(wire.linux.security_context, {
+      namespace_options: { network: "POD", pid: "CONTAINER", ipc: "POD" },
+      capabilities: { add_capabilities: ["NET_ADMIN"], drop_capabilities: ["ALL"] },
+      privileged: true,
+      run_as_user: { value: 1000 },
+      run_as_group: { value: 3000 },
+      readonly_rootfs: true,
+      supplemental_groups: [4000],
+      no_new_privs: true,
+    });
+    const sb = wireSandboxConfig({ ...sandbox, linux: { securityContext: { privileged: true, runAsUser: 1000 } } }) as { linux: { security_context: { privileged: boolean; run_as_user: object } } };
+    assert.equal(sb.linux.security_context.privileged, true);
+    assert.deepEqual(sb.linux.security_context.run_as_user, { value: 1000 });
+  });
+
+  it("reads the image user (int64 as a string) for runAsNonRoot", () => {
+    assert.equal(image({ id: "i", repo_tags: [], repo_digests: [], size: 1, pinned: false, uid: { value: "1000" }, username: "" }).uid, 1000);
+    const named = image({ id: "i", repo_tags: [], repo_digests: [], size: 1, pinned: false, uid: null, username: "nobody" });
+    assert.deepEqual([named.uid, named.username], [undefined, "nobody"]);
   });
 
   it("reads statuses in milliseconds with exit reasons", () => {
