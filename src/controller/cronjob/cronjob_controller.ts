@@ -107,8 +107,11 @@ export class CronJobController implements Controller {
       const juid = job.metadata?.uid ?? "";
       const finished = finishedType(job);
       if (!finished && !active.has(juid)) {
+        // The Job's informer may be ahead of the CronJob's: the live CronJob may already list it (our own write).
+        const listed = await this.liveActive(cj, juid);
+        if (listed) active.set(juid, listed);
         // Created by someone else (kubectl create job --from), or we crashed before recording it.
-        this.recorder.event(cj, "Warning", "UnexpectedJob", `Saw a job that the controller did not create or forgot: ${job.metadata?.name}`);
+        else this.recorder.event(cj, "Warning", "UnexpectedJob", `Saw a job that the controller did not create or forgot: ${job.metadata?.name}`);
       } else if (finished && active.has(juid)) {
         active.delete(juid);
         this.recorder.event(cj, "Normal", "SawCompletedJob", `Saw completed job: ${job.metadata?.name}, condition: ${finished}`);
@@ -130,6 +133,18 @@ export class CronJobController implements Controller {
       active.delete(juid);
     }
     status.active = [...active.values()];
+  }
+
+  /** The live CronJob's status.active entry for a Job uid, when the cached copy is behind it. */
+  private async liveActive(cj: CronJobObject, juid: string): Promise<ObjectReference | undefined> {
+    try {
+      const live = await this.cronJobClient.get(cj.metadata?.namespace, cj.metadata?.name ?? "");
+      if (live.metadata?.uid !== cj.metadata?.uid) return undefined;
+      return live.status?.active?.find((r) => r.uid === juid);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   private jobsApi(): Pick<ResourceClient<JobObject>, "get"> {

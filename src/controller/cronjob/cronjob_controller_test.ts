@@ -165,3 +165,18 @@ test("a job created by hand from the CronJob (kubectl create job --from) is repo
   assert.equal(h.cj("backup").status?.active, undefined);
   assert.ok(h.recorder.events.includes("Warning UnexpectedJob Saw a job that the controller did not create or forgot: backup-manual"));
 });
+
+test("its own Job seen before the CronJob's cache shows it in active: no UnexpectedJob (the live CronJob is asked)", async () => {
+  const h = new CronJobHarness();
+  const cj = newCronJob("backup");
+  h.add(cj);
+  await h.runUntil(KEY, T0 + 5 * 60_000);
+  const written = h.cj("backup");
+  assert.equal(written.status?.active?.length, 1);
+  // The cache goes back to before the status write; the API server has the write.
+  h.live.set(KEY, structuredClone(written));
+  h.add({ ...cj, metadata: { ...cj.metadata, resourceVersion: "1" } });
+  await h.controller.sync(KEY);
+  assert.ok(!h.recorder.events.some((e) => e.includes("UnexpectedJob")), h.recorder.events.join("\n"));
+  assert.deepEqual(h.cj("backup").status?.active?.map((r) => r.name), written.status?.active?.map((r) => r.name));
+});

@@ -35,6 +35,8 @@ export class CronJobHarness {
   readonly jobs: SharedInformer<JobObject>;
   readonly jobWriter: FakeObjectWriter<JobObject>;
   readonly controller: CronJobController;
+  /** What a live GET of a CronJob answers when the cache is made to lag behind it (default: the cache). */
+  readonly live = new Map<string, CronJobObject>();
 
   constructor() {
     const client = createClient({ server: "http://127.0.0.1:9" });
@@ -56,7 +58,7 @@ export class CronJobHarness {
         },
       },
       cronJobClient: {
-        get: async (ns, name) => structuredClone(this.cronJobs.indexer.get(`${ns}/${name}`)!),
+        get: async (ns, name) => structuredClone(this.live.get(`${ns}/${name}`) ?? this.cronJobs.indexer.get(`${ns}/${name}`)!),
         updateStatus: async (_ns, obj) => {
           const stored = structuredClone(obj);
           stored.metadata = { ...stored.metadata, resourceVersion: String(Number(stored.metadata?.resourceVersion ?? "1") + 1) };
