@@ -23,6 +23,7 @@ import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_record
 import type { Controller } from "../types.js";
 import { AnnotationMetricsSource } from "./annotation_metrics.js";
 import { DEFAULT_DOWNSCALE_STABILIZATION_MS, ScalingHistory } from "./behavior.js";
+import { ApiCustomMetrics } from "./custom_metrics.js";
 import { combineMetrics } from "./metric_replicas.js";
 import { DEFAULT_CALCULATOR_OPTIONS, type CalculatorOptions } from "./replica_calculator.js";
 import { ApiResourceMetrics } from "./resource_metrics.js";
@@ -40,7 +41,8 @@ export interface HpaControllerOptions {
   client: Client;
   informers: SharedInformerFactory;
   resourceMetrics?: ResourceMetricsClient;
-  /** Pods, Object and External metrics (default: the annotation adapter). */
+  /** Pods, Object and External metrics (default: Pods and Object from custom.metrics.k8s.io through the API,
+   *  External from the annotation adapter). */
   customMetrics?: CustomMetricsSource;
   scaleClient?: ScaleClient;
   hpaClient?: Pick<ResourceClient<HpaObject>, "updateStatus">;
@@ -95,7 +97,11 @@ export class HorizontalPodAutoscalerController implements Controller {
     this.scales = opts.scaleClient ?? scales;
     this.resourceMetrics = opts.resourceMetrics ?? new ApiResourceMetrics(opts.client);
     this.customMetrics =
-      opts.customMetrics ?? new AnnotationMetricsSource(opts.client, { pods: this.pods.lister(), objectPath: (ns, ref) => scales.objectPath(ns, ref), clock: this.clock });
+      opts.customMetrics ??
+      new ApiCustomMetrics(opts.client, {
+        resourceOf: (ref) => scales.resourceOf(ref),
+        external: new AnnotationMetricsSource(opts.client, { pods: this.pods.lister(), objectPath: (ns, ref) => scales.objectPath(ns, ref), clock: this.clock }),
+      });
     this.hpaClient = opts.hpaClient ?? opts.client.resource<HpaObject>(HPA_REF);
     this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: "horizontal-pod-autoscaler", clock: this.clock, log: this.log });
     this.hpas.addEventHandler({

@@ -35,6 +35,11 @@ export class DiscoveryScaleClient implements ScaleClient {
     return { group: group!, version: version!, resource: main.name, namespaced: main.namespaced };
   }
 
+  /** The resource a reference names (group, version, plural) through discovery. */
+  resourceOf(ref: CrossVersionObjectReference): Promise<ResourceRef> {
+    return this.resolve(ref, { scale: false });
+  }
+
   /** The API path of the object a reference names (for Object metrics). */
   async objectPath(namespace: string, ref: CrossVersionObjectReference): Promise<string> {
     return resourcePath(await this.resolve(ref, { scale: false }), namespace, ref.name);
