@@ -1,12 +1,15 @@
 // Probes of real containers: exec runs the command in the container over CRI (ExecSync); tcpSocket and httpGet
 // connect to the pod IP. When the node's pods live in a network namespace the agent is not in, the check runs inside
-// it with nsenter and the host's static busybox (nc, wget), since a Node process cannot switch namespaces.
+// it with nsenter and the host's static busybox (nc, wget), since a Node process cannot switch namespaces. grpc
+// speaks HTTP/2 from the agent (grpc_health.ts), through a busybox nc relay into that namespace when needed.
 import { request } from "node:http";
 import { connect } from "node:net";
 import type { Container, Probe } from "kubernetes-types/core/v1.js";
 import { runCommand } from "../../containerd/command.js";
+import { netnsDialer } from "../../streaming/dial.js";
 import type { ProbeRequest, ProbeResult, Prober } from "../../types.js";
 import type { ContainerRuntime } from "../types.js";
+import { grpcHealthCheck } from "./grpc_health.js";
 
 export interface CriProberOptions {
   runtime: ContainerRuntime;
@@ -60,6 +63,14 @@ export class CriProber implements Prober {
     if (p.exec) {
       const res = await this.o.runtime.execSync(req.containerId, p.exec.command ?? [], timeoutS);
       return res.exitCode === 0 ? "success" : "failure";
+    }
+    if (p.grpc) {
+      const host = req.pod.status?.podIP;
+      if (!host) return "failure";
+      const netns = this.o.netns;
+      const connect = netns ? () => netnsDialer(netns, { busybox: this.o.busybox })(host, p.grpc!.port) : undefined;
+      const res = await grpcHealthCheck({ host, port: p.grpc.port, service: p.grpc.service ?? "", timeoutMs: timeoutS * 1000, connect });
+      return res.ok ? "success" : "failure";
     }
     const check = p.tcpSocket ?? p.httpGet;
     if (!check) return "failure";
