@@ -88,6 +88,8 @@ export function containerConfig(pod: Pod, c: Container, attempt: number, inputs?
     labels: { ...podLabels(pod), [CONTAINER_NAME_LABEL]: c.name },
     annotations: { "io.kubernetes.container.restartCount": String(attempt) },
     logPath: `${c.name}/${attempt}.log`,
+    ...(c.stdin ? { stdin: true, ...(c.stdinOnce ? { stdinOnce: true } : {}) } : {}),
+    ...(c.tty ? { tty: true } : {}),
     linux: {
       resources: {
         cpuShares: cpuRequest !== undefined ? Math.max(MIN_CPU_SHARES, Math.floor((cpuRequest * 1024) / 1000)) : MIN_CPU_SHARES,

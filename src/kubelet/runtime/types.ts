@@ -148,6 +148,10 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   logPath?: string;
+  /** Keep stdin open for attach (stdinOnce: closed when the first attached client detaches); tty: a terminal. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
   linux?: { resources?: ContainerResources; securityContext?: ContainerSecurityContext };
 }
 

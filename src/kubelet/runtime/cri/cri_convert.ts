@@ -162,6 +162,9 @@ export function wireContainerConfig(c: ContainerConfig, sandbox: PodSandboxConfi
     labels: c.labels,
     annotations: c.annotations,
     log_path: c.logPath ?? "",
+    stdin: c.stdin ?? false,
+    stdin_once: c.stdinOnce ?? false,
+    tty: c.tty ?? false,
     linux: {
       resources: r ? { cpu_period: r.cpuPeriod ?? 0, cpu_quota: r.cpuQuota ?? 0, cpu_shares: r.cpuShares ?? 0, memory_limit_in_bytes: r.memoryLimitInBytes ?? 0 } : null,
       security_context: wireContainerSecurity(c.linux?.securityContext, sandbox.linux?.hostNetwork ?? false),
