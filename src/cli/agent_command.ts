@@ -3,12 +3,13 @@
 // (--containerd-address) or starts the node's own (--containerd-root, optionally inside --netns), imports the busybox
 // and pause images when missing, and runs the pods there.
 import { hostname, networkInterfaces, release } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "./main.js";
 import { realClock } from "../client/clock.js";
 import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { Kubelet } from "../kubelet/kubelet.js";
+import { StaticPodSource } from "../kubelet/static_pods.js";
 import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
@@ -138,6 +139,7 @@ interface AgentFlags extends NodeFlags {
   network?: string;
   clusterCidr?: string;
   proxyMode?: string;
+  podManifestPath?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -158,6 +160,8 @@ flags:
   --cluster-cidr CIDR              the pod network, for the network agent and kube-proxy (default 10.244.0.0/16)
   --proxy-mode iptables|nftables|none
                                    run kube-proxy in this process (default none)
+  --pod-manifest-path DIR          run the static pods of the manifests in DIR (YAML or JSON), following changes, with
+                                   a mirror pod in the API server for each
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -178,6 +182,7 @@ export const agentCommand: Command = async (args) => {
         "--network": ["network", "string"],
         "--cluster-cidr": ["clusterCidr", "string"],
         "--proxy-mode": ["proxyMode", "string"],
+        "--pod-manifest-path": ["podManifestPath", "string"],
       },
     });
   } catch (err) {
@@ -242,7 +247,11 @@ export const agentCommand: Command = async (args) => {
     }
     runtime = nodeRuntime.runtime;
   } else runtime = new SimulatedRuntime();
-  const kubelet = new Kubelet({
+  // Static pods: the manifest directory beside the API's pods (the source runs the pod informer too).
+  const staticPods = flags.podManifestPath
+    ? new StaticPodSource({ client, nodeName, dir: resolve(flags.podManifestPath), log, onMirrorCreated: (uid) => kubelet.resendStatus(uid) })
+    : undefined;
+  const kubelet: Kubelet = new Kubelet({
     client,
     nodeName,
     runtime,
@@ -257,6 +266,7 @@ export const agentCommand: Command = async (args) => {
       ...(serveAt && serveAt.port !== 0 ? { kubeletPort: serveAt.port } : {}),
     },
     log,
+    ...(staticPods ? { podSource: staticPods } : {}),
     // Pod volumes: beside containerd's state when the agent runs its own, else under a per-node directory.
     ...(nodeRuntime ? { rootDir: flags.containerdRoot ?? join("/var/lib/k8ts/agents", nodeName) } : {}),
   });
@@ -275,7 +285,7 @@ export const agentCommand: Command = async (args) => {
     const backend = createBackend(flags.proxyMode, { runner, clusterCIDR: flags.clusterCidr ?? "10.244.0.0/16" });
     proxier = new Proxier({ client, nodeName, backend, runner, log: log.with({ component: "kube-proxy" }) });
   }
-  await untilSignal(log, (signal) => Promise.all([kubelet.run(signal), network?.run(signal), proxier?.run(signal)]).then(() => undefined));
+  await untilSignal(log, (signal) => Promise.all([kubelet.run(signal), staticPods?.run(signal), network?.run(signal), proxier?.run(signal)]).then(() => undefined));
   await endpoints?.close();
   await nodeRuntime?.close();
   client.close();
