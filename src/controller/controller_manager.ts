@@ -24,6 +24,7 @@ import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
 import { JobController } from "./job/job_controller.js";
 import { NamespaceController } from "./namespace/namespace_controller.js";
 import { NodeIpamController } from "./nodeipam/node_ipam_controller.js";
+import { PodGcController } from "./podgc/pod_gc_controller.js";
 import { HPA_REF, HorizontalPodAutoscalerController, type HpaControllerOptions } from "./podautoscaler/hpa_controller.js";
 import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
 import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
@@ -36,7 +37,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -189,6 +190,8 @@ export class ControllerManager implements Controller {
     if (enabled.has("statefulset")) controllers.push(new StatefulSetController(common));
     // Kubernetes runs it with --allocate-node-cidrs: each Node a /24 of 10.244.0.0/16 for the pod network.
     if (enabled.has("nodeipam")) controllers.push(new NodeIpamController(common));
+    // Pods bound to Nodes that are gone are force-deleted, so their owners replace them.
+    if (enabled.has("podgc")) controllers.push(new PodGcController(common));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
     if (enabled.has("horizontalpodautoscaling")) {
