@@ -4,6 +4,7 @@ import { errors, StatusError } from "../machinery/errors.js";
 import type {
   AdmissionAttributes,
   AdmissionChain,
+  AdmissionRequestKind,
   Authenticator,
   AuthorizationAttributes,
   Authorizer,
@@ -32,6 +33,12 @@ export function emptyAdmissionChain(): AdmissionChain {
 
 export function admissionIsEmpty(chain: AdmissionChain): boolean {
   return chain.mutating.length === 0 && chain.validating.length === 0;
+}
+
+/** The plugins of the chain that act on this kind of request. */
+export function admissionFor(chain: AdmissionChain, req: AdmissionRequestKind): AdmissionChain {
+  if (admissionIsEmpty(chain)) return chain;
+  return { mutating: chain.mutating.filter((p) => !p.handles || p.handles(req)), validating: chain.validating.filter((p) => !p.handles || p.handles(req)) };
 }
 
 export async function authenticate(authn: Authenticator, req: IncomingMessage): Promise<UserInfo> {

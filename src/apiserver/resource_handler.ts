@@ -10,7 +10,7 @@ import { negotiate, type Transform } from "./negotiation.js";
 import { checkNamespace, decodeObject, optionalBody, readDecoded, respond, respondList, watchTransform, type Exchange } from "./exchange.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyHttp } from "./node_proxy.js";
 import { DEFAULT_WATCH_TIMEOUT_SECONDS, deleteParams, dryRunParam, fieldValidationParam, listParams, watchParams, boolParam } from "./params.js";
-import { admit, admissionIsEmpty, admitConnect } from "./pipeline.js";
+import { admit, admissionFor, admissionIsEmpty, admitConnect } from "./pipeline.js";
 import type { ResourceRequestInfo } from "./request_info.js";
 import { successStatus, writeObject } from "./responses.js";
 import { answerReview, isReviewResource, virtualResource } from "./reviews.js";
@@ -265,8 +265,10 @@ async function runAdmission(
   old?: StoredObject,
   opts: { known?: boolean } = {},
 ): Promise<void> {
-  if (admissionIsEmpty(deps.admission)) return;
   const { info, def, ctx, store } = c;
+  // Only plugins that act on this request run; with none, the old object is not even read.
+  const chain = admissionFor(deps.admission, { operation, group: def.group, resource: def.resource, subresource: info.subresource });
+  if (admissionIsEmpty(chain)) return;
   let oldObject = old;
   if (!opts.known && (operation === "UPDATE" || operation === "DELETE") && info.name !== undefined) {
     try {
@@ -289,5 +291,5 @@ async function runAdmission(
     user: ctx.user,
     dryRun: ctx.dryRun,
   };
-  await admit(deps.admission, attrs);
+  await admit(chain, attrs);
 }

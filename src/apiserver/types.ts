@@ -82,15 +82,22 @@ export interface AdmissionAttributes {
   dryRun: boolean;
 }
 
+/** What a request is, before its objects are read: lets a chain skip plugins (and reading the old object). */
+export type AdmissionRequestKind = Pick<AdmissionAttributes, "operation" | "group" | "resource" | "subresource">;
+
 /** Mutating plugins run first, in order; each may change attrs.object. Throw a StatusError to reject. */
 export interface MutatingAdmissionPlugin {
   readonly name: string;
+  /** Whether the plugin acts on such requests at all (absent: every request). */
+  handles?(req: AdmissionRequestKind): boolean;
   admit(attrs: AdmissionAttributes): Promise<void>;
 }
 
 /** Validating plugins run after every mutation; they must not change the object. Throw a StatusError to reject. */
 export interface ValidatingAdmissionPlugin {
   readonly name: string;
+  /** Whether the plugin acts on such requests at all (absent: every request). */
+  handles?(req: AdmissionRequestKind): boolean;
   validate(attrs: AdmissionAttributes): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ flags:
   --port N              port to listen on, 0 picks a free one (default ${DEFAULT_PORT})
   --disable-controller-manager   do not run the controllers in this process
   --disable-scheduler            do not run the scheduler in this process
+  --local-path-dir DIR  where the local-path provisioner makes volume directories (default /var/lib/k8ts/local-path)
   --leader-elect BOOL   leader election for the in-process controller manager and scheduler (default true)
   --metric-resolution DUR                          how often the metrics server scrapes every node (default 15s)
   --horizontal-pod-autoscaler-sync-period DUR      how often each HPA is reconciled (default 15s)
@@ -27,6 +28,7 @@ export interface ServerFlags {
   controllers?: boolean;
   scheduler?: boolean;
   leaderElect?: boolean;
+  localPathDir?: string;
   metricResolutionMs?: number;
   hpaSyncPeriodMs?: number;
   hpaDownscaleStabilizationMs?: number;
@@ -39,12 +41,13 @@ const DURATION_FLAGS: Record<string, "metricResolutionMs" | "hpaSyncPeriodMs" | 
   "--horizontal-pod-autoscaler-downscale-stabilization": "hpaDownscaleStabilizationMs",
 };
 
-const FLAG_NAMES: Record<string, "dataDir" | "datastore" | "bindAddress" | "port" | "leaderElect"> = {
+const FLAG_NAMES: Record<string, "dataDir" | "datastore" | "bindAddress" | "port" | "leaderElect" | "localPathDir"> = {
   "--data-dir": "dataDir",
   "--datastore": "datastore",
   "--bind-address": "bindAddress",
   "--port": "port",
   "--leader-elect": "leaderElect",
+  "--local-path-dir": "localPathDir",
 };
 
 /** Parses `--flag value` and `--flag=value`; throws an Error naming the bad flag. */

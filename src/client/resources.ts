@@ -28,6 +28,7 @@ export const resources = {
   cronjobs: grouped("batch", "v1", "cronjobs", "CronJob"),
   leases: grouped("coordination.k8s.io", "v1", "leases", "Lease"),
   endpointslices: grouped("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
+  storageclasses: grouped("storage.k8s.io", "v1", "storageclasses", "StorageClass", false),
 } satisfies Record<string, Kinded>;
 
 export function apiVersionOf(ref: ResourceRef): string {

@@ -137,7 +137,7 @@ export class LocalClusters {
     const dir = this.store.dir(rec.name);
     if (!isClusterProcess(rec.serverPid, dir)) {
       if (!rec.serverPort) rec.serverPort = await freePort(rec.hostIP);
-      const argv = [...this.opts.k8ts, "server", "--data-dir", this.store.serverDir(rec.name), "--bind-address", rec.hostIP, "--port", String(rec.serverPort), ...(rec.datastore ? ["--datastore", rec.datastore] : [])];
+      const argv = [...this.opts.k8ts, "server", "--data-dir", this.store.serverDir(rec.name), "--bind-address", rec.hostIP, "--port", String(rec.serverPort), "--local-path-dir", join(dir, "local-path"), ...(rec.datastore ? ["--datastore", rec.datastore] : [])];
       this.progress(`starting the API server on ${serverUrl(rec)}`);
       rec.serverPid = spawnDetached({ argv, logFile: join(dir, "server.log"), clusterDir: dir, cwd: this.opts.cwd });
       await this.store.write(rec);

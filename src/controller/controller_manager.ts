@@ -29,6 +29,8 @@ import { HPA_REF, HorizontalPodAutoscalerController, type HpaControllerOptions }
 import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
 import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
 import { StatefulSetController } from "./statefulset/statefulset_controller.js";
+import { LocalPathProvisioner } from "./volume/local_path_provisioner.js";
+import { PersistentVolumeController } from "./volume/pv_controller.js";
 import type { Controller } from "./types.js";
 
 export type KindedRef = ResourceRef & { kind: string };
@@ -37,7 +39,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc", "persistentvolume-binder", "local-path-provisioner"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -57,6 +59,8 @@ export interface ControllerManagerOptions {
   workers?: number;
   /** HPA tuning: syncPeriodMs (15 s), downscaleStabilizationMs (5 min), calculator (tolerance 0.1, ...). */
   horizontalPodAutoscaler?: Pick<HpaControllerOptions, "syncPeriodMs" | "downscaleStabilizationMs" | "calculator">;
+  /** Where the local-path provisioner puts volumes of classes without a basePath (default /var/lib/k8ts/local-path). */
+  localPathDir?: string;
   /** Where every controller's work queue reports workqueue_* metrics (by queue name). */
   queueMetrics?: WorkQueueMetrics;
   clock?: Clock;
@@ -192,6 +196,8 @@ export class ControllerManager implements Controller {
     if (enabled.has("nodeipam")) controllers.push(new NodeIpamController(common));
     // Pods bound to Nodes that are gone are force-deleted, so their owners replace them.
     if (enabled.has("podgc")) controllers.push(new PodGcController(common));
+    if (enabled.has("persistentvolume-binder")) controllers.push(new PersistentVolumeController(common));
+    if (enabled.has("local-path-provisioner")) controllers.push(new LocalPathProvisioner({ ...common, basePath: this.opts.localPathDir }));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
     if (enabled.has("horizontalpodautoscaling")) {

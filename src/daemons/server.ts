@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { stringify as yamlStringify } from "yaml";
 import type { StoredObject } from "../api/object.js";
 import { schemaResolver } from "../api/openapi/schemas.js";
+import { DefaultStorageClass } from "../apiserver/admission/default_storage_class.js";
 import { registryOpenAPI } from "../apiserver/openapi.js";
 import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
@@ -51,6 +52,8 @@ export interface ServerOptions {
   /** The in-process metrics server behind metrics.k8s.io (`kubectl top`, the HPA) and custom.metrics.k8s.io (pods'
    *  own Prometheus metrics); default on. */
   metrics?: boolean | MetricsOptions;
+  /** Where the local-path provisioner makes volume directories (default /var/lib/k8ts/local-path). */
+  localPathDir?: string;
   /** Tuning of the in-process controller manager: which controllers run (default all), the HPA sync period. */
   controllerManager?: Pick<ControllerManagerOptions, "horizontalPodAutoscaler" | "controllers">;
   logger?: Logger;
@@ -82,7 +85,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server), customMetricsApiGroup(() => metrics.server)];
   // The in-process controller manager's and scheduler's metrics show on the server's /metrics (k3s style).
   const componentMetrics: MetricsSource[] = [];
-  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), extraGroups, metricsSources: () => componentMetrics, logger: logger.with({ component: "apiserver" }) });
+  const admission = { mutating: [new DefaultStorageClass(registry)], validating: [] };
+  const api = createApiServer({ registry, openapi: registryOpenAPI(registry), admission, extraGroups, metricsSources: () => componentMetrics, logger: logger.with({ component: "apiserver" }) });
   let listening: { url: string; host: string; port: number };
   try {
     listening = await api.listen({ host: opts.bindAddress ?? DEFAULT_BIND_ADDRESS, port: opts.port ?? DEFAULT_PORT });
@@ -143,7 +147,7 @@ function startComponents(url: string, opts: ServerOptions, logger: Logger, metri
       clients.push(client);
       const queueMetrics = new WorkQueueMetrics();
       componentMetrics.push(queueMetrics.registry);
-      const m = new ControllerManager({ client, leaderElect, queueMetrics, ...opts.controllerManager, log: logger.with({ component: "controller-manager" }) });
+      const m = new ControllerManager({ client, leaderElect, queueMetrics, localPathDir: opts.localPathDir, ...opts.controllerManager, log: logger.with({ component: "controller-manager" }) });
       return { name: "controller-manager", run: (signal) => m.run(signal) };
     });
   }
@@ -215,6 +219,22 @@ async function bootstrap(registry: Registry, server: { host: string; port: numbe
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(registry, "", "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } }, logger);
   }
+  // The default StorageClass: claims that name no class get it (DefaultStorageClass admission), and the local-path
+  // provisioner in the controller manager makes a directory on the node of the claim's first pod.
+  await ensure(
+    registry,
+    "storage.k8s.io",
+    "storageclasses",
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "local-path", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "k8ts.io/local-path",
+      reclaimPolicy: "Delete",
+      volumeBindingMode: "WaitForFirstConsumer",
+    },
+    logger,
+  );
   const labels = { component: "apiserver", provider: "kubernetes" };
   await ensure(
     registry,
