@@ -200,6 +200,12 @@ export async function deployDnsPods(client: Client, opts: DnsPodsOptions): Promi
   await upsert(client, resources.deployments, dnsDeployment(opts));
 }
 
+/** How many ready addresses the kube-dns Service has (its Endpoints, as the endpoints controller wrote them). */
+export async function dnsReadyPods(client: Client): Promise<number> {
+  const ep = await client.resource<Obj & { subsets?: Array<{ addresses?: unknown[] }> }>(resources.endpoints).get("kube-system", "kube-dns");
+  return (ep.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+}
+
 /** True when the cluster DNS at host:port answers kubernetes.default with the API service's address. */
 export async function dnsAnswers(host: string, port: number): Promise<boolean> {
   try {

@@ -11,7 +11,7 @@ import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
-import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns } from "./addons.js";
+import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns, dnsReadyPods } from "./addons.js";
 import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes, withUnderlayLock } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
@@ -291,16 +291,21 @@ export class LocalClusters {
     const dir = this.store.dir(name);
     const serverRunning = isClusterProcess(rec.serverPid, dir);
     let views: Awaited<ReturnType<typeof nodeViews>> | undefined;
+    let dnsPodsReady = false;
     if (serverRunning) {
       const client = this.client(rec);
       views = await nodeViews(client).catch(() => undefined);
+      if (rec.runtime === "containerd") dnsPodsReady = await dnsReadyPods(client).then((n) => n > 0, () => false);
       client.close();
     }
     return {
       name,
       runtime: rec.runtime,
       server: { url: serverUrl(rec), running: serverRunning },
-      dns: { address: `${rec.hostIP}:${rec.dnsPort}`, running: isClusterProcess(rec.dnsPid, dir) },
+      dns:
+        rec.runtime === "containerd"
+          ? { address: `${CLUSTER_DNS_IP}:53 (pods of kube-system/${DNS_DEPLOYMENT})`, running: dnsPodsReady }
+          : { address: `${rec.hostIP}:${rec.dnsPort}`, running: isClusterProcess(rec.dnsPid, dir) },
       nodes: rec.nodes.map((n) => ({
         name: n.name,
         ip: n.ip,

@@ -42,9 +42,18 @@ test("cluster with containerd nodes: pod to pod across the VXLAN, ClusterIP via 
   // The Service name through cluster DNS (the pod's resolv.conf points at 10.96.0.10, search paths included).
   assert.equal(await check(busyboxPod("probe-dns", `nslookup web.default.svc.cluster.local | grep -q ${svc.spec!.clusterIP} && timeout 3 wget -qO- http://web/ | grep -q hello-from`, { node: "node-1", restart: "Never" })), "Succeeded");
 
+  // Cluster DNS runs as pods: the kube-dns Service's endpoints are the coredns pods' IPs.
+  const dnsPods = (await pods.list("kube-system")).items.filter((p) => p.metadata?.labels?.["k8s-app"] === "kube-dns");
+  assert.ok(dnsPods.length >= 1, "coredns pods exist");
+  const dnsEps = await client.resource<KubeObject & { subsets?: Array<{ addresses?: Array<{ ip: string }> }> }>(resources.endpoints).get("kube-system", "kube-dns");
+  const dnsIps = (dnsEps.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
+  assert.ok(dnsIps.length >= 1 && dnsIps.every((ip) => dnsPods.some((p) => p.status?.podIP === ip)), `kube-dns endpoints ${dnsIps.join(",")} are coredns pods`);
+  assert.equal((await clusters.status(name)).dns.running, true);
+
   const dir = clusters.store.dir(name);
   const uids = (await pods.list("default")).items.map((p) => p.metadata!.uid!);
   assert.ok(uids.length >= 6);
+  uids.push(...dnsPods.map((p) => p.metadata!.uid!));
   await down();
   log("cluster down");
   assert.deepEqual(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").filter((l) => l.startsWith(`k8ts-${name}-`)), []);
