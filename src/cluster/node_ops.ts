@@ -39,6 +39,7 @@ export interface NodeLaunch {
 export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: NodeLaunch): Promise<void> {
   const dir = launch.store.nodeDir(rec.name, node.name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, "manifests"), { recursive: true });
   await ensureNodeNetns({ netns: node.netns, hostVeth: node.hostVeth, bridge: rec.bridge, ip: node.ip });
   const clusterDir = launch.store.dir(rec.name);
   if (isClusterProcess(node.agentPid, clusterDir)) return;
@@ -55,6 +56,8 @@ export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: No
     "--serve", `${node.ip}:${KUBELET_PORT}`,
     "--network", "vxlan",
     "--proxy-mode", "iptables",
+    // Static pods: manifests dropped into <node dir>/manifests run on that node.
+    "--pod-manifest-path", join(dir, "manifests"),
     ...(rec.runtime === "containerd" ? ["--containerd-root", join(dir, "containerd")] : []),
   ];
   node.agentPid = spawnDetached({ argv, logFile: join(dir, "agent.log"), clusterDir, cwd: launch.cwd, netns: node.netns });
