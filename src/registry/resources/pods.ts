@@ -126,6 +126,12 @@ export const pods: ResourceDef = {
       const n = as<Pod>(obj).spec;
       const o = as<Pod>(old).spec;
       if (n && o) errs.push(...validatePodSpecUpdate(n, o));
+      // Mirror pods (static pods shown by their node): the annotation stays as it was and the spec is the node's.
+      const mirror = "kubernetes.io/config.mirror";
+      const was = as<Pod>(old).metadata?.annotations?.[mirror];
+      const is = as<Pod>(obj).metadata?.annotations?.[mirror];
+      if (was !== is) errs.push(forbidden(`metadata.annotations[${mirror}]`, was === undefined ? "may not add mirror pod annotation" : "may not remove or update mirror pod annotation"));
+      else if (was !== undefined && n && o && !deepEqual(n, o)) errs.push(forbidden("spec", "may not update the spec of a mirror pod"));
       return errs;
     },
     validateStatusUpdate(obj) {
