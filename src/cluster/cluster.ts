@@ -38,6 +38,8 @@ export interface UpOptions {
   nodes?: number;
   runtime?: RuntimeKind;
   datastore?: string;
+  /** Extra `k8ts server` flags (kept in the record, so a restart uses them too). */
+  serverArgs?: string[];
 }
 
 export interface ClusterStatus {
@@ -95,6 +97,7 @@ export class LocalClusters {
         hostIP: `10.100.${c}.1`,
         runtime: opts.runtime ?? "containerd",
         datastore: opts.datastore,
+        ...(opts.serverArgs?.length ? { serverArgs: opts.serverArgs } : {}),
         serverPort: 0,
         dnsPort: 0,
         nodes: [],
@@ -137,7 +140,7 @@ export class LocalClusters {
     const dir = this.store.dir(rec.name);
     if (!isClusterProcess(rec.serverPid, dir)) {
       if (!rec.serverPort) rec.serverPort = await freePort(rec.hostIP);
-      const argv = [...this.opts.k8ts, "server", "--data-dir", this.store.serverDir(rec.name), "--bind-address", rec.hostIP, "--port", String(rec.serverPort), "--local-path-dir", join(dir, "local-path"), ...(rec.datastore ? ["--datastore", rec.datastore] : [])];
+      const argv = [...this.opts.k8ts, "server", "--data-dir", this.store.serverDir(rec.name), "--bind-address", rec.hostIP, "--port", String(rec.serverPort), "--local-path-dir", join(dir, "local-path"), ...(rec.datastore ? ["--datastore", rec.datastore] : []), ...(rec.serverArgs ?? [])];
       this.progress(`starting the API server on ${serverUrl(rec)}`);
       rec.serverPid = spawnDetached({ argv, logFile: join(dir, "server.log"), clusterDir: dir, cwd: this.opts.cwd });
       await this.store.write(rec);

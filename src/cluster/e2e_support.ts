@@ -79,7 +79,7 @@ export interface TestCluster {
  * Brings up a containerd cluster of `nodes` nodes in a private state directory for the test (no ~/.kube merge) and
  * registers its teardown with t.after. Names are made unique per process so parallel test files do not collide.
  */
-export async function startTestCluster(t: TestContext, opts: { prefix: string; nodes?: number; timeoutMs?: number }): Promise<TestCluster> {
+export async function startTestCluster(t: TestContext, opts: { prefix: string; nodes?: number; timeoutMs?: number; serverArgs?: string[] }): Promise<TestCluster> {
   const root = await mkdtemp(join(tmpdir(), "k8ts-clusters-"));
   const name = `${opts.prefix}${process.pid % 100000}`;
   const clusters = new LocalClusters({ store: new StateStore(root), k8ts: tsxK8ts(), cwd: REPO_ROOT, mergeKubeconfig: null, timeoutMs: opts.timeoutMs ?? 240_000 });
@@ -95,7 +95,7 @@ export async function startTestCluster(t: TestContext, opts: { prefix: string; n
     await down().catch((err: unknown) => console.error("cleanup:", err));
     await rm(root, { recursive: true, force: true });
   });
-  const rec = await clusters.up({ name, nodes: opts.nodes ?? 3, runtime: "containerd" });
+  const rec = await clusters.up({ name, nodes: opts.nodes ?? 3, runtime: "containerd", serverArgs: opts.serverArgs });
   log(`cluster ${name} up`);
   client = createClient({ server: serverUrl(rec) });
   const kubeconfig = clusters.store.kubeconfigPath(name);

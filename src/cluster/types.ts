@@ -26,6 +26,8 @@ export interface ClusterRecord {
   hostIP: string;
   runtime: RuntimeKind;
   datastore?: string;
+  /** Extra flags of the cluster's `k8ts server` (tests shorten the metric resolution and HPA sync period). */
+  serverArgs?: string[];
   serverPort: number;
   dnsPort: number;
   serverPid?: number;
