@@ -67,7 +67,8 @@ export class HookRunner {
       }
     }
     if (h.sleep) {
-      const ms = Math.max(0, h.sleep.seconds) * 1000;
+      // Bounded by the caller's timeout too, so an abandoned sleep leaves no timer behind.
+      const ms = Math.max(0, Math.min(h.sleep.seconds, opts.timeoutS)) * 1000;
       await new Promise<void>((resolve) => this.o.clock.setTimer(resolve, ms));
       return undefined;
     }

@@ -342,8 +342,13 @@ export class PodSyncer {
       if (sb.state !== "ready") continue;
       const live = (await rt.listContainers({ podSandboxId: sb.id })).filter((c) => c.state === "running" || c.state === "created");
       if (pod) for (const c of live) this.o.events.record(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`);
-      // With the pod known (deletion, deadline), running containers get their preStop hooks first.
-      await Promise.all(live.map((c) => (pod && c.state === "running" ? this.hooks.kill(pod, containerSpec(pod, c.metadata.name), c.id, graceS) : rt.stopContainer(c.id, graceS))));
+      // With the pod known (deletion, deadline), running containers get their preStop hooks first, and sidecars stop
+      // after the app containers (whose preStop hooks may still need them).
+      const kill = (list: typeof live): Promise<unknown> =>
+        Promise.all(list.map((c) => (pod && c.state === "running" ? this.hooks.kill(pod, containerSpec(pod, c.metadata.name), c.id, graceS) : rt.stopContainer(c.id, graceS))));
+      const sidecar = (c: (typeof live)[number]): boolean => Boolean(pod?.spec?.initContainers?.some((s) => s.name === c.metadata.name && isSidecar(s)));
+      await kill(live.filter((c) => !sidecar(c)));
+      await kill(live.filter(sidecar));
       await rt.stopPodSandbox(sb.id);
     }
   }
