@@ -132,6 +132,12 @@ spec:
     log(`kubectl get pods -A:\n${shown.trim()}`);
     assert.match(shown, new RegExp(`${mirrorName}\\s+1/1\\s+Running`));
 
+    // The API server refuses to change a mirror pod's spec; its labels may change.
+    const patched = await cluster.kubectl(["patch", "pod", mirrorName, "--type=json", "-p", '[{"op":"replace","path":"/spec/containers/0/image","value":"busybox:other"}]']);
+    assert.notEqual(patched.code, 0);
+    assert.match(patched.stderr, /may not update the spec of a mirror pod/);
+    await cluster.ok(["label", "pod", mirrorName, "seen=yes"]);
+
     // Deleting the mirror pod with kubectl: a new mirror comes back; the pod's container keeps running.
     const before = await runningContainers(mirrorName);
     assert.equal(before.length, 1);
