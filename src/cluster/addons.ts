@@ -11,8 +11,8 @@
 // Simulated clusters run no real containers, so there DNS stays a host process (`k8ts dns` on the bridge address)
 // and the Service has no selector: an Endpoints and an EndpointSlice written here point at that process.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
@@ -110,8 +110,20 @@ export async function deployHostDns(client: Client, opts: { hostIP: string; port
  * other absolute path in argv (a node outside /usr, a wrapper script). Nested paths are covered by their parent.
  */
 export function hostCodeMounts(argv: string[], projectRoot = PROJECT_ROOT): string[] {
-  const want = ["/usr", "/lib", "/lib64", resolve(projectRoot)];
-  for (const a of argv) if (isAbsolute(a) && existsSync(a)) want.push(dirname(resolve(a)));
+  const root = resolve(projectRoot);
+  const want = ["/usr", "/lib", "/lib64", root];
+  // Symbolic links resolve inside the container, so their targets are mounted too (a linked node_modules, a node
+  // installed elsewhere and linked into PATH).
+  const real = (p: string): string[] => {
+    try {
+      const r = realpathSync(p);
+      return r === p ? [] : [r];
+    } catch {
+      return [];
+    }
+  };
+  want.push(...real(root), ...real(join(root, "node_modules")));
+  for (const a of argv) if (isAbsolute(a) && existsSync(a)) want.push(dirname(resolve(a)), ...real(a).map((r) => dirname(r)));
   const covered = (p: string, by: string): boolean => p === by || p.startsWith(`${by}/`);
   const out: string[] = [];
   for (const p of want.filter((p) => existsSync(p)).sort((a, b) => a.length - b.length)) if (!out.some((m) => covered(p, m))) out.push(p);
