@@ -247,3 +247,17 @@ export function dnsAnswersInNetns(netns: string, server = CLUSTER_DNS_IP): Promi
     );
   });
 }
+
+/** One line per cluster DNS pod (node, phase, readiness, waiting reason, restarts), for a timed-out `up`. */
+export async function describeDnsPods(client: Client): Promise<string> {
+  type P = Obj & { spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: Array<{ ready?: boolean; restartCount?: number; state?: { waiting?: { reason?: string } } }> } };
+  const list = await client.resource<P>(resources.pods).list("kube-system", { labelSelector: "k8s-app=kube-dns" });
+  if (list.items.length === 0) return `no pods of kube-system/${DNS_DEPLOYMENT}`;
+  return list.items
+    .map((p) => {
+      const c = p.status?.containerStatuses?.[0];
+      const bits = [p.status?.phase ?? "Pending", c?.ready ? "ready" : "not ready", c?.state?.waiting?.reason, c?.restartCount ? `${c.restartCount} restarts` : undefined].filter(Boolean);
+      return `${p.metadata?.name} on ${p.spec?.nodeName ?? "no node"}: ${bits.join(", ")}`;
+    })
+    .join("; ");
+}

@@ -11,7 +11,7 @@ import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
-import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns, dnsReadyPods } from "./addons.js";
+import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, describeDnsPods, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns, dnsReadyPods } from "./addons.js";
 import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes, withUnderlayLock } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
@@ -124,7 +124,7 @@ export class LocalClusters {
       await this.writeKubeconfigs(rec);
       await Promise.all(rec.nodes.map((n) => this.waitNode(rec!, n, client)));
       await this.waitNetwork(rec, client);
-      await this.waitDns(rec);
+      await this.waitDns(rec, client);
       this.progress(`cluster ${name} is up: ${rec.nodes.length} nodes Ready, DNS answering; kubectl --context k8ts-${name} (or --kubeconfig ${this.store.kubeconfigPath(name)})`);
       return rec;
     } finally {
@@ -182,10 +182,15 @@ export class LocalClusters {
   }
 
   /** Until DNS answers: on containerd clusters asked at the Service's ClusterIP from inside the first node's namespace. */
-  private async waitDns(rec: ClusterRecord): Promise<void> {
+  private async waitDns(rec: ClusterRecord, client: Client): Promise<void> {
     if (rec.runtime !== "containerd") return waitFor("cluster DNS to answer", () => dnsAnswers(rec.hostIP, rec.dnsPort), this.timeoutMs);
     const netns = rec.nodes[0]!.netns;
-    await waitFor(`cluster DNS to answer at ${CLUSTER_DNS_IP} (pods of kube-system/${DNS_DEPLOYMENT})`, () => dnsAnswersInNetns(netns), this.timeoutMs);
+    try {
+      await waitFor(`cluster DNS to answer at ${CLUSTER_DNS_IP} (pods of kube-system/${DNS_DEPLOYMENT})`, () => dnsAnswersInNetns(netns), this.timeoutMs);
+    } catch (err) {
+      const pods = await describeDnsPods(client).catch(() => "");
+      throw new Error(`${(err as Error).message}${pods ? `: ${pods} (kubectl -n kube-system logs deploy/${DNS_DEPLOYMENT})` : ""}`);
+    }
   }
 
   private async writeKubeconfigs(rec: ClusterRecord): Promise<void> {
