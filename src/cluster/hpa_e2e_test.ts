@@ -1,0 +1,77 @@
+// The HPA on a real cluster (`k8ts cluster up --runtime containerd`, two nodes): a Deployment of busybox CPU
+// burners (request 100m, limit 150m so four of them take at most 0.6 of a core on a shared machine) behind an HPA
+// made by `kubectl autoscale --cpu-percent=50 --min=1 --max=4`. Usage comes from the containers' real cgroup stats
+// (containerd -> agent /stats/summary -> metrics server -> metrics.k8s.io): `kubectl top pods` shows it, `kubectl
+// get hpa` shows TARGETS like "cpu: 150%/50%", and the Deployment goes 1 -> 4. The server runs with
+// --metric-resolution 5s and --horizontal-pod-autoscaler-sync-period 5s (defaults 15 s each) to keep the test short;
+// the times to scale are logged, never asserted. Needs root and the containerd prerequisites; skipped otherwise.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { IMAGE_TAGS } from "../kubelet/images/base_images.js";
+import { containerdSkipReason, log, startTestCluster, until } from "./e2e_support.js";
+
+const skip = containerdSkipReason();
+
+const burner = JSON.stringify({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "burn" },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: "burn" } },
+    template: {
+      metadata: { labels: { app: "burn" } },
+      spec: {
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: "burn",
+            image: IMAGE_TAGS.busybox,
+            imagePullPolicy: "IfNotPresent",
+            command: ["sh", "-c", "while :; do :; done"],
+            resources: { requests: { cpu: "100m", memory: "16Mi" }, limits: { cpu: "150m", memory: "32Mi" } },
+          },
+        ],
+      },
+    },
+  },
+});
+
+test("HPA scales a CPU burner Deployment 1 -> 4 on real cgroup usage", { skip, timeout: 300_000 }, async (t) => {
+  const { kubectl, ok } = await startTestCluster(t, {
+    prefix: "hpa",
+    nodes: 2,
+    serverArgs: ["--metric-resolution", "5s", "--horizontal-pod-autoscaler-sync-period", "5s"],
+  });
+  await ok(["apply", "-f", "-"], { input: burner });
+  await until("the burner running", async () => ((await ok(["get", "pods", "-l", "app=burn", "-o", "jsonpath={.items[*].status.phase}"])) === "Running" ? true : undefined));
+  log("burner running");
+  const autoscaled = Date.now();
+  assert.match(await ok(["autoscale", "deployment", "burn", "--cpu-percent=50", "--min=1", "--max=4"]), /horizontalpodautoscaler.autoscaling\/burn autoscaled/);
+
+  // Real usage through kubectl top: the throttled loop uses about its 150m limit.
+  const top = await until("kubectl top pods to show the burner's usage", async () => {
+    const r = await kubectl(["top", "pods", "-l", "app=burn", "--no-headers"]);
+    const m = /^burn-\S+\s+(\d+)m\s+\d+Mi/m.exec(r.stdout);
+    return r.code === 0 && m && Number(m[1]) >= 60 ? r.stdout : undefined;
+  });
+  log(`kubectl top pods:\n${top.trimEnd()}`);
+
+  const targets = await until("TARGETS above 50%", async () => {
+    const out = await ok(["get", "hpa", "burn"]);
+    const m = /cpu: (\d+)%\/50%/.exec(out);
+    return m && Number(m[1]) > 55 ? out : undefined;
+  });
+  log(`kubectl get hpa:\n${targets.trimEnd()}`);
+  assert.match(targets, /^burn\s+Deployment\/burn\s+cpu: \d+%\/50%\s+1\s+4\s+\d+/m);
+
+  await until("a scale up", async () => (Number(await ok(["get", "deploy", "burn", "-o", "jsonpath={.spec.replicas}"])) > 1 ? true : undefined));
+  log(`first scale up ${((Date.now() - autoscaled) / 1000).toFixed(1)} s after kubectl autoscale`);
+  await until("4 replicas", async () => ((await ok(["get", "deploy", "burn", "-o", "jsonpath={.spec.replicas}"])) === "4" ? true : undefined), 150_000);
+  log(`4 replicas ${((Date.now() - autoscaled) / 1000).toFixed(1)} s after kubectl autoscale`);
+  const events = await ok(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+  assert.match(events, /reason: cpu resource utilization \(percentage of request\) above target/);
+  await until("four burners running", async () => ((await ok(["get", "pods", "-l", "app=burn", "-o", "jsonpath={.items[*].status.phase}"])).split(" ").filter((p) => p === "Running").length === 4 ? true : undefined));
+  log(`kubectl get hpa:\n${(await ok(["get", "hpa", "burn"])).trimEnd()}`);
+  log(`kubectl top pods:\n${(await kubectl(["top", "pods", "-l", "app=burn"])).stdout.trimEnd()}`);
+});
