@@ -35,8 +35,20 @@ export function defaultStatefulSetSpec(spec: StatefulSetSpec): void {
   }
 }
 
+/**
+ * The template as the controller makes pods of it: each volumeClaimTemplate becomes a volume of that name (replacing
+ * a template volume of the same name), so volumeMounts may name the claim templates.
+ */
+function withClaimVolumes(spec: StatefulSetSpec): StatefulSetSpec {
+  const claims = (spec.volumeClaimTemplates ?? []).map((c) => c.metadata?.name).filter((n): n is string => !!n);
+  if (!claims.length || !spec.template?.spec) return spec;
+  const own = (spec.template.spec.volumes ?? []).filter((v) => !claims.includes(v.name));
+  const volumes = [...own, ...claims.map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))];
+  return { ...spec, template: { ...spec.template, spec: { ...spec.template.spec, volumes } } };
+}
+
 function validateSpec(spec: StatefulSetSpec): FieldError[] {
-  const errs = validateWorkloadSpec(spec, "statefulset");
+  const errs = validateWorkloadSpec(withClaimVolumes(spec), "statefulset");
   if (spec.podManagementPolicy && !POD_MANAGEMENT.includes(spec.podManagementPolicy)) errs.push(notSupported("spec.podManagementPolicy", spec.podManagementPolicy, POD_MANAGEMENT));
   const us = spec.updateStrategy ?? {};
   if (!us.type || !UPDATE_TYPES.includes(us.type)) errs.push(notSupported("spec.updateStrategy.type", us.type, UPDATE_TYPES));

@@ -89,6 +89,17 @@ test("statefulset defaults and forbidden updates", () => {
   assert.deepEqual(fields(updated(statefulsets, renamed as never, obj).errs), ["FieldValueForbidden:spec"]);
 });
 
+test("statefulset: volumeMounts may name a volumeClaimTemplate; other unknown volumes stay invalid", () => {
+  const mounted = (name: string) => ({ metadata: { labels: { app: "a" } }, spec: { containers: [{ name: "web", image: "nginx:1.25", volumeMounts: [{ name, mountPath: "/data" }] }] } });
+  const claims = [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }];
+  const spec = (name: string) => ({ serviceName: "s", selector: { matchLabels: { app: "a" } }, template: mounted(name), volumeClaimTemplates: claims });
+  const { obj, errs } = created(statefulsets, { metadata: { name: "s" }, spec: spec("data") });
+  assert.deepEqual(errs, []);
+  // The stored template is the user's: no volume added to it.
+  assert.equal((obj as unknown as StatefulSet).spec!.template.spec!.volumes, undefined);
+  assert.deepEqual(fields(created(statefulsets, { metadata: { name: "s" }, spec: spec("other") }).errs), ["FieldValueInvalid:spec.template.spec.containers[0].volumeMounts[0].name"]);
+});
+
 test("daemonset defaults and table", () => {
   const { obj, errs } = created(daemonsets, { metadata: { name: "ds" }, spec: { selector: { matchLabels: { app: "a" } }, template: template({ app: "a" }, { nodeSelector: { "kubernetes.io/os": "linux" } }) } });
   assert.deepEqual(errs, []);
