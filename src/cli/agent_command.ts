@@ -10,6 +10,8 @@ import { defaultKubeconfigPath, loadKubeconfig } from "../client/kubeconfig.js";
 import { createClient, type Client } from "../client/rest_client.js";
 import { Kubelet } from "../kubelet/kubelet.js";
 import { StaticPodSource } from "../kubelet/static_pods.js";
+import { ImageGC, criImageFs, validateImageGCPolicy, type ImageGCPolicy } from "../kubelet/images/image_gc.js";
+import { parseDuration } from "./command_support.js";
 import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
@@ -140,6 +142,10 @@ interface AgentFlags extends NodeFlags {
   clusterCidr?: string;
   proxyMode?: string;
   podManifestPath?: string;
+  imageGcHighThreshold?: number;
+  imageGcLowThreshold?: number;
+  imageMaximumGcAge?: string;
+  imageMinimumGcAge?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -162,6 +168,11 @@ flags:
                                    run kube-proxy in this process (default none)
   --pod-manifest-path DIR          run the static pods of the manifests in DIR (YAML or JSON), following changes, with
                                    a mirror pod in the API server for each
+  --image-gc-high-threshold N      containerd runtime: image filesystem usage percent that starts image garbage
+                                   collection (default 85; 100 disables it)
+  --image-gc-low-threshold N       usage percent image garbage collection frees down to (default 80)
+  --image-maximum-gc-age DUR       remove images unused for longer than this whatever the usage (default 0: never)
+  --image-minimum-gc-age DUR       never remove images first seen less than this ago (default 2m)
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -183,6 +194,10 @@ export const agentCommand: Command = async (args) => {
         "--cluster-cidr": ["clusterCidr", "string"],
         "--proxy-mode": ["proxyMode", "string"],
         "--pod-manifest-path": ["podManifestPath", "string"],
+        "--image-gc-high-threshold": ["imageGcHighThreshold", "int"],
+        "--image-gc-low-threshold": ["imageGcLowThreshold", "int"],
+        "--image-maximum-gc-age": ["imageMaximumGcAge", "string"],
+        "--image-minimum-gc-age": ["imageMinimumGcAge", "string"],
       },
     });
   } catch (err) {
@@ -208,6 +223,23 @@ export const agentCommand: Command = async (args) => {
   }
   if (flags.proxyMode && !["iptables", "nftables", "none"].includes(flags.proxyMode)) {
     process.stderr.write(`k8ts agent: unknown --proxy-mode ${JSON.stringify(flags.proxyMode)} (want iptables, nftables or none)\n`);
+    return 2;
+  }
+  let gcPolicy: ImageGCPolicy;
+  try {
+    gcPolicy = {
+      highThresholdPercent: flags.imageGcHighThreshold,
+      lowThresholdPercent: flags.imageGcLowThreshold,
+      maxAgeMs: flags.imageMaximumGcAge !== undefined ? parseDuration(flags.imageMaximumGcAge) : undefined,
+      minAgeMs: flags.imageMinimumGcAge !== undefined ? parseDuration(flags.imageMinimumGcAge) : undefined,
+    };
+  } catch (err) {
+    process.stderr.write(`k8ts agent: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const badPolicy = validateImageGCPolicy(gcPolicy);
+  if (badPolicy) {
+    process.stderr.write(`k8ts agent: ${badPolicy}\n`);
     return 2;
   }
   const nodeName = flags.nodeName ?? hostname().toLowerCase();
@@ -271,6 +303,7 @@ export const agentCommand: Command = async (args) => {
     ...(nodeRuntime ? { rootDir: flags.containerdRoot ?? join("/var/lib/k8ts/agents", nodeName) } : {}),
   });
   log.info("agent starting", { runtime: runtimeKind, server: client.server });
+  const imageGC = nodeRuntime ? new ImageGC({ ...gcPolicy, runtime: nodeRuntime.runtime, imageFs: criImageFs(nodeRuntime.runtime.client), log }) : undefined;
   const streaming = streamingHandlerFor(runtime, { netns: flags.netns, pods: () => kubelet.pods(), log });
   const endpoints = serveAt ? await startKubeletServer(kubelet, { ...serveAt, streaming }) : undefined;
   if (endpoints) log.info("serving node endpoints", { url: endpoints.url });
@@ -285,7 +318,7 @@ export const agentCommand: Command = async (args) => {
     const backend = createBackend(flags.proxyMode, { runner, clusterCIDR: flags.clusterCidr ?? "10.244.0.0/16" });
     proxier = new Proxier({ client, nodeName, backend, runner, log: log.with({ component: "kube-proxy" }) });
   }
-  await untilSignal(log, (signal) => Promise.all([kubelet.run(signal), staticPods?.run(signal), network?.run(signal), proxier?.run(signal)]).then(() => undefined));
+  await untilSignal(log, (signal) => Promise.all([kubelet.run(signal), staticPods?.run(signal), imageGC?.run(signal), network?.run(signal), proxier?.run(signal)]).then(() => undefined));
   await endpoints?.close();
   await nodeRuntime?.close();
   client.close();
