@@ -78,6 +78,10 @@ return [
       },
       onDelete: (obj) => cache.removeNode(unwrapTombstone(obj)),
     }),
+    // Claims, volumes and classes appearing or changing (a claim bound, a volume made) may let VolumeBinding pass.
+    inf.claims.addEventHandler({ onAdd: () => move({ resource: "PersistentVolumeClaim", action: "Add" }), onUpdate: () => move({ resource: "PersistentVolumeClaim", action: "Update" }) }),
+    inf.volumes.addEventHandler({ onAdd: () => move({ resource: "PersistentVolume", action: "Add" }), onUpdate: () => move({ resource: "PersistentVolume", action: "Update" }) }),
+    inf.storageClasses.addEventHandler({ onAdd: () => move({ resource: "StorageClass", action: "Add" }) }),
     inf.namespaces.addEventHandler({
       onAdd: () => move({ resource: "Namespace", action: "Add" }),
       onUpdate: (o, n) => {

@@ -1,6 +1,8 @@
 // The informers the scheduler reads and the lookups built on them: namespace labels, PriorityClass values and the
 // selectors of the controllers and services that own a pod (for default topology spreading).
+import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import type { KubeObject } from "../api/object.js";
 import type { SharedInformer } from "../client/informer.js";
 import type { SharedInformerFactory } from "../client/informer_factory.js";
@@ -8,6 +10,7 @@ import { resources } from "../client/resources.js";
 import type { ResourceRef } from "../client/types.js";
 import { selectorFromLabelSelector, selectorFromSet, type Selector } from "../machinery/labels.js";
 import type { Namespace, Node, Pod, PriorityClass } from "./framework/api_types.js";
+import type { VolumeLookup } from "./framework/types.js";
 
 export const priorityClassesRef: ResourceRef & { kind: string } = { group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses", kind: "PriorityClass", namespaced: false };
 export const podDisruptionBudgetsRef: ResourceRef & { kind: string } = { group: "policy", version: "v1", resource: "poddisruptionbudgets", kind: "PodDisruptionBudget", namespaced: true };
@@ -30,6 +33,9 @@ export class SchedulerInformers {
   readonly namespaces: SharedInformer<Namespace>;
   readonly priorityClasses: SharedInformer<PriorityClass>;
   readonly pdbs: SharedInformer<PdbObject>;
+  readonly claims: SharedInformer<PersistentVolumeClaim & KubeObject>;
+  readonly volumes: SharedInformer<PersistentVolume & KubeObject>;
+  readonly storageClasses: SharedInformer<StorageClass & KubeObject>;
   private readonly owners: SharedInformer<WithSelector>[];
 
   constructor(factory: SharedInformerFactory) {
@@ -38,11 +44,24 @@ export class SchedulerInformers {
     this.namespaces = factory.forResource<Namespace>(resources.namespaces);
     this.priorityClasses = factory.forResource<PriorityClass>(priorityClassesRef);
     this.pdbs = factory.forResource<PdbObject>(podDisruptionBudgetsRef);
+    this.claims = factory.forResource<PersistentVolumeClaim & KubeObject>(resources.persistentvolumeclaims);
+    this.volumes = factory.forResource<PersistentVolume & KubeObject>(resources.persistentvolumes);
+    this.storageClasses = factory.forResource<StorageClass & KubeObject>(resources.storageclasses);
     this.owners = [resources.services, resources.replicationcontrollers, resources.replicasets, resources.statefulsets].map((r) => factory.forResource<WithSelector>(r));
   }
 
   all(): Array<{ waitForSync(s?: AbortSignal): Promise<boolean> }> {
-    return [this.pods, this.nodes, this.namespaces, this.priorityClasses, this.pdbs, ...this.owners];
+    return [this.pods, this.nodes, this.namespaces, this.priorityClasses, this.pdbs, this.claims, this.volumes, this.storageClasses, ...this.owners];
+  }
+
+  /** What VolumeBinding reads, from these caches. */
+  volumeLookup(): VolumeLookup {
+    return {
+      claim: (ns, name) => this.claims.indexer.get(`${ns}/${name}`),
+      volume: (name) => this.volumes.indexer.get(name),
+      volumes: () => this.volumes.indexer.list(),
+      storageClass: (name) => this.storageClasses.indexer.get(name),
+    };
   }
 
   namespaceLabels(ns: string): Record<string, string> | undefined {

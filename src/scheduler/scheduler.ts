@@ -165,6 +165,7 @@ export class Scheduler {
           disruptionBudgets: () => inf.disruptionBudgets(),
           snapshot: () => snapshot,
           recordEvent: (pod, type, reason, message) => recorder.record(pod, type, reason, message, p.schedulerName),
+          volumes: inf.volumeLookup(),
         }),
       );
     }

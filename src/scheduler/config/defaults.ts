@@ -1,18 +1,18 @@
-// The default plugin set of Kubernetes v1.31 (without the volume plugins, which k8ts does not schedule by) and how a
-// profile's enabled/disabled lists change it.
+// The default plugin set of Kubernetes v1.31 (of the volume plugins only VolumeBinding) and how a profile's
+// enabled/disabled lists change it.
 import { EXTENSION_POINTS, type ExtensionPoint, type PluginsConfig, type ResolvedProfile, type ProfileConfig, DEFAULT_SCHEDULER_NAME } from "./types.js";
 
 export const DEFAULT_POINTS: Record<ExtensionPoint, string[]> = {
   queueSort: ["PrioritySort"],
-  preFilter: ["NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
+  preFilter: ["NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"],
   // Filter order decides which reason a node reports: the first failing filter wins.
-  filter: ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
+  filter: ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"],
   postFilter: ["DefaultPreemption"],
   preScore: ["TaintToleration", "NodeAffinity", "PodTopologySpread", "InterPodAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation"],
   score: ["TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "NodeResourcesBalancedAllocation", "ImageLocality"],
-  reserve: [],
+  reserve: ["VolumeBinding"],
   permit: [],
-  preBind: [],
+  preBind: ["VolumeBinding"],
   bind: ["DefaultBinder"],
 };
 

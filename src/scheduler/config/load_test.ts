@@ -13,7 +13,7 @@ describe("KubeSchedulerConfiguration", () => {
     const c = parseConfig("", opts);
     assert.equal(c.profiles.length, 1);
     assert.equal(c.profiles[0]!.schedulerName, "default-scheduler");
-    assert.deepEqual(c.profiles[0]!.points.filter, ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"]);
+    assert.deepEqual(c.profiles[0]!.points.filter, ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"]);
     assert.deepEqual(c.profiles[0]!.points.postFilter, ["DefaultPreemption"]);
     assert.equal(c.profiles[0]!.scoreWeights.get("TaintToleration"), 3);
     assert.equal(c.podInitialBackoffMs, 1000);

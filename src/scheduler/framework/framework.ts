@@ -31,6 +31,7 @@ import type {
   QueueSortPlugin,
   ReservePlugin,
   ScorePlugin,
+  VolumeLookup,
 } from "./types.js";
 import { MAX_NODE_SCORE } from "./types.js";
 import { WaitingPods } from "./waiting_pods.js";
@@ -47,6 +48,7 @@ export interface FrameworkDeps {
   disruptionBudgets?: Handle["disruptionBudgets"];
   snapshot(): Snapshot;
   recordEvent?(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
+  volumes?: VolumeLookup;
 }
 
 export interface NodePluginScores {
@@ -131,6 +133,9 @@ export class Framework implements Handle {
     return this.deps.disruptionBudgets?.() ?? [];
   }
   snapshot = (): Snapshot => this.deps.snapshot();
+  get volumes(): VolumeLookup | undefined {
+    return this.deps.volumes;
+  }
   runFilters(state: CycleState, pod: Pod, node: NodeInfo): Status {
     return this.runFilterPlugins(state, pod, node);
   }

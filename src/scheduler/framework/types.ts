@@ -11,6 +11,8 @@
 //   Unreserve must be idempotent.
 // - Permit may approve, reject or make the pod Wait (with a timeout) before binding.
 // - PreBind then Bind run in the binding cycle; the first Bind plugin that does not Skip binds the pod.
+import type { PersistentVolume, PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
+import type { StorageClass } from "kubernetes-types/storage/v1.js";
 import type { Client } from "../../client/rest_client.js";
 import type { Logger } from "../../util/log.js";
 import type { Snapshot } from "../cache/snapshot.js";
@@ -105,7 +107,7 @@ export interface QueuedPodInfo {
 }
 
 /** What changed in the cluster. Resource "Pod" with action "Delete" for a deleted pod, and so on. */
-export type EventResource = "Pod" | "AssignedPod" | "Node" | "Namespace" | "PriorityClass" | "Service" | "*";
+export type EventResource = "Pod" | "AssignedPod" | "Node" | "Namespace" | "PriorityClass" | "Service" | "PersistentVolumeClaim" | "PersistentVolume" | "StorageClass" | "*";
 export type ActionType = "Add" | "Delete" | "Update" | "UpdateNodeLabel" | "UpdateNodeTaint" | "UpdateNodeAllocatable" | "UpdateNodeCondition" | "UpdatePodLabel" | "All";
 
 export interface ClusterEvent {
@@ -117,6 +119,14 @@ export interface ClusterEvent {
 /** Plugins that can reject pods say which cluster events could make a rejected pod schedulable. */
 export interface EnqueueExtensions {
   eventsToRegister(): ClusterEvent[];
+}
+
+/** The volume objects VolumeBinding reads (from the scheduler's informers). */
+export interface VolumeLookup {
+  claim(namespace: string, name: string): PersistentVolumeClaim | undefined;
+  volume(name: string): PersistentVolume | undefined;
+  volumes(): PersistentVolume[];
+  storageClass(name: string): StorageClass | undefined;
 }
 
 /** Given to plugin factories: what a plugin may use beyond the pod and the node it is asked about. */
@@ -144,6 +154,8 @@ export interface Handle {
   readonly snapshot: () => Snapshot;
   /** Pods parked by Permit plugins; a plugin lets one go with allow(uid, pluginName). */
   readonly waitingPods: WaitingPods;
+  /** PersistentVolumeClaims, PersistentVolumes and StorageClasses, when the scheduler watches them. */
+  readonly volumes?: VolumeLookup;
 }
 
 export type PluginFactory = (args: unknown, handle: Handle) => Plugin;

@@ -15,6 +15,7 @@ import { newNodeUnschedulable } from "./node_unschedulable/node_unschedulable.js
 import { newPodTopologySpread } from "./pod_topology_spread/pod_topology_spread.js";
 import { newPrioritySort } from "./queue_sort/priority_sort.js";
 import { newTaintToleration } from "./taint_toleration/taint_toleration.js";
+import { newVolumeBinding } from "./volume_binding/volume_binding.js";
 
 export interface RegistryEntry {
   factory: PluginFactory;
@@ -37,4 +38,5 @@ export const IN_TREE_REGISTRY: Registry = {
   ImageLocality: { factory: newImageLocality, points: ["score"] },
   DefaultPreemption: { factory: newDefaultPreemption, points: ["postFilter"] },
   DefaultBinder: { factory: newDefaultBinder, points: ["bind"] },
+  VolumeBinding: { factory: newVolumeBinding, points: ["preFilter", "filter", "reserve", "preBind"] },
 };
