@@ -31,12 +31,17 @@ const podRef = (pod: Pod): string => `${pod.metadata?.name}_${pod.metadata?.name
 export class HookRunner {
   constructor(private readonly o: HookRunnerOptions) {}
 
-  /** Runs one handler within timeoutS; answers undefined on success, else the failure message (as the kubelet words it). */
-  async run(pod: Pod, c: Container, containerId: string, handler: LifecycleHandler, opts: { timeoutS: number; podIP?: string }): Promise<string | undefined> {
+  /**
+   * Runs one handler within timeoutS; answers undefined on success, else the failure message (as the kubelet words
+   * it) and whether the time ran out.
+   */
+  async run(pod: Pod, c: Container, containerId: string, handler: LifecycleHandler, opts: { timeoutS: number; podIP?: string }): Promise<{ failure: string; timedOut: boolean } | undefined> {
     let timer: TimerHandle | undefined;
-    const overrun = new Promise<string>((resolve) => (timer = this.o.clock.setTimer(() => resolve(`timed out after ${opts.timeoutS}s`), opts.timeoutS * 1000)));
+    const overrun = new Promise<{ failure: string; timedOut: boolean }>(
+      (resolve) => (timer = this.o.clock.setTimer(() => resolve({ failure: `lifecycle hook for Container "${c.name}" in Pod "${podRef(pod)}" did not complete within ${opts.timeoutS}s`, timedOut: true }), opts.timeoutS * 1000)),
+    );
     try {
-      return await Promise.race([this.runHandler(pod, c, containerId, handler, opts), overrun]);
+      return await Promise.race([this.runHandler(pod, c, containerId, handler, opts).then((failure) => (failure === undefined ? undefined : { failure, timedOut: false })), overrun]);
     } finally {
       timer?.cancel();
     }
@@ -76,10 +81,10 @@ export class HookRunner {
   }
 
   /** Runs the container's postStart hook, if any; answers the failure message. */
-  postStart(pod: Pod, c: Container, containerId: string, podIP?: string): Promise<string | undefined> {
+  async postStart(pod: Pod, c: Container, containerId: string, podIP?: string): Promise<string | undefined> {
     const h = c.lifecycle?.postStart;
-    if (!h) return Promise.resolve(undefined);
-    return this.run(pod, c, containerId, h, { timeoutS: POST_START_TIMEOUT_S, podIP });
+    if (!h) return undefined;
+    return (await this.run(pod, c, containerId, h, { timeoutS: POST_START_TIMEOUT_S, podIP }))?.failure;
   }
 
   /**
@@ -91,10 +96,13 @@ export class HookRunner {
     const preStop = c?.lifecycle?.preStop;
     if (c && preStop && grace > 0) {
       const t0 = this.o.clock.now();
-      const failure = await this.run(pod, c, containerId, preStop, { timeoutS: grace, podIP: pod.status?.podIP ?? undefined });
-      if (failure) {
-        this.o.log.info("preStop hook failed", { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: c.name, err: failure });
-        this.o.events.record(pod, "Warning", "FailedPreStopHook", failure);
+      const res = await this.run(pod, c, containerId, preStop, { timeoutS: grace, podIP: pod.status?.podIP ?? undefined });
+      const where = { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, container: c.name };
+      // As the kubelet: a hook still running when the grace period is up is abandoned without an Event.
+      if (res?.timedOut) this.o.log.info("preStop hook not completed in the grace period", { ...where, gracePeriodSeconds: grace });
+      else if (res) {
+        this.o.log.info("preStop hook failed", { ...where, err: res.failure });
+        this.o.events.record(pod, "Warning", "FailedPreStopHook", res.failure);
       }
       grace = Math.max(MIN_GRACE_AFTER_PRESTOP_S, grace - Math.floor((this.o.clock.now() - t0) / 1000));
     }
