@@ -17,6 +17,8 @@ export interface ContainerdLayout {
   cniIpamDir: string;
   configFile: string;
   logFile: string;
+  /** CRI registry config_path: <host:port>/hosts.toml per registry (read by containerd at each pull). */
+  registryConfigDir: string;
 }
 
 export function containerdLayout(dir: string): ContainerdLayout {
@@ -32,6 +34,7 @@ export function containerdLayout(dir: string): ContainerdLayout {
     cniIpamDir: join(dir, "cni", "ipam"),
     configFile: join(dir, "config.toml"),
     logFile: join(dir, "containerd.log"),
+    registryConfigDir: join(dir, "certs.d"),
   };
 }
 
@@ -92,6 +95,9 @@ disabled_plugins = [${DISABLED_PLUGINS.map(q).join(", ")}]
   # No systemd on this machine kind: cgroupfs with cgroup parents like /kubepods/pod<uid>.
   SystemdCgroup = false
 
+[${cri}.registry]
+  config_path = ${q(layout.registryConfigDir)}
+
 [${cri}.cni]
   bin_dir = ${q(opts.cniBinDir ?? "/usr/lib/cni")}
   conf_dir = ${q(layout.cniConfDir)}
@@ -137,3 +143,25 @@ export function cniConflist(layout: ContainerdLayout, opts: CniConfigOptions): s
 }
 
 export const CNI_CONF_FILE = "10-podnet.conflist";
+
+/** A registry address as containerd's hosts directory names it: HOST:PORT (an IPv6 host in brackets). */
+export function checkRegistryAddress(hostPort: string): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(hostPort)) throw new Error(`invalid registry address ${JSON.stringify(hostPort)}: want HOST[:PORT]`);
+  return hostPort;
+}
+
+/** hosts.toml for a registry served over plain HTTP (no TLS), for pulls and name resolution. */
+export function insecureRegistryHosts(hostPort: string): string {
+  const url = `http://${checkRegistryAddress(hostPort)}`;
+  return `# Written by k8ts: ${hostPort} is a registry without TLS.
+server = ${q(url)}
+
+[host.${q(url)}]
+  capabilities = ["pull", "resolve"]
+`;
+}
+
+/** The hosts.toml path of a registry in a node's registry config directory. */
+export function registryHostsFile(layout: ContainerdLayout, hostPort: string): string {
+  return join(layout.registryConfigDir, checkRegistryAddress(hostPort), "hosts.toml");
+}

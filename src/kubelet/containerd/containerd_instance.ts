@@ -7,11 +7,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile, rename } from "node:fs/promises";
 import { connect } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { runCommand } from "./command.js";
-import { CNI_CONF_FILE, cniConflist, containerdConfig, containerdLayout, type ContainerdConfigOptions, type ContainerdLayout } from "./containerd_config.js";
+import {
+  CNI_CONF_FILE,
+  cniConflist,
+  containerdConfig,
+  containerdLayout,
+  insecureRegistryHosts,
+  registryHostsFile,
+  type ContainerdConfigOptions,
+  type ContainerdLayout,
+} from "./containerd_config.js";
 
 export interface ContainerdInstanceOptions extends ContainerdConfigOptions {
   /** The node's directory: root, state, sockets, CNI config and the log live under it. */
@@ -135,6 +144,16 @@ export class ContainerdInstance {
     await this.exited;
     clearTimeout(timer);
     this.log.info("containerd stopped", { pid });
+  }
+}
+
+/** Lets the node's containerd pull from these registries over plain HTTP (hosts.toml under its config_path). */
+export async function writeInsecureRegistries(layout: ContainerdLayout, hostPorts: string[]): Promise<void> {
+  for (const hp of hostPorts) {
+    const file = registryHostsFile(layout, hp);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(`${file}.tmp`, insecureRegistryHosts(hp));
+    await rename(`${file}.tmp`, file);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { ensureBaseImages } from "../images/load_image.js";
 import { CriRuntime } from "../runtime/cri/cri_runtime.js";
-import { ContainerdInstance, canConnect, writeCniConfig } from "./containerd_instance.js";
+import { ContainerdInstance, canConnect, writeCniConfig, writeInsecureRegistries } from "./containerd_instance.js";
 import { CNI_CONF_FILE, containerdLayout } from "./containerd_config.js";
 
 export interface NodeRuntimeOptions {
@@ -20,6 +20,8 @@ export interface NodeRuntimeOptions {
   podCIDR?: string;
   /** Where built base image tarballs are cached. */
   imageCache?: string;
+  /** Registries (HOST:PORT) to pull from over plain HTTP; only for a containerd laid out by k8ts. */
+  insecureRegistries?: string[];
   log?: Logger;
 }
 
@@ -65,6 +67,11 @@ export async function startNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRu
       if (opts.podCIDR && !existsSync(join(layout.cniConfDir, CNI_CONF_FILE))) await writeCniConfig(layout, opts.podCIDR);
       logRoot = join(dir, "pods");
     }
+  }
+  const layoutDir = containerd?.layout.dir ?? layoutDirOf(address);
+  if (opts.insecureRegistries?.length) {
+    if (layoutDir) await writeInsecureRegistries(containerdLayout(layoutDir), opts.insecureRegistries);
+    else log.warn("insecure registries need a containerd started by k8ts; configure this containerd's hosts.toml yourself", { registries: opts.insecureRegistries });
   }
   try {
     const imported = await ensureBaseImages(address, { cacheDir: opts.imageCache });
