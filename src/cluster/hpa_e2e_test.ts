@@ -3,9 +3,8 @@
 // made by `kubectl autoscale --cpu-percent=50 --min=1 --max=4`. Usage comes from the containers' real cgroup stats
 // (containerd -> agent /stats/summary -> metrics server -> metrics.k8s.io): `kubectl top pods` shows it, `kubectl
 // get hpa` shows TARGETS like "cpu: 150%/50%", and the Deployment scales up (to 4 when the burners get their CPU).
-// The server runs with
-// --metric-resolution 5s and --horizontal-pod-autoscaler-sync-period 5s (defaults 15 s each) to keep the test short;
-// the times to scale are logged, never asserted. Beside it, a busybox httpd pod annotated prometheus.io/scrape serves
+// The server runs with --metric-resolution 5s and --horizontal-pod-autoscaler-sync-period 5s (defaults 15 s each) to
+// keep the test short; the times to scale are logged, never asserted. Beside it, a busybox httpd pod annotated prometheus.io/scrape serves
 // Prometheus text: its node's agent scrapes it by pod IP and custom.metrics.k8s.io serves the value.
 // Needs root and the containerd prerequisites; skipped otherwise.
 import assert from "node:assert/strict";
