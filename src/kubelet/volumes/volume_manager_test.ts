@@ -192,6 +192,21 @@ describe("volume manager", () => {
     await assert.rejects(vm.setUp(pod([{ name: "v", persistentVolumeClaim: { claimName: "gone" } }]), facts), /persistentvolumeclaim "gone" not found/);
   });
 
+  it("a claim bound to a local-path volume (hostPath DirectoryOrCreate) gets its directory made and mounted read-write", async () => {
+    const { src, vm } = setup();
+    const dir = join(root, "local-path", "ns_data_pvc-1");
+    src.claims.set("ns/lp", { metadata: { name: "lp" }, spec: { volumeName: "pvc-1" } });
+    src.volumes.set("pvc-1", { metadata: { name: "pvc-1" }, spec: { hostPath: { path: dir, type: "DirectoryOrCreate" } } });
+    const c: Container = { name: "a", volumeMounts: [{ name: "v", mountPath: "/data" }] };
+    const p = pod([{ name: "v", persistentVolumeClaim: { claimName: "lp" } }], [c]);
+    await vm.setUp(p, facts);
+    assert.ok(statSync(dir).isDirectory());
+    assert.deepEqual(await vm.mountsFor(p, c), [{ containerPath: "/data", hostPath: dir, readonly: false }]);
+    writeFileSync(join(dir, "kept"), "x");
+    await vm.tearDown(p.metadata!.uid!);
+    assert.ok(existsSync(join(dir, "kept")), "the volume's data outlives the pod");
+  });
+
   it("refuses a subPath that leaves the volume and expands subPathExpr from the env", async () => {
     const { vm } = setup();
     const bad: Container = { name: "a", volumeMounts: [{ name: "data", mountPath: "/d", subPath: "../../etc" }] };
