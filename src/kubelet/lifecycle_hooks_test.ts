@@ -80,6 +80,24 @@ describe("lifecycle hooks", () => {
     assert.ok(exitedAt - t0 >= 9000 && exitedAt - t0 <= 11_000, `killed ${exitedAt - t0} ms after deletion`);
   });
 
+  it("runs preStop when a failed liveness probe kills the container, within the probe's grace period", async () => {
+    h = await startAgentHarness();
+    h.start();
+    const livenessProbe = { exec: { command: ["true"] }, periodSeconds: 1, failureThreshold: 1, terminationGracePeriodSeconds: 4 };
+    let stoppedAt = 0;
+    let startedAt = 0;
+    h.runtime.subscribeContainerEvents((ev) => {
+      if (ev.type === "started" && !startedAt) startedAt = ev.at;
+      if (ev.type === "stopped" && !stoppedAt) stoppedAt = ev.at;
+    });
+    await h.createPod(pod("unhealthy", { livenessProbe, lifecycle: { preStop: { exec: { command: ["echo", "bye"] } } } }, { annotations: { "sim.k8ts.io/live-app": "false", "sim.k8ts.io/stop-delay-app": "1h" }, grace: 600 }));
+    await h.until("killed for its liveness probe", () => stoppedAt > 0, { maxMs: 60_000 });
+    // Probed after 1 s, failed, killed with the probe's 4 s (not the pod's 600 s) as the container ignores SIGTERM.
+    assert.ok(stoppedAt - startedAt <= 10_000, `killed ${stoppedAt - startedAt} ms after its start`);
+    assert.ok(!events(h).some((e) => e.reason === "FailedPreStopHook"), "the preStop exec succeeded");
+    await h.until("restarted", () => (status(h.pod("unhealthy"))?.restartCount ?? 0) >= 1);
+  });
+
   it("abandons a preStop hook at the grace period, and reports one that fails", async () => {
     h = await startAgentHarness();
     h.start();

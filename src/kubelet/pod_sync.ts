@@ -285,7 +285,9 @@ export class PodSyncer {
             this.o.log.info("container failed its probe, killing it", { pod: podKey(pod), container: c.name, probe: failed });
             this.o.events.record(pod, "Normal", "Killing", `Container ${c.name} failed ${failed} probe, will be restarted`);
             this.o.probes.stop(latest.id);
-            await this.hooks.kill(pod, c, latest.id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
+            // A probe's own terminationGracePeriodSeconds overrides the pod's for this kill.
+            const probeGrace = (failed === "liveness" ? c.livenessProbe : c.startupProbe)?.terminationGracePeriodSeconds;
+            await this.hooks.kill(pod, c, latest.id, probeGrace ?? pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
             this.o.enqueue(uid);
           }
           continue;
