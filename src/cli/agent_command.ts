@@ -12,6 +12,7 @@ import { Kubelet } from "../kubelet/kubelet.js";
 import { StaticPodSource } from "../kubelet/static_pods.js";
 import { ImageGC, criImageFs, validateImageGCPolicy, type ImageGCPolicy } from "../kubelet/images/image_gc.js";
 import { parseDuration } from "./command_support.js";
+import { checkRegistryAddress } from "../kubelet/containerd/containerd_config.js";
 import { startKubeletServer } from "../kubelet/kubelet_server.js";
 import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
 import { SimulatedProber } from "../kubelet/runtime/simulated/simulated_prober.js";
@@ -146,6 +147,7 @@ interface AgentFlags extends NodeFlags {
   imageGcLowThreshold?: number;
   imageMaximumGcAge?: string;
   imageMinimumGcAge?: string;
+  insecureRegistry?: string;
 }
 
 const USAGE = `usage: k8ts agent --node-name NAME [flags]
@@ -173,6 +175,9 @@ flags:
   --image-gc-low-threshold N       usage percent image garbage collection frees down to (default 80)
   --image-maximum-gc-age DUR       remove images unused for longer than this whatever the usage (default 0: never)
   --image-minimum-gc-age DUR       never remove images first seen less than this ago (default 2m)
+  --insecure-registry HOST:PORT[,HOST:PORT]
+                                   containerd runtime started here: pull from these registries over plain HTTP
+                                   (hosts.toml under DIR/certs.d of --containerd-root)
 ${NODE_FLAGS_USAGE}`;
 
 function firstIPv4(): string {
@@ -198,6 +203,7 @@ export const agentCommand: Command = async (args) => {
         "--image-gc-low-threshold": ["imageGcLowThreshold", "int"],
         "--image-maximum-gc-age": ["imageMaximumGcAge", "string"],
         "--image-minimum-gc-age": ["imageMinimumGcAge", "string"],
+        "--insecure-registry": ["insecureRegistry", "string"],
       },
     });
   } catch (err) {
@@ -237,6 +243,13 @@ export const agentCommand: Command = async (args) => {
     process.stderr.write(`k8ts agent: ${(err as Error).message}\n`);
     return 2;
   }
+  const insecureRegistries = flags.insecureRegistry ? flags.insecureRegistry.split(",").filter(Boolean) : [];
+  try {
+    insecureRegistries.forEach(checkRegistryAddress);
+  } catch (err) {
+    process.stderr.write(`k8ts agent: --insecure-registry: ${(err as Error).message}\n`);
+    return 2;
+  }
   const badPolicy = validateImageGCPolicy(gcPolicy);
   if (badPolicy) {
     process.stderr.write(`k8ts agent: ${badPolicy}\n`);
@@ -270,6 +283,7 @@ export const agentCommand: Command = async (args) => {
         netns: flags.netns,
         podCIDR: flags.podCidr ?? "10.244.0.0/24",
         imageCache: flags.imageCache,
+        insecureRegistries,
         log,
       });
     } catch (err) {

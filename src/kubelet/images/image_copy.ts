@@ -27,12 +27,16 @@ export function localImageSource(spec: string): string {
 export interface PushOptions {
   /** Verify the registry's TLS certificate (default false: the local registry speaks plain HTTP). */
   tlsVerify?: boolean;
+  /** Run skopeo inside this network namespace (under /var/run/netns): a registry only reachable there. */
+  netns?: string;
 }
 
 /** Copies a local image (see localImageSource) to docker://<dest>, e.g. 127.0.0.1:5000/app:v1. */
 export async function pushImage(source: string, dest: string, opts: PushOptions = {}): Promise<void> {
   if (!/^[^/\s]+\/[^\s]+$/.test(dest)) throw new Error(`invalid destination ${JSON.stringify(dest)}: want HOST:PORT/NAME[:TAG]`);
-  await runCommand("skopeo", ["copy", "--quiet", `--dest-tls-verify=${opts.tlsVerify ?? false}`, localImageSource(source), `docker://${dest}`]);
+  const args = ["copy", "--quiet", `--dest-tls-verify=${opts.tlsVerify ?? false}`, localImageSource(source), `docker://${dest}`];
+  if (opts.netns) await runCommand("nsenter", [`--net=/var/run/netns/${opts.netns}`, "--", "skopeo", ...args]);
+  else await runCommand("skopeo", args);
 }
 
 /**
