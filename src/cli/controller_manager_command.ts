@@ -20,6 +20,7 @@ flags:
                            retry period scale with it: 2/3 and 2/15 of it)
   --controllers LIST       comma-separated subset of: ${CONTROLLER_NAMES.join(", ")} (default all)
   --concurrent-syncs N     workers per controller (default 5)
+  --local-path-dir DIR     where the local-path provisioner makes volume directories (default /var/lib/k8ts/local-path)
   --metrics-bind-address HOST:PORT
                            serve /metrics (Prometheus text, plain HTTP) there (default 127.0.0.1:10257; 0 turns it off)
 `;
@@ -33,6 +34,7 @@ export interface ControllerManagerFlags {
   leaseDurationMs?: number;
   controllers?: ControllerName[];
   workers?: number;
+  localPathDir?: string;
   /** HOST:PORT of the /metrics endpoint; "0" turns it off (default DEFAULT_METRICS_BIND_ADDRESS). */
   metricsBindAddress?: string;
   help?: boolean;
@@ -55,7 +57,7 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
       else out.leaderElect = true;
       continue;
     }
-    const known = ["--kubeconfig", "--server", "--leader-elect", "--lease-duration", "--controllers", "--concurrent-syncs", "--metrics-bind-address"];
+    const known = ["--kubeconfig", "--server", "--leader-elect", "--lease-duration", "--controllers", "--concurrent-syncs", "--metrics-bind-address", "--local-path-dir"];
     if (!known.includes(flag)) throw new Error(`unknown flag ${JSON.stringify(arg)}`);
     const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined || value === "") throw new Error(`flag ${flag} needs a value`);
@@ -65,6 +67,9 @@ export function parseControllerManagerFlags(args: string[]): ControllerManagerFl
         break;
       case "--server":
         out.server = value;
+        break;
+      case "--local-path-dir":
+        out.localPathDir = value;
         break;
       case "--metrics-bind-address":
         if (value !== "0") parseBindAddress(value);
@@ -106,6 +111,7 @@ export const controllerManagerCommand: Command = async (args) => {
     queueMetrics,
     client,
     leaderElect: flags.leaderElect,
+    localPathDir: flags.localPathDir,
     // Kubernetes' 15 s / 10 s / 2 s ratios, kept when the lease duration changes.
     leaseDurationMs: lease,
     renewDeadlineMs: lease === undefined ? undefined : Math.floor((lease * 2) / 3),

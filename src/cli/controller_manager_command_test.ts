@@ -162,6 +162,7 @@ test("flags: --leader-elect forms, --lease-duration, --controllers, conflicting 
   assert.equal(parseControllerManagerFlags(["--leader-elect", "false"]).leaderElect, false);
   assert.equal(parseControllerManagerFlags(["--leader-elect"]).leaderElect, true);
   assert.equal(parseControllerManagerFlags(["--lease-duration", "30s"]).leaseDurationMs, 30_000);
+  assert.equal(parseControllerManagerFlags(["--local-path-dir", "/srv/volumes"]).localPathDir, "/srv/volumes");
   assert.equal(parseDuration("1m30s"), 90_000);
   assert.deepEqual(parseControllerManagerFlags(["--controllers=deployment,replicaset"]).controllers, ["deployment", "replicaset"]);
   assert.equal(parseControllerManagerFlags(["--server", "http://127.0.0.1:6443"]).server, "http://127.0.0.1:6443");
