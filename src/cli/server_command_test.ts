@@ -17,6 +17,7 @@ describe("k8ts server flags", () => {
       hpaSyncPeriodMs: 2000,
       hpaDownscaleStabilizationMs: 60_000,
     });
+    assert.deepEqual(parseServerFlags(["--local-path-dir=/srv/volumes"]), { localPathDir: "/srv/volumes" });
   });
 
   it("names the bad flag", () => {
