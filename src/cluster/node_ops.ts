@@ -5,6 +5,7 @@ import { readFileSync, statSync, readdirSync, readlinkSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { deleteNodeNetns, ensureNodeNetns } from "./host_net.js";
+import { ensureClusterRegistry, registrySkipReason } from "./image_registry.js";
 import { cleanupNodeRuntime } from "./node_cleanup.js";
 import { clusterPids, isClusterProcess, spawnDetached, stopProcesses } from "./processes.js";
 import type { StateStore } from "./state_store.js";
@@ -46,6 +47,8 @@ export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: No
   // A containerd that outlived its agent would refuse the new agent's containerd its socket; pods' shims stay.
   const orphans = pidsInNetns(clusterDir, node.netns).filter((pid) => !commOf(pid).startsWith("containerd-shim"));
   await stopProcesses(orphans, clusterDir);
+  // The cluster's image registry on the bridge address, which every node's containerd pulls from over plain HTTP.
+  const registry = rec.runtime === "containerd" && !registrySkipReason() ? await ensureClusterRegistry(rec, launch.store) : undefined;
   const argv = [
     ...launch.k8ts,
     "agent",
@@ -59,6 +62,7 @@ export async function startNode(rec: ClusterRecord, node: NodeRecord, launch: No
     // Static pods: manifests dropped into <node dir>/manifests run on that node.
     "--pod-manifest-path", join(dir, "manifests"),
     ...(rec.runtime === "containerd" ? ["--containerd-root", join(dir, "containerd")] : []),
+    ...(registry ? ["--insecure-registry", registry.address] : []),
   ];
   node.agentPid = spawnDetached({ argv, logFile: join(dir, "agent.log"), clusterDir, cwd: launch.cwd, netns: node.netns });
 }
