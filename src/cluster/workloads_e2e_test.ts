@@ -99,53 +99,13 @@ test("workloads on a real 3-node cluster: DaemonSet following nodes, Indexed Job
   );
 
   await t.test("DaemonSet: a pod per node, a joining node gets one, a leaving node's goes, deleting the set deletes them", async () => {
-    const ds = {
-      apiVersion: "apps/v1",
-      kind: "DaemonSet",
-      metadata: { name: "agent" },
-      spec: {
-        selector: { matchLabels: { app: "agent" } },
-        template: { metadata: { labels: { app: "agent" } }, spec: { terminationGracePeriodSeconds: 1, containers: [container("sleep 3600")] } },
-      },
-    };
-    await c.ok(["apply", "-f", "-"], { input: JSON.stringify(ds) });
-    const daemonsets = c.client.resource<DaemonSet & KubeObject>(resources.daemonsets);
-    const running = async (n: number): Promise<Map<string, string> | undefined> => {
-      const s = (await daemonsets.get("default", "agent")).status;
-      if (s?.numberAvailable !== n || s.desiredNumberScheduled !== n) return undefined;
-      const byNode = await podsByNode(c, "app=agent");
-      return byNode.size === n ? byNode : undefined;
-    };
-    let byNode = await until("the DaemonSet Available on 3 nodes", () => running(3));
-    log(`daemonset: ${[...byNode].map(([p, n]) => `${p}@${n}`).join(" ")}`);
-    assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2"]);
-
-    const added = await c.clusters.addNode(c.name);
-    log(`daemonset: ${added.name} joined`);
-    byNode = await until(`a daemon pod Available on ${added.name}`, () => running(4));
-    assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2", added.name].sort());
-    const onNew = [...byNode].find(([, n]) => n === added.name)![0];
-    const phase = (await pods.get("default", onNew)).status?.phase;
-    assert.equal(phase, "Running", `${onNew} on ${added.name}`);
-
-    await c.clusters.removeNode(c.name, added.name);
-    log(`daemonset: ${added.name} removed`);
-    byNode = await until(`the pod of ${added.name} gone`, async () => {
-      const m = await podsByNode(c, "app=agent");
-      return [...m.values()].includes(added.name) ? undefined : m;
-    });
-    assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2"]);
-    assert.ok(!byNode.has(onNew), `${onNew} was deleted`);
-    const status = await until("the DaemonSet status back to 3", async () => {
-      const s = (await daemonsets.get("default", "agent")).status;
-      return s?.desiredNumberScheduled === 3 && s.numberAvailable === 3 ? s : undefined;
-    });
-    log(`daemonset: status ${JSON.stringify(status)}`);
-
-    await c.ok(["delete", "daemonset", "agent"]);
-    await until("the daemon pods deleted with their DaemonSet", async () => ((await podsByNode(c, "app=agent")).size === 0 ? true : undefined));
-    assert.equal((await c.ok(["get", "pods", "-l", "app=agent", "-o", "name"])).trim(), "");
-    log("daemonset: deleted with its pods");
+    try {
+      await daemonSetPart(c);
+    } finally {
+      // After a failure, leave the cluster as the other parts expect it: its three nodes, no DaemonSet.
+      for (const n of c.clusters.store.read(c.name)?.nodes ?? []) if (!["node-0", "node-1", "node-2"].includes(n.name)) await c.clusters.removeNode(c.name, n.name);
+      await c.kubectl(["delete", "daemonset", "agent", "--ignore-not-found"]);
+    }
   });
 
   await t.test("Indexed Job: completions 3, parallelism 2, each pod sees JOB_COMPLETION_INDEX; kubectl wait --for=condition=complete", async () => {
@@ -235,6 +195,58 @@ test("workloads on a real 3-node cluster: DaemonSet following nodes, Indexed Job
   });
 });
 
+/** Part (a): a DaemonSet following nodes that join and leave, deleted with its pods. */
+async function daemonSetPart(c: TestCluster): Promise<void> {
+  const pods = c.client.resource<PodObject>(resources.pods);
+  const ds = {
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent" },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: { metadata: { labels: { app: "agent" } }, spec: { terminationGracePeriodSeconds: 1, containers: [container("sleep 3600")] } },
+    },
+  };
+  await c.ok(["apply", "-f", "-"], { input: JSON.stringify(ds) });
+  const daemonsets = c.client.resource<DaemonSet & KubeObject>(resources.daemonsets);
+  const running = async (n: number): Promise<Map<string, string> | undefined> => {
+    const s = (await daemonsets.get("default", "agent")).status;
+    if (s?.numberAvailable !== n || s.desiredNumberScheduled !== n) return undefined;
+    const byNode = await podsByNode(c, "app=agent");
+    return byNode.size === n ? byNode : undefined;
+  };
+  let byNode = await until("the DaemonSet Available on 3 nodes", () => running(3));
+  log(`daemonset: ${[...byNode].map(([p, n]) => `${p}@${n}`).join(" ")}`);
+  assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2"]);
+
+  const added = await c.clusters.addNode(c.name);
+  log(`daemonset: ${added.name} joined`);
+  byNode = await until(`a daemon pod Available on ${added.name}`, () => running(4));
+  assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2", added.name].sort());
+  const onNew = [...byNode].find(([, n]) => n === added.name)![0];
+  const phase = (await pods.get("default", onNew)).status?.phase;
+  assert.equal(phase, "Running", `${onNew} on ${added.name}`);
+
+  await c.clusters.removeNode(c.name, added.name);
+  log(`daemonset: ${added.name} removed`);
+  byNode = await until(`the pod of ${added.name} gone`, async () => {
+    const m = await podsByNode(c, "app=agent");
+    return [...m.values()].includes(added.name) ? undefined : m;
+  });
+  assert.deepEqual([...byNode.values()].sort(), ["node-0", "node-1", "node-2"]);
+  assert.ok(!byNode.has(onNew), `${onNew} was deleted`);
+  const status = await until("the DaemonSet status back to 3", async () => {
+    const s = (await daemonsets.get("default", "agent")).status;
+    return s?.desiredNumberScheduled === 3 && s.numberAvailable === 3 ? s : undefined;
+  });
+  log(`daemonset: status ${JSON.stringify(status)}`);
+
+  await c.ok(["delete", "daemonset", "agent"]);
+  await until("the daemon pods deleted with their DaemonSet", async () => ((await podsByNode(c, "app=agent")).size === 0 ? true : undefined));
+  assert.equal((await c.ok(["get", "pods", "-l", "app=agent", "-o", "name"])).trim(), "");
+  log("daemonset: deleted with its pods");
+}
+
 /** Part (d): a StatefulSet of 3 with a headless Service and a volumeClaimTemplate on local-path volumes. */
 async function statefulSetPart(c: TestCluster): Promise<void> {
   const pods = c.client.resource<PodObject>(resources.pods);
@@ -253,8 +265,9 @@ async function statefulSetPart(c: TestCluster): Promise<void> {
           terminationGracePeriodSeconds: 1,
           containers: [
             {
-              ...container('[ -f /data/id ] || echo "$(hostname) $(date +%s%N)" > /data/id; exec sleep 3600'),
-              readinessProbe: { exec: { command: ["cat", "/data/id"] }, periodSeconds: 1 },
+              // The first start writes an id to the volume; every start prints what the volume holds.
+              ...container('[ -s /data/id ] || echo "$(hostname)-$(date +%s)-$RANDOM" > /data/id; echo "id=$(cat /data/id)"; exec sleep 3600'),
+              readinessProbe: { exec: { command: ["test", "-s", "/data/id"] }, periodSeconds: 1 },
               volumeMounts: [{ name: "data", mountPath: "/data" }],
             },
           ],
@@ -292,8 +305,9 @@ async function statefulSetPart(c: TestCluster): Promise<void> {
 
   // db-1 deleted: it comes back under the same name, with its DNS name pointing at it and the data it wrote.
   const before = list[1]!;
-  const written = (await c.ok(["exec", "db-1", "--", "cat", "/data/id"])).trim();
-  assert.match(written, /^db-1 \d+/);
+  const idOf = async (): Promise<string> => /^id=(\S+)$/m.exec(await c.ok(["logs", "db-1"]))?.[1] ?? "";
+  const written = await idOf();
+  assert.match(written, /^db-1-\d+-\d+$/);
   await c.ok(["delete", "pod", "db-1", "--wait=true"]);
   const back = await until("db-1 back and Ready", async () => {
     const p = await pods.get("default", "db-1").catch(() => undefined);
@@ -303,7 +317,10 @@ async function statefulSetPart(c: TestCluster): Promise<void> {
   log(`statefulset: db-1 back on ${back.spec!.nodeName} ip ${back.status!.podIP} (was ${before.spec!.nodeName} ${before.status!.podIP})`);
   assert.equal(back.spec!.hostname, "db-1");
   assert.equal(back.spec!.subdomain, "db");
-  assert.equal((await c.ok(["exec", "db-1", "--", "cat", "/data/id"])).trim(), written, "the data db-1 wrote is still there");
+  // The new container found the id the old one wrote (it prints the volume's content at start).
+  const after = await until("db-1's log", async () => (await idOf()) || undefined, 60_000);
+  log(`statefulset: db-1 volume id before ${written}, after ${after}`);
+  assert.equal(after, written, "the data db-1 wrote is still there");
   const ip = back.status!.podIP!.replace(/\./g, "\\.");
   let phase = "";
   // The DNS record follows the new pod once its endpoints update: a failed first try is retried with a new pod.
