@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     logger: silentLogger,
     controllerManager: { controllers: ["daemonset", "job", "statefulset"] },
   });
-  const client = createClient({ server: server.url, userAgent: "k8ts-bench" });
+  // Deleting thousands of pods in one call can take minutes on a loaded machine.
+  const client = createClient({ server: server.url, userAgent: "k8ts-bench", requestTimeoutMs: 600_000 });
   const mainTs = join(here, "..", "src", "cli", "main.ts");
   const code = `import(${JSON.stringify(mainTs)}).then((m) => m.main(process.argv.slice(1))).then((c) => { process.exitCode = c; })`;
   const sim = spawn(process.execPath, [...process.execArgv, "--input-type=module", "-e", code, "sim", "--nodes", String(NODES), "--server", server.url, "--pods", "110", "--cpu", "64", "--memory", "256Gi"], {
