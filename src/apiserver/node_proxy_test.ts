@@ -114,16 +114,22 @@ describe("node agent proxy", () => {
     }
   });
 
-  it("refuses WebSocket upgrades so kubectl falls back to SPDY", async () => {
+  it("relays WebSocket upgrades to the node agent, which serves or refuses them", async () => {
     const port = Number(new URL(h.url).port);
     const sock = net.connect(port, "127.0.0.1");
-    sock.write("GET /api/v1/namespaces/default/pods/one/exec?command=sh HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+    sock.write("GET /api/v1/namespaces/default/pods/one/exec?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
     const text = await new Promise<string>((resolve) => {
       let t = "";
-      sock.on("data", (d: Buffer) => (t += d.toString()));
+      sock.on("data", (d: Buffer) => {
+        t += d.toString();
+        if (/101 Switching/.test(t)) {
+          sock.destroy();
+          resolve(t);
+        }
+      });
       sock.on("close", () => resolve(t));
     });
-    assert.match(text, /^HTTP\/1.1 400/);
-    assert.match(text, /SPDY/);
+    assert.match(text, /^HTTP\/1.1 101/);
+    assert.equal(seen.at(-1), "UPGRADE /exec/default/one/only?command=sh&stdout=true websocket");
   });
 });

@@ -41,8 +41,9 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   admission?: AdmissionChain;
   openapi?: OpenAPIProvider;
-  /** Relay WebSocket upgrades of exec/attach/portforward to the node agent. Off by default: the node agent relays
-   *  the container runtime's SPDY streams, and refusing a WebSocket upgrade makes kubectl fall back to SPDY. */
+  /** Relay WebSocket upgrades of exec/attach/portforward to the node agent (default true: the agent translates
+   *  v5.channel.k8s.io and port-forward's SPDY tunnel to the runtime's SPDY). false refuses them, and kubectl then
+   *  falls back to SPDY. */
   proxyWebSockets?: boolean;
   /** Groups served by in-process providers (aggregation style), e.g. metrics.k8s.io. */
   extraGroups?: ExtraGroup[];
@@ -209,7 +210,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       throw errors.badRequest(`connection upgrades are only served for pods/exec, pods/attach, pods/portforward and pods/log, not ${url.pathname}`);
     }
     await authorizeResource(user, info, url.pathname);
-    if (!opts.proxyWebSockets && String(req.headers.upgrade ?? "").toLowerCase() === "websocket") {
+    if (opts.proxyWebSockets === false && String(req.headers.upgrade ?? "").toLowerCase() === "websocket") {
       throw errors.badRequest(`WebSocket streaming of pods/${info.subresource} is not served; use SPDY/3.1 (kubectl falls back to it)`);
     }
     await admitConnect(admission, { group: "", version: info.version, resource: "pods", subresource: info.subresource, namespace: info.namespace, name: info.name, user });

@@ -38,7 +38,7 @@ export async function startKubeletServer(kubelet: Kubelet, opts: { host: string;
         case "/stats/summary":
           return send(200, "application/json", JSON.stringify(await kubelet.statsSummary({ customMetrics: true })));
         case "/metrics":
-          return send(200, TEXT_CONTENT_TYPE, renderMetrics([...(await kubelet.scrapeMetrics()), processMetrics()]));
+          return send(200, TEXT_CONTENT_TYPE, renderMetrics([...(await kubelet.scrapeMetrics()), processMetrics(), ...(opts.streaming ? [opts.streaming.metrics] : [])]));
         case "/metrics/resource":
           return send(200, "text/plain; version=0.0.4", resourceMetrics(await kubelet.statsSummary(), now()));
         default:

@@ -2,10 +2,11 @@
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
 //   /exec/{ns}/{pod}/{container}?command=...&stdin&stdout&stderr&tty      (upgrade: SPDY/3.1 or WebSocket)
 //   /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty
-//   /portForward/{ns}/{pod}                                              (upgrade: SPDY/3.1)
-// Logs are read from the CRI log file here. Exec, attach and port-forward ask the runtime for a streaming URL and
-// relay the client's upgrade request and then its connection, byte for byte, to the runtime's streaming server,
-// which speaks SPDY/3.1 (remotecommand v1-v4, portforward.k8s.io) and the pre-v5 WebSocket channel protocols.
+//   /portForward/{ns}/{pod}                         (upgrade: SPDY/3.1, or WebSocket SPDY/3.1+portforward.k8s.io)
+// Logs are read from the CRI log file here. Exec, attach and port-forward ask the runtime for a streaming URL on its
+// streaming server, which speaks SPDY/3.1 (remotecommand v1-v4, portforward.k8s.io) and the pre-v5 WebSocket channel
+// protocols. SPDY clients and those older WebSocket protocols are relayed byte for byte; WebSocket v5/v4 exec and
+// attach, and port-forward's SPDY-in-WebSocket tunnel, are translated to SPDY here (websocket_bridge.ts).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -21,6 +22,10 @@ import { logOptionsFromQuery } from "./cri_log_format.js";
 import { CriRuntime } from "../runtime/cri/cri_runtime.js";
 import { directDialer, netnsDialer, type Dialer } from "./dial.js";
 import { criStreamingRuntime, type StreamingRuntime } from "./stream_runtime.js";
+import { WebSocketServer, type WebSocket } from "ws";
+import { MetricsRegistry } from "../../util/metrics/registry.js";
+import type { Counter } from "../../util/metrics/counter.js";
+import { bridgeRemoteCommand, bridgeTunnel, translatedProtocol, upgradeToSpdy, V4_PROTOCOL } from "./websocket_bridge.js";
 
 export interface StreamingHandlerOptions {
   runtime: ContainerRuntime;
@@ -59,8 +64,18 @@ export function parseStreamPath(pathname: string): Route | undefined {
 
 const isTrue = (q: URLSearchParams, name: string): boolean => q.get(name) === "true" || q.get(name) === "1";
 
-/** Protocols containerd's streaming server speaks over WebSocket (remotecommand up to v4; no v5, no SPDY tunnel). */
-const RUNTIME_WS_PROTOCOLS = new Set(["channel.k8s.io", "base64.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.channel.k8s.io"]);
+/** Older WebSocket protocols containerd's streaming server speaks itself (relayed unchanged). */
+const RUNTIME_WS_PROTOCOLS = new Set(["channel.k8s.io", "base64.channel.k8s.io", "v4.base64.channel.k8s.io"]);
+
+/** What serves an upgrade: a raw relay to the runtime, or a translation of a WebSocket protocol to SPDY. */
+type Plan = { target: URL; relay: true; protocol: string } | { target: URL; relay: false; protocol: string; flags: StreamFlags };
+
+interface StreamFlags {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
 
 function statusOf(err: unknown): Status {
   if (isStatusError(err)) return err.status;
@@ -79,10 +94,26 @@ function refuseSocket(socket: Duplex, s: Status): void {
 export class StreamingHandler {
   private readonly log: Logger;
   private readonly dial: Dialer;
+  /** kubelet_streaming_sessions_total{kind, protocol}: the agent's /metrics shows which protocol clients used. */
+  readonly metrics = new MetricsRegistry();
+  private readonly sessions: Counter;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+  private readonly chosen = new WeakMap<IncomingMessage, string>();
 
   constructor(private readonly o: StreamingHandlerOptions) {
     this.log = (o.log ?? silentLogger).with({ component: "streaming" });
     this.dial = o.dial ?? directDialer();
+    this.sessions = this.metrics.counter({
+      name: "kubelet_streaming_sessions_total",
+      help: "Exec, attach and port-forward sessions the agent accepted, by kind and client protocol (SPDY/3.1, or the WebSocket subprotocol).",
+      labelNames: ["kind", "protocol"],
+    });
+    // The subprotocol is answered here rather than by ws's negotiation, which rejects names that are not HTTP
+    // tokens, such as SPDY/3.1+portforward.k8s.io.
+    this.wss.on("headers", (headers: string[], req: IncomingMessage) => {
+      const p = this.chosen.get(req);
+      if (p) headers.push(`Sec-WebSocket-Protocol: ${p}`);
+    });
   }
 
   /** Whether a request path belongs here. */
@@ -111,11 +142,37 @@ export class StreamingHandler {
     const url = new URL(req.url ?? "/", "http://kubelet");
     const route = parseStreamPath(url.pathname);
     this.upgrade(req, route, url.searchParams)
-      .then((target) => this.relay(req, socket, head, target))
+      .then(async (plan) => {
+        if (plan.relay) this.relay(req, socket, head, plan.target);
+        else await this.translate(req, socket, head, route!, plan);
+        this.sessions.inc({ kind: route!.kind, protocol: plan.protocol });
+      })
       .catch((err: unknown) => {
         this.log.info("stream refused", { path: url.pathname, err });
-        refuseSocket(socket, statusOf(err));
+        if (!socket.destroyed) refuseSocket(socket, statusOf(err));
       });
+  }
+
+  /** Upgrades the runtime's URL to SPDY, then accepts the client's WebSocket and bridges the two. */
+  private async translate(req: IncomingMessage, socket: Duplex, head: Buffer, route: Route, plan: Plan & { relay: false }): Promise<void> {
+    const portForward = route.kind === "portForward";
+    const upstream = await upgradeToSpdy(this.dial, plan.target, portForward ? "portforward.k8s.io" : V4_PROTOCOL);
+    if (socket.destroyed) {
+      upstream.socket.destroy();
+      return;
+    }
+    this.chosen.set(req, plan.protocol);
+    delete req.headers["sec-websocket-protocol"];
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      socket.once("close", () => reject(new Error("the client went away during the WebSocket handshake")));
+      this.wss.handleUpgrade(req, socket, head, resolve);
+    }).catch((err: unknown) => {
+      upstream.socket.destroy();
+      throw err;
+    });
+    this.log.debug("websocket stream", { kind: route.kind, pod: `${route.namespace}/${route.pod}`, protocol: plan.protocol });
+    const done = portForward ? bridgeTunnel(ws, upstream) : bridgeRemoteCommand(ws, upstream, { protocol: plan.protocol, ...plan.flags, log: this.log });
+    done.catch((err: unknown) => this.log.warn("websocket stream failed", { kind: route.kind, err }));
   }
 
   private streaming(): StreamingRuntime {
@@ -123,20 +180,25 @@ export class StreamingHandler {
     return this.o.streaming;
   }
 
-  private async upgrade(req: IncomingMessage, route: Route | undefined, q: URLSearchParams): Promise<URL> {
+  private async upgrade(req: IncomingMessage, route: Route | undefined, q: URLSearchParams): Promise<Plan> {
     if (!route || route.kind === "containerLogs") throw errors.badRequest(`connection upgrades are served for exec, attach and portForward only, not ${req.url}`);
+    const kind = route.kind;
     const streaming = this.streaming();
+    let translated: string | undefined;
+    let relayedWs: string | undefined;
     if (String(req.headers.upgrade ?? "").toLowerCase() === "websocket") {
-      const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
-      // Refusing (not 101) makes kubectl fall back to plain SPDY, which the runtime speaks.
-      if (route.kind === "portForward" || !offered.some((p) => RUNTIME_WS_PROTOCOLS.has(p))) {
-        throw errors.badRequest(`WebSocket subprotocols ${JSON.stringify(offered.join(", "))} are not served for ${route.kind}; use SPDY/3.1`);
-      }
+      const offered = String(req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+      translated = translatedProtocol(kind, offered);
+      relayedWs = kind === "portForward" ? undefined : offered.find((p) => RUNTIME_WS_PROTOCOLS.has(p));
+      // Refusing (not 101) makes kubectl fall back to plain SPDY.
+      if (!translated && !relayedWs) throw errors.badRequest(`WebSocket subprotocols ${JSON.stringify(offered.join(", "))} are not served for ${kind}; use SPDY/3.1`);
     }
+    const plan = (target: URL, flags: StreamFlags): Plan =>
+      translated ? { target, relay: false, protocol: translated, flags } : { target, relay: true, protocol: relayedWs ?? "SPDY/3.1" };
     if (route.kind === "portForward") {
       const sandbox = await this.sandboxOf(route);
       const ports = q.getAll("port").map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
-      return streaming.portForward(sandbox, ports);
+      return plan(await streaming.portForward(sandbox, ports), { stdin: false, stdout: false, stderr: false, tty: false });
     }
     const instances = await this.instancesOf(route);
     const current = instances[0];
@@ -145,10 +207,12 @@ export class StreamingHandler {
     }
     const flags = { containerId: current.id, tty: isTrue(q, "tty"), stdin: isTrue(q, "stdin"), stdout: isTrue(q, "stdout"), stderr: isTrue(q, "stderr") };
     if (!flags.stdin && !flags.stdout && !flags.stderr) throw errors.badRequest("you must specify at least 1 of stdin, stdout, stderr");
-    if (route.kind === "attach") return streaming.attach(flags);
+    // A terminal merges stderr into stdout; the runtime refuses both at once.
+    if (flags.tty) flags.stderr = false;
+    if (route.kind === "attach") return plan(await streaming.attach(flags), flags);
     const cmd = q.getAll("command");
     if (!cmd.length) throw errors.badRequest("exec: no command given (command=...)");
-    return streaming.exec({ ...flags, cmd });
+    return plan(await streaming.exec({ ...flags, cmd }), flags);
   }
 
   private relay(req: IncomingMessage, socket: Duplex, head: Buffer, target: URL): void {

@@ -10,6 +10,9 @@ import { after, before, describe, it } from "node:test";
 import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from "../pod_config.js";
 import { SimulatedRuntime } from "../runtime/simulated/simulated_runtime.js";
 import type { PodSandboxConfig } from "../runtime/types.js";
+import { inflateRawSync, constants as zlibConstants } from "node:zlib";
+import { WebSocket } from "ws";
+import { parseFrames } from "./spdy.js";
 import { parseStreamPath, StreamingHandler } from "./streaming_handler.js";
 import type { StreamingRuntime } from "./stream_runtime.js";
 
@@ -36,12 +39,67 @@ function raw(port: number, request: string, thenSend?: string): Promise<string> 
   });
 }
 
+/** Headers of a SYN_STREAM payload: the block is raw deflate after a 2-byte zlib header on the first one. */
+function synHeaders(payload: Buffer, first: boolean): Record<string, string> {
+  const block = inflateRawSync(payload.subarray(first ? 12 : 10), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  const out: Record<string, string> = {};
+  let off = 4;
+  for (let i = 0; i < block.readUInt32BE(0); i++) {
+    const strings: string[] = [];
+    for (let j = 0; j < 2; j++) {
+      const len = block.readUInt32BE(off);
+      strings.push(block.subarray(off + 4, off + 4 + len).toString());
+      off += 4 + len;
+    }
+    out[strings[0]!] = strings[1]!;
+  }
+  return out;
+}
+
+function frame(control: boolean, typeOrId: number, flags: number, payload: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  if (control) h.writeUInt32BE(((0x8003 << 16) | typeOrId) >>> 0, 0);
+  else h.writeUInt32BE(typeOrId, 0);
+  h.writeUInt32BE(payload.length, 4);
+  h[4] = flags;
+  return Buffer.concat([h, payload]);
+}
+
+/** A remotecommand server over SPDY: stdin comes back upper-cased on stdout; stdin's FIN ends it with a Status. */
+function fakeSpdyExec(sock: Duplex): void {
+  const ids: Record<string, number> = {};
+  let pending = Buffer.alloc(0);
+  let first = true;
+  sock.on("data", (d: Buffer) => {
+    const { frames, rest } = parseFrames(Buffer.concat([pending, d]));
+    pending = Buffer.from(rest);
+    for (const f of frames) {
+      if (f.control && f.type === 1) {
+        const id = f.payload.readUInt32BE(0);
+        ids[synHeaders(f.payload, first).streamtype!] = id;
+        first = false;
+        const reply = Buffer.alloc(4);
+        reply.writeUInt32BE(id, 0);
+        sock.write(frame(true, 2, 0, reply));
+      } else if (!f.control && f.streamId === ids.stdin) {
+        if (f.payload.length) sock.write(frame(false, ids.stdout!, 0, Buffer.from(f.payload.toString().toUpperCase())));
+        if (f.flags & 1) {
+          const status = { metadata: {}, status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "3" }] } };
+          sock.write(frame(false, ids.error!, 1, Buffer.from(JSON.stringify(status))));
+          sock.end();
+        }
+      }
+    }
+  });
+}
+
 describe("the agent's streaming endpoints", () => {
   let dir: string;
   let runtime: SimulatedRuntime;
   let upstream: http.Server;
   let server: http.Server;
   let port = 0;
+  let handler: StreamingHandler;
   const seen: string[] = [];
   const sockets: Duplex[] = [];
 
@@ -54,7 +112,8 @@ describe("the agent's streaming endpoints", () => {
       sockets.push(sock);
       seen.push(`${req.method} ${req.url} ${req.headers["x-stream-protocol-version"]}`);
       sock.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
-      sock.on("data", (d: Buffer) => sock.write(`echo:${d.toString()}`));
+      if (req.url === "/exec/token-upper") fakeSpdyExec(sock);
+      else sock.on("data", (d: Buffer) => sock.write(`echo:${d.toString()}`));
     });
     const upPort = await listen(upstream);
     const streaming: StreamingRuntime = {
@@ -71,7 +130,7 @@ describe("the agent's streaming endpoints", () => {
     const id = await runtime.createContainer(sb, { metadata: { name: "c", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "c" }, annotations: {} }, sbConfig);
     await runtime.startContainer(id);
     await runtime.createContainer(sb, { metadata: { name: "idle", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "idle" }, annotations: {} }, sbConfig);
-    const handler = new StreamingHandler({ runtime, streaming });
+    handler = new StreamingHandler({ runtime, streaming });
     server = http.createServer((req, res) => handler.serveHttp(req, res));
     server.on("upgrade", (req, sock, head) => {
       sockets.push(sock);
@@ -125,14 +184,33 @@ describe("the agent's streaming endpoints", () => {
   });
 
   it("refuses what the runtime cannot serve so kubectl falls back to SPDY", async () => {
-    const ws = await raw(port, "GET /exec/default/p/c?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
-    assert.match(ws, /^HTTP\/1.1 400/);
-    const pf = await raw(port, "GET /portForward/default/p HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: SPDY/3.1+portforward.k8s.io\r\n\r\n");
-    assert.match(pf, /^HTTP\/1.1 400/);
+    const ws = await raw(port, "GET /exec/default/p/c?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Protocol: v9.channel.k8s.io\r\n\r\n");
+    assert.match(ws, /^HTTP\/1.1 400[^]*not served/);
     const notRunning = await raw(port, "POST /exec/default/p/idle?command=sh&stdout=true HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n");
     assert.match(notRunning, /^HTTP\/1.1 400[^]*is not running/);
     const plain = await fetch(`http://127.0.0.1:${port}/exec/default/p/c?command=sh`);
     assert.equal(plain.status, 400);
+  });
+
+  it("translates v5.channel.k8s.io to the runtime's SPDY: channels, stdin close, exit status, normal close", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/exec/default/p/c?command=upper&stdin=true&stdout=true&stderr=true`, ["v5.channel.k8s.io"]);
+    const got: Buffer[] = [];
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    ws.on("message", (d: Buffer) => {
+      got.push(d);
+      if (d[0] === 1) ws.send(Buffer.from([255, 0])); // stdin done once the answer came back
+    });
+    await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
+    assert.equal(ws.protocol, "v5.channel.k8s.io");
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from("hello")]));
+    assert.equal(await closed, 1000);
+    assert.deepEqual(got.map((m) => [m[0], m.subarray(1).toString()]).filter(([, t]) => t !== "")[0], [1, "HELLO"]);
+    const status = got.find((m) => m[0] === 3);
+    assert.ok(status, "no status on channel 3");
+    assert.equal(JSON.parse(status.subarray(1).toString()).details.causes[0].message, "3");
+    assert.ok(seen.includes("POST /exec/token-upper v4.channel.k8s.io"), seen.join("\n"));
+    const metrics = handler.metrics.collectors().find((c) => c.name === "kubelet_streaming_sessions_total")!;
+    assert.ok([...metrics.collect()].flat().some((x) => x.labels.protocol === "v5.channel.k8s.io" && x.value >= 1));
   });
 
   it("relays a port-forward upgrade for the pod's ready sandbox", async () => {
