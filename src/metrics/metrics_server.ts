@@ -2,6 +2,7 @@
 // --metric-resolution) and answers metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics from the latest readings.
 // An API client like any component: it learns nodes and pods from informers; the API server reaches it through
 // the provider methods below (wired in daemons/, aggregation style).
+import { setMaxListeners } from "node:events";
 import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../api/object.js";
 import { realClock, sleep, type Clock } from "../client/clock.js";
@@ -87,6 +88,8 @@ export class MetricsServer {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // Every node's scrape listens on this one signal (a thousand nodes, a thousand listeners): by design.
+    setMaxListeners(0, signal);
     this.informers.start(signal);
     try {
       if (!(await this.informers.waitForCacheSync(signal))) return;
