@@ -1,16 +1,16 @@
-// Group commit: writes arriving in the same event-loop turn are applied in one SQLite transaction, so one fsync
-// acknowledges many writes. Each write still gets its own revision and its own compare-and-swap check, and its
-// promise resolves only after the transaction is durable.
+// Group commit: writes that arrive while a batch is being made durable wait together and go to the writer thread
+// as the next batch, in one SQLite transaction, so one fsync acknowledges many writes. Each write still gets its own
+// revision and its own compare-and-swap check, and its promise resolves only after the transaction is durable. The
+// transaction runs on the writer thread (writer_thread.ts): the main thread is never blocked by the fsync.
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { StorageError, storageErrors } from "../errors.js";
 import type { KeyValue, WatchEvent } from "../types.js";
 import type { Logger } from "../../util/log.js";
-import { rowToEvent, rowToKv } from "./rows.js";
-import type { Db, Row } from "./schema.js";
+import type { BatchReply, WireKv, WireOutcome, WriteOp } from "./writer_protocol.js";
+import { writerThreadMain } from "./writer_thread.js";
 
-export type WriteOp =
-  | { kind: "create"; key: string; value: string }
-  | { kind: "update"; key: string; value: string; expectedRevision: number }
-  | { kind: "delete"; key: string; expectedRevision?: number };
+export type { WriteOp } from "./writer_protocol.js";
 
 interface Pending {
   op: WriteOp;
@@ -24,77 +24,101 @@ export interface RevisionState {
 }
 
 export interface GroupCommitOptions {
-  db: Db;
+  /** The database file the writer thread opens. */
+  path: string;
   state: RevisionState;
   logger: Logger;
   /** Called right after each commit with its events in revision order (before any write promise resolves). */
   onCommit: (events: WatchEvent[]) => void;
 }
 
-/** A write that passed its checks (with the key's previous live state, for prevKv), or why it did not. */
-type Outcome = { row: Row; prev: KeyValue | undefined } | StorageError;
+/**
+ * Starts the writer thread from writerThreadMain's source text (self-contained by design). `__name` is the helper a
+ * TypeScript loader may insert to keep function names when k8ts runs from source.
+ */
+function startWriter(path: string): Worker {
+  const code = `"use strict"; var __name = (f) => f; (${writerThreadMain.toString()})();`;
+  return new Worker(code, { eval: true, workerData: { path, sqliteModule: createRequire(import.meta.url).resolve("better-sqlite3") } });
+}
 
-/** SQLite's extended code for a UNIQUE constraint violation. */
-const UNIQUE_VIOLATION = "SQLITE_CONSTRAINT_UNIQUE";
+function kvOf(key: string, w: WireKv): KeyValue {
+  return { key, value: w.value, createRevision: w.createRevision, modRevision: w.modRevision };
+}
 
 export class GroupCommit {
   private pending: Pending[] = [];
+  private inFlight: Pending[] | undefined;
   private scheduled: NodeJS.Immediate | undefined;
-  private readonly latest;
-  private readonly insert;
-  private readonly runBatch;
+  private seq = 0;
+  private readonly worker: Worker;
+  private broken: Error | undefined;
+  private idle: (() => void)[] = [];
+  private readonly ready: Promise<void>;
 
   constructor(private readonly opts: GroupCommitOptions) {
-    const { db } = opts;
-    this.latest = db.prepare<[string], Row>("SELECT * FROM kv WHERE key = ? ORDER BY id DESC LIMIT 1");
-    this.insert = db.prepare<[Row]>(
-      "INSERT INTO kv (id, key, created, deleted, create_revision, prev_revision, value) VALUES (@id, @key, @created, @deleted, @create_revision, @prev_revision, @value)",
-    );
-    this.runBatch = db.transaction((batch: Pending[], outcomes: Outcome[]) => {
-      let rev = opts.state.revision;
-      for (const p of batch) {
-        const out = this.apply(p.op, rev + 1);
-        if (!(out instanceof StorageError)) rev = out.row.id;
-        outcomes.push(out);
-      }
-    });
+    this.worker = startWriter(opts.path);
+    this.ready = new Promise((resolve) => this.worker.once("online", resolve));
+    this.worker.on("message", (reply: BatchReply) => this.committed(reply));
+    this.worker.on("error", (err) => this.fail(err));
+    this.worker.on("exit", (code) => this.fail(new Error(`sqlite writer thread exited with code ${code}`)));
+    // The thread keeps the process alive only while it holds writes (a store nobody closed must not).
+    this.worker.unref();
   }
 
-  /** Queues a write; it commits with the other writes of this event-loop turn. */
+  /** Queues a write; it commits with the other writes queued before the writer is free. */
   submit(op: WriteOp): Promise<KeyValue> {
     return new Promise<KeyValue>((resolve, reject) => {
+      if (this.broken) return reject(new StorageError("Internal", `sqlite writer unavailable: ${this.broken.message}`));
       this.pending.push({ op, resolve, reject });
-      this.scheduled ??= setImmediate(() => this.flush());
+      // Writes of this event-loop turn go together; later ones wait for the batch in flight.
+      if (!this.inFlight) this.scheduled ??= setImmediate(() => this.send());
     });
   }
 
-  /** Commits everything queued now (used by close so accepted writes are not lost). */
-  flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
+  private send(): void {
     this.scheduled = undefined;
-    const batch = this.pending;
+    if (this.inFlight || this.pending.length === 0 || this.broken) return;
+    this.inFlight = this.pending;
     this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Outcome[] = [];
-    try {
-      this.runBatch.immediate(batch, outcomes);
-    } catch (err) {
-      this.opts.logger.error("sqlite write transaction failed", { writes: batch.length, err });
-      const failure = new StorageError("Internal", `sqlite write of ${batch.length} changes failed: ${String(err)}`, { cause: err });
+    this.worker.ref();
+    this.worker.postMessage({ seq: ++this.seq, ops: this.inFlight.map((p) => p.op) });
+  }
+
+  private committed(reply: BatchReply): void {
+    const batch = this.inFlight ?? [];
+    this.inFlight = undefined;
+    if ("failed" in reply) {
+      this.opts.logger.error("sqlite write transaction failed", { writes: batch.length, err: reply.failed });
+      const failure = new StorageError("Internal", `sqlite write of ${batch.length} changes failed: ${reply.failed}`);
       for (const p of batch) p.reject(failure);
-      return;
+    } else this.deliver(batch, reply.outcomes);
+    if (this.pending.length) this.send();
+    else {
+      this.worker.unref();
+      for (const done of this.idle.splice(0)) done();
     }
+  }
+
+  private deliver(batch: Pending[], outcomes: WireOutcome[]): void {
     const events: WatchEvent[] = [];
     const results: (KeyValue | StorageError)[] = [];
-    for (const out of outcomes) {
-      if (out instanceof StorageError) {
-        results.push(out);
-        continue;
+    batch.forEach((p, i) => {
+      const out = outcomes[i]!;
+      const key = p.op.key;
+      if ("error" in out) {
+        if (out.error === "KeyExists") results.push(storageErrors.keyExists(key));
+        else if (out.error === "KeyNotFound") results.push(storageErrors.keyNotFound(key));
+        else if (out.error === "Conflict") results.push(storageErrors.conflict(key, out.expected, kvOf(key, out.current)));
+        else if (out.error === "Concurrent") results.push(new StorageError("Conflict", `key ${key} was changed concurrently`, { key, cause: out.message }));
+        return;
       }
-      results.push(rowToKv(out.row));
-      events.push(rowToEvent(out.row, out.prev));
-      this.opts.state.revision = out.row.id;
-    }
+      const value = out.value ?? (p.op as { value: string }).value;
+      const kv: KeyValue = { key, value, createRevision: out.createRevision, modRevision: out.id };
+      results.push(kv);
+      if (out.created) events.push({ type: "create", kv });
+      else events.push({ type: out.deleted ? "delete" : "update", kv, prevKv: out.prev && kvOf(key, out.prev) });
+      this.opts.state.revision = out.id;
+    });
     try {
       this.opts.onCommit(events);
     } catch (err) {
@@ -107,38 +131,38 @@ export class GroupCommit {
     });
   }
 
-  private apply(op: WriteOp, id: number): Outcome {
-    const cur = this.latest.get(op.key);
-    const live = cur && !cur.deleted ? cur : undefined;
-    let row: Row;
-    if (op.kind === "create") {
-      if (live) return storageErrors.keyExists(op.key);
-      row = { id, key: op.key, created: 1, deleted: 0, create_revision: id, prev_revision: cur?.id ?? 0, value: op.value };
-    } else {
-      if (!live) return storageErrors.keyNotFound(op.key);
-      if (op.expectedRevision !== undefined && op.expectedRevision !== live.id) {
-        return storageErrors.conflict(op.key, op.expectedRevision, rowToKv(live));
-      }
-      const deleting = op.kind === "delete";
-      row = {
-        id,
-        key: op.key,
-        created: 0,
-        deleted: deleting ? 1 : 0,
-        create_revision: live.create_revision,
-        prev_revision: live.id,
-        value: deleting ? live.value : op.value,
-      };
+  private fail(err: Error): void {
+    if (this.broken) return;
+    this.broken = err;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    const lost = [...(this.inFlight ?? []), ...this.pending];
+    this.inFlight = undefined;
+    this.pending = [];
+    if (lost.length) this.opts.logger.error("sqlite writer thread stopped", { writes: lost.length, err });
+    const failure = new StorageError("Internal", `sqlite writer unavailable: ${err.message}`, { cause: err });
+    for (const p of lost) p.reject(failure);
+    for (const done of this.idle.splice(0)) done();
+  }
+
+  /** Resolves once every write accepted so far is committed (or failed). */
+  async drain(): Promise<void> {
+    this.worker.ref();
+    await this.ready;
+    if (this.inFlight || this.pending.length > 0) {
+      if (!this.inFlight) this.send();
+      await new Promise<void>((resolve) => this.idle.push(resolve));
     }
-    try {
-      this.insert.run(row);
-    } catch (err) {
-      // Only another process writing the same file could get here: report the write as lost, not the batch.
-      if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) {
-        return new StorageError("Conflict", `key ${op.key} was changed concurrently`, { key: op.key, cause: err });
-      }
-      throw err;
-    }
-    return { row, prev: live && rowToKv(live) };
+    if (!this.inFlight) this.worker.unref();
+  }
+
+  /** Commits what was accepted, then stops the writer thread. */
+  async close(): Promise<void> {
+    await this.drain();
+    if (this.broken) return;
+    this.broken = storageErrors.closed();
+    const exited = new Promise((resolve) => this.worker.once("exit", resolve));
+    this.worker.ref();
+    this.worker.postMessage({ close: true });
+    await exited;
   }
 }

@@ -46,7 +46,7 @@ class SqliteStorage implements Storage {
   ) {
     this.state = { revision: readCurrentRevision(db), compactRevision: readCompactRevision(db) };
     this.hub = new WatchHub({ db, state: this.state, logger: opts.logger });
-    this.writes = new GroupCommit({ db, state: this.state, logger: opts.logger, onCommit: (events) => this.hub.publish(events) });
+    this.writes = new GroupCommit({ path: opts.path, state: this.state, logger: opts.logger, onCommit: (events) => this.hub.publish(events) });
     this.compactor = new Compactor({
       db,
       state: this.state,
@@ -166,7 +166,7 @@ class SqliteStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     // Writes already accepted are committed, not dropped.
-    this.writes.flush();
+    await this.writes.close();
     this.hub.closeAll();
     await this.compactor.stop();
     this.db.close();
