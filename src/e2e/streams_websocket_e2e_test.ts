@@ -164,16 +164,18 @@ describe("kubectl streams over WebSocket (v5.channel.k8s.io, SPDY/3.1+portforwar
           // script gives kubectl a pty; what it reads from its stdin goes to the remote shell's terminal.
           const child = execFile(
             "script",
-            ["-qec", `${bin} --kubeconfig ${cluster.kubeconfig} exec -it shell -- sh`, "/dev/null"],
+            // The pty's size reaches the remote terminal over the resize channel (4).
+            ["-qec", `stty rows 33 cols 97; ${bin} --kubeconfig ${cluster.kubeconfig} exec -it shell -- sh`, "/dev/null"],
             { timeout: 60_000, env: { PATH: process.env.PATH, HOME: join(cluster.dir, "home"), TERM: "dumb", ...WS_ENV } },
             (err, stdout) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, out: String(stdout) }),
           );
-          child.stdin!.write("tty; echo sum-$((40+2))\n");
+          child.stdin!.write("tty; echo sum-$((40+2)); echo size-$(stty size | tr ' ' x)\n");
           setTimeout(() => child.stdin!.end("exit 7\n"), 1500);
         }),
       );
       assert.match(result.out, /\/dev\/pts\/\d+/);
       assert.match(result.out, /sum-42/);
+      assert.match(result.out, /size-33x97/);
       assert.equal(result.code, 7, result.out);
     });
 

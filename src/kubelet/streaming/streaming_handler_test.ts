@@ -83,7 +83,7 @@ function fakeSpdyExec(sock: Duplex): void {
         sock.write(frame(true, 2, 0, reply));
       } else if (!f.control && f.streamId === ids.stdin) {
         if (f.payload.length) sock.write(frame(false, ids.stdout!, 0, Buffer.from(f.payload.toString().toUpperCase())));
-        if (f.flags & 1) {
+        if (f.flags & 1 || f.payload.toString().includes("bye")) {
           const status = { metadata: {}, status: "Failure", reason: "NonZeroExitCode", details: { causes: [{ reason: "ExitCode", message: "3" }] } };
           sock.write(frame(false, ids.error!, 1, Buffer.from(JSON.stringify(status))));
           sock.end();
@@ -211,6 +211,20 @@ describe("the agent's streaming endpoints", () => {
     assert.ok(seen.includes("POST /exec/token-upper v4.channel.k8s.io"), seen.join("\n"));
     const metrics = handler.metrics.collectors().find((c) => c.name === "kubelet_streaming_sessions_total")!;
     assert.ok([...metrics.collect()].flat().some((x) => x.labels.protocol === "v5.channel.k8s.io" && x.value >= 1));
+  });
+
+  it("translates v4.channel.k8s.io the same way, without the close signal", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/exec/default/p/c?command=upper&stdin=true&stdout=true`, ["v4.channel.k8s.io"]);
+    const got: Buffer[] = [];
+    const closed = new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));
+    ws.on("message", (d: Buffer) => got.push(d));
+    await new Promise((resolve, reject) => ws.on("open", resolve).on("error", reject));
+    assert.equal(ws.protocol, "v4.channel.k8s.io");
+    ws.send(Buffer.from([255, 0])); // no meaning in v4: stdin stays open
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from("bye")]));
+    assert.equal(await closed, 1000);
+    assert.deepEqual(got.filter((m) => m.length > 1).map((m) => m[0]), [1, 3]);
+    assert.equal(got.find((m) => m[0] === 1)!.subarray(1).toString(), "BYE");
   });
 
   it("relays a port-forward upgrade for the pod's ready sandbox", async () => {
