@@ -148,13 +148,24 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
     if (s.toBind.length === 0) return Status.success();
     const decisions: Decisions = [];
     const taken = new Set<string>();
-    const free = (this.handle.volumes?.volumes() ?? []).filter((v) => {
+    const all = this.handle.volumes?.volumes() ?? [];
+    const free = all.filter((v) => {
       const phase = v.status?.phase ?? "Pending";
       return !v.spec?.claimRef && !v.metadata?.deletionTimestamp && (phase === "Available" || phase === "Pending");
     });
     for (const { claim, sc } of s.toBind) {
       const selected = claim.metadata?.annotations?.[ANN_SELECTED_NODE];
       if (selected && selected !== node.name) return Status.unresolvable(`node(s) were not selected for persistentvolumeclaim "${claim.metadata?.name}" (${selected} was)`);
+      // A volume already pre-bound to this claim (by an earlier attempt's PreBind, or by a user) is the one.
+      const preBound = all.find((v) => {
+        const ref = v.spec?.claimRef;
+        return ref?.name === claim.metadata?.name && ref?.namespace === claim.metadata?.namespace && (!ref?.uid || ref.uid === claim.metadata?.uid);
+      });
+      if (preBound) {
+        if (!fits(preBound, claim, node)) return Status.unresolvable(ERR_NODE_CONFLICT);
+        decisions.push({ claim, volume: preBound });
+        continue;
+      }
       let best: PersistentVolume | undefined;
       for (const v of free) {
         if (taken.has(v.metadata!.name!) || !fits(v, claim, node)) continue;
@@ -188,6 +199,7 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, ReservePlug
       for (const d of decisions) {
         const ns = d.claim.metadata!.namespace;
         const name = d.claim.metadata!.name!;
+        if (d.volume?.spec?.claimRef?.uid === d.claim.metadata?.uid) continue;
         if (d.volume) {
           const ref = { kind: "PersistentVolumeClaim", apiVersion: "v1", namespace: ns, name, uid: d.claim.metadata?.uid };
           // The resourceVersion makes this a compare-and-swap: a volume taken meanwhile fails the binding cycle.

@@ -27,7 +27,7 @@ function addClaim(name: string, cls: string, volumeName?: string): void {
   const c: PersistentVolumeClaim = { metadata: { name }, spec: { storageClassName: cls, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, volumeName } };
   store().create(ref("persistentvolumeclaims"), "default", c as StoredObject);
 }
-function addVolume(name: string, cls: string, node: string, claimName?: string): void {
+function addVolume(name: string, cls: string, node: string, claimName?: string, phase?: string): void {
   const v: PersistentVolume = {
     metadata: { name },
     spec: {
@@ -38,7 +38,7 @@ function addVolume(name: string, cls: string, node: string, claimName?: string):
       claimRef: claimName ? { namespace: "default", name: claimName } : undefined,
       nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
     },
-    status: { phase: claimName ? "Bound" : "Available" },
+    status: { phase: phase ?? (claimName ? "Bound" : "Available") },
   };
   store().create(ref("persistentvolumes"), "", v as StoredObject);
 }
@@ -123,5 +123,18 @@ describe("VolumeBinding", () => {
     const msg = await waitFor("unschedulable for want of a volume", () => /didn't find available persistent volumes to bind/.test(unschedulableMessage("s2") ?? "") && unschedulableMessage("s2"));
     assert.match(msg, /^0\/3 nodes are available/);
     assert.equal(pod("s2").spec?.nodeName, undefined);
+  });
+
+  it("WaitForFirstConsumer: a volume pre-bound to the claim by the user takes the pod to its node", async () => {
+    addClass("local-static2", "WaitForFirstConsumer", "kubernetes.io/no-provisioner");
+    addVolume("pv-free-b", "local-static2", "node-b");
+    addVolume("pv-mine-a", "local-static2", "node-a", "mine", "Available");
+    addClaim("mine", "local-static2");
+    addPodWithClaim("m", "mine");
+    const uid = await waitFor("uid filled into the pre-bound volume", () => (store().get(ref("persistentvolumes"), "", "pv-mine-a") as StoredObject & PersistentVolume).spec?.claimRef?.uid);
+    assert.equal(uid, claim("mine").metadata.uid);
+    assert.equal((store().get(ref("persistentvolumes"), "", "pv-free-b") as StoredObject & PersistentVolume).spec?.claimRef, undefined);
+    bindClaim("mine", "pv-mine-a");
+    assert.equal(await waitFor("pod bound", () => pod("m").spec?.nodeName), "node-a");
   });
 });
