@@ -30,7 +30,7 @@ describe("local-path provisioner (in-process server, simulated nodes)", () => {
     dir = await mkdtemp(join(tmpdir(), "k8ts-local-path-"));
     server = await startServer({
       dataDir: join(dir, "server"), port: 0, logger: silentLogger, leaderElect: false, metrics: false, localPathDir: join(dir, "default-base"),
-      controllerManager: { controllers: ["persistentvolume-binder", "local-path-provisioner"] },
+      controllerManager: { controllers: ["persistentvolume-binder", "local-path-provisioner", "statefulset"] },
     });
     client = createClient({ server: server.url });
     for (const name of ["sim-a", "sim-b"]) {
@@ -119,5 +119,49 @@ describe("local-path provisioner (in-process server, simulated nodes)", () => {
     const ev = await until("ProvisioningFailed event", async () => (await client.resource<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(resources.events).list("default")).items.find((e) => e.involvedObject?.name === "early" && e.reason === "ProvisioningFailed"));
     assert.match(ev.message ?? "", /WaitForFirstConsumer/);
     assert.equal((await claims().get("default", "early")).status?.phase, "Pending");
+  });
+
+  test("a StatefulSet's claims get local-path volumes on their pods' nodes; a deleted pod comes back to its volume's node", async () => {
+    const sets = client.resource(resources.statefulsets);
+    await sets.create("default", {
+      apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "web" },
+      spec: {
+        replicas: 2, serviceName: "web", podManagementPolicy: "Parallel", selector: { matchLabels: { app: "web" } },
+        template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "busybox", volumeMounts: [{ name: "data", mountPath: "/data" }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    });
+    const placed = new Map<string, string>();
+    for (const i of [0, 1]) {
+      const node = await until(`web-${i} bound`, async () => (await pods().get("default", `web-${i}`).catch(() => undefined))?.spec?.nodeName);
+      const c = await until(`data-web-${i} Bound`, async () => {
+        const cur = await claims().get("default", `data-web-${i}`);
+        return cur.status?.phase === "Bound" ? cur : undefined;
+      });
+      assert.equal(c.spec?.storageClassName, "local-path");
+      const v = await volumes().get(undefined, c.spec!.volumeName!);
+      assert.deepEqual(v.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions?.[0]?.values, [node]);
+      placed.set(`web-${i}`, node);
+    }
+    // The pod is replaced under the same name, with the same claim, and only fits the node its volume lives on:
+    // with that node cordoned it waits, although the other node is free.
+    const home = placed.get("web-0")!;
+    await client.resource(resources.nodes).patch(undefined, home, "merge", { spec: { unschedulable: true } });
+    const old = await pods().get("default", "web-0");
+    await pods().delete("default", "web-0", { gracePeriodSeconds: 0 });
+    const why = await until("web-0 recreated and unschedulable", async () => {
+      const p = await pods().get("default", "web-0").catch(() => undefined);
+      if (!p || p.metadata?.uid === old.metadata?.uid) return undefined;
+      assert.equal(p.spec?.nodeName, undefined);
+      return p.status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False")?.message;
+    });
+    assert.match(why, /1 node\(s\) had volume node affinity conflict/);
+    await client.resource(resources.nodes).patch(undefined, home, "merge", { spec: { unschedulable: false } });
+    const again = await until("web-0 bound", async () => {
+      const p = await pods().get("default", "web-0").catch(() => undefined);
+      return p && p.metadata?.uid !== old.metadata?.uid && p.spec?.nodeName ? p : undefined;
+    });
+    assert.equal(again.spec?.nodeName, home);
+    assert.equal((await claims().list("default")).items.filter((c) => c.metadata?.name?.startsWith("data-web-")).length, 2, "no new claim");
   });
 });
