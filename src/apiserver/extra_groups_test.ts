@@ -75,3 +75,52 @@ describe("extra (aggregated-style) groups", () => {
     assert.equal(r.status, 404, r.text);
   });
 });
+
+describe("extra groups with a serve hook (custom.metrics.k8s.io's paths)", () => {
+  let h: Harness;
+  const seen: Array<ExtraGroupRequest & { subresource?: string; query: URLSearchParams }> = [];
+  const metrics: string[] = [];
+  before(async () => {
+    const group: ExtraGroup = {
+      group: "custom.metrics.k8s.io",
+      versions: ["v1beta2", "v1beta1"],
+      // Read again for every discovery request.
+      get resources() {
+        return metrics.map((m) => ({ resource: `pods/${m}`, kind: "MetricValueList", singular: "", namespaced: true }));
+      },
+      get: () => Promise.reject(errors.pathNotFound()),
+      list: () => Promise.reject(errors.pathNotFound()),
+      serve: async (req) => {
+        seen.push(req);
+        if (req.subresource === "missing") throw errors.notFound({ group: "custom.metrics.k8s.io", resource: req.resource }, req.subresource);
+        return { kind: "MetricValueList", apiVersion: `custom.metrics.k8s.io/${req.version}`, metadata: {}, items: [] };
+      },
+    };
+    h = await startHarness({ extraGroups: [group] });
+  });
+  after(() => h.close());
+
+  it("hands every GET over with its subresource and query; discovery follows what the group lists now", async () => {
+    let r = await request(h.url, "GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/web/pods/*/rps?labelSelector=app%3Dx&metricLabelSelector=code%3D200");
+    assert.equal(r.status, 200, r.text);
+    const last = seen.at(-1)!;
+    assert.deepEqual([last.version, last.namespace, last.resource, last.name, last.subresource, last.labelSelector, last.query.get("metricLabelSelector")], ["v1beta2", "web", "pods", "*", "rps", "app=x", "code=200"]);
+    r = await request(h.url, "GET", "/apis/custom.metrics.k8s.io/v1beta1/namespaces/web/metrics/rps");
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([seen.at(-1)!.resource, seen.at(-1)!.name, seen.at(-1)!.subresource], ["metrics", "rps", undefined]);
+    r = await request(h.url, "GET", "/apis/custom.metrics.k8s.io/v1beta2/nodes/n1/missing");
+    assert.equal(r.status, 404, r.text);
+    assert.equal(r.json().reason, "NotFound");
+    r = await request(h.url, "GET", "/apis/custom.metrics.k8s.io/v1alpha9/nodes/n1/rps");
+    assert.equal(r.status, 404, r.text);
+    r = await request(h.url, "DELETE", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/web/pods/a/rps");
+    assert.equal(r.status, 405, r.text);
+
+    assert.equal((await request(h.url, "GET", "/apis")).json().groups.some((g: { name: string }) => g.name === "custom.metrics.k8s.io"), false, "nothing listed yet");
+    metrics.push("rps");
+    const groups = (await request(h.url, "GET", "/apis")).json();
+    assert.ok(groups.groups.some((g: { name: string }) => g.name === "custom.metrics.k8s.io"));
+    const list = (await request(h.url, "GET", "/apis/custom.metrics.k8s.io/v1beta2")).json();
+    assert.deepEqual(list.resources.map((x: { name: string; kind: string }) => [x.name, x.kind]), [["pods/rps", "MetricValueList"]]);
+  });
+});
