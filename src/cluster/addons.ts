@@ -197,8 +197,8 @@ export function dnsDeployment(opts: DnsPodsOptions): Obj {
   } as unknown as Obj;
 }
 
-/** containerd clusters: the coredns Deployment and the kube-dns Service selecting its pods (endpoints from the controllers). */
-export async function deployDnsPods(client: Client, opts: DnsPodsOptions): Promise<void> {
+/** containerd clusters: the kube-dns Service selecting the coredns pods (its endpoints come from the controllers). */
+export async function deployDnsService(client: Client): Promise<void> {
   await ensureService(client, {
     selector: POD_LABELS,
     ports: [
@@ -209,6 +209,10 @@ export async function deployDnsPods(client: Client, opts: DnsPodsOptions): Promi
   });
   // A cluster that ran DNS as a host process before: its hand-written slice would keep pointing there.
   await deleteIfPresent(client, resources.endpointslices, "kube-system", HOST_SLICE);
+}
+
+/** containerd clusters: creates the coredns Deployment, or brings an existing one to this spec. */
+export async function deployDnsPods(client: Client, opts: DnsPodsOptions): Promise<void> {
   await upsert(client, resources.deployments, dnsDeployment(opts));
 }
 

@@ -11,7 +11,7 @@ import { createClient, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { isNotFound } from "../machinery/errors.js";
 import { BASE_IMAGES, DEFAULT_IMAGE_CACHE, buildImage } from "../kubelet/images/base_images.js";
-import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, describeDnsPods, deployDnsPods, deployHostDns, dnsAnswers, dnsAnswersInNetns, dnsReadyPods } from "./addons.js";
+import { CLUSTER_DNS_IP, DNS_DEPLOYMENT, describeDnsPods, deployDnsPods, deployDnsService, deployHostDns, dnsAnswers, dnsAnswersInNetns, dnsReadyPods } from "./addons.js";
 import { deleteLink, ensureBridge, freeSubnetIndex, linkExists, netnsExists, vxlanRoutes, withUnderlayLock } from "./host_net.js";
 import { mergeKubeconfig, unmergeKubeconfig, writeKubeconfig } from "./kubeconfig.js";
 import { destroyNode, KUBELET_PORT, nodeDirs, planNode, serverUrl, startNode } from "./node_ops.js";
@@ -122,7 +122,16 @@ export class LocalClusters {
         await this.store.write(rec);
       }
       await this.writeKubeconfigs(rec);
-      await Promise.all(rec.nodes.map((n) => this.waitNode(rec!, n, client)));
+      const ready = rec.nodes.map((n) => this.waitNode(rec!, n, client));
+      const allReady = Promise.all(ready);
+      // The DNS pods as soon as a node can run them: created before any node is Ready they would sit in the
+      // scheduler's backoff for seconds after the nodes come.
+      if (rec.runtime === "containerd") {
+        await Promise.race([allReady, ...ready.map((p) => p.catch(() => undefined))]);
+        this.progress(`deploying cluster DNS pods (Deployment kube-system/${DNS_DEPLOYMENT})`);
+        await deployDnsPods(client, { k8ts: this.opts.k8ts, server: serverUrl(rec), replicas: Math.min(2, rec.nodes.length) });
+      }
+      await allReady;
       await this.waitNetwork(rec, client);
       await this.waitDns(rec, client);
       this.progress(`cluster ${name} is up: ${rec.nodes.length} nodes Ready, DNS answering; kubectl --context k8ts-${name} (or --kubeconfig ${this.store.kubeconfigPath(name)})`);
@@ -167,11 +176,11 @@ export class LocalClusters {
       rec.dnsPid = spawnDetached({ argv, logFile: join(dir, "dns.log"), clusterDir: dir, cwd: this.opts.cwd });
       await this.store.write(rec);
     }
-    if (pods) this.progress(`deploying cluster DNS: Deployment kube-system/${DNS_DEPLOYMENT} behind Service kube-system/kube-dns ${CLUSTER_DNS_IP}`);
+    if (pods) this.progress(`cluster DNS: Service kube-system/kube-dns ${CLUSTER_DNS_IP} (its pods follow once the nodes are Ready)`);
     let last = "";
     await waitFor("the kube-dns Service", async () => {
       try {
-        if (pods) await deployDnsPods(client, { k8ts: this.opts.k8ts, server: serverUrl(rec), replicas: Math.min(2, rec.nodes.length) });
+        if (pods) await deployDnsService(client);
         else await deployHostDns(client, { hostIP: rec.hostIP, port: rec.dnsPort });
         return true;
       } catch (err) {
