@@ -66,6 +66,8 @@ export function upgradeToSpdy(dial: Dialer, target: URL, streamProtocol: string,
       if (head.code === 101) {
         cleanup();
         socket.pause();
+        // Until a session takes the connection over (after the client's handshake), errors just end it.
+        socket.on("error", () => socket.destroy());
         resolve({ socket, rest: Buffer.from(rest) });
         return;
       }
