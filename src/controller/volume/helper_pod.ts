@@ -12,6 +12,7 @@ export const HELPER_IMAGE = "docker.io/library/busybox:latest";
 /** Label on helper pods naming the volume they clean up. */
 export const HELPER_LABEL = "local-path.k8ts.io/volume";
 const MOUNT = "/data-parent";
+const SIMULATED_EXIT_AFTER = "sim.k8ts.io/exit-after-helper-pod";
 
 export function helperPodName(volume: string): string {
   // Pod names are DNS subdomains; "pvc-<uid>" volumes keep this well under 253 characters.
@@ -32,7 +33,15 @@ export function helperPod(opts: { volume: string; node: string; path: string; na
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: helperPodName(opts.volume), namespace: opts.namespace, labels: { [HELPER_LABEL]: opts.volume } },
+    metadata: {
+      name: helperPodName(opts.volume),
+      namespace: opts.namespace,
+      labels: { [HELPER_LABEL]: opts.volume },
+      // Hollow nodes (`--runtime simulated`) run containers forever unless told otherwise and have nothing on disk to
+      // remove: this lets their helper finish, so volumes of simulated clusters are deleted too. Real runtimes
+      // ignore it (see kubelet/runtime/simulated/script.ts).
+      annotations: { [SIMULATED_EXIT_AFTER]: "0s" },
+    },
     spec: {
       // Placed directly on the volume's node: no scheduling, every taint tolerated (the node may be cordoned).
       nodeName: opts.node,
