@@ -113,7 +113,10 @@ export function iptablesRules(state: ProxyState, opts: RenderOptions = {}): Ipta
     nat.chains.push(svc);
     const usesSvl = (p.internalLocal || p.externalLocal) && local.length > 0;
     if (usesSvl) nat.chains.push(svl);
-    const usesExt = hasExternal && external.length > 0;
+    // The external chain exists whenever there are endpoints at all: under a Local policy with none on this node it
+    // still short-circuits pod and node traffic to the cluster-wide chain; anything else falls through to the
+    // filter table's DROP.
+    const usesExt = hasExternal && all.length > 0;
     if (usesExt) nat.chains.push(ext);
     for (const ep of all) nat.chains.push(sepChain(p, ep));
 
@@ -134,7 +137,7 @@ export function iptablesRules(state: ProxyState, opts: RenderOptions = {}): Ipta
         if (opts.clusterCIDR) chainRules.push(`-A ${ext} ${comment("pod traffic for " + name + " external destinations")} -s ${opts.clusterCIDR} -j ${svc}`);
         chainRules.push(`-A ${ext} ${comment("masquerade LOCAL traffic for " + name + " external destinations")} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
         chainRules.push(`-A ${ext} ${comment("route LOCAL traffic for " + name + " external destinations")} -m addrtype --src-type LOCAL -j ${svc}`);
-        chainRules.push(`-A ${ext} -j ${svl}`);
+        if (local.length > 0) chainRules.push(`-A ${ext} -j ${svl}`);
       } else {
         chainRules.push(`-A ${ext} ${comment("masquerade traffic for " + name + " external destinations")} -j KUBE-MARK-MASQ`);
         chainRules.push(`-A ${ext} -j ${svc}`);

@@ -63,6 +63,23 @@ test("externalTrafficPolicy Local: external traffic goes to a KUBE-SVL chain of 
   assert.ok(text.includes(`-A ${extChain(web)} -m comment --comment "pod traffic for default/web:http external destinations" -s 10.244.0.0/16 -j ${svcChain(web)}`));
 });
 
+test("externalTrafficPolicy Local with no endpoint on this node: pods and the node still reach it, outside traffic is dropped", () => {
+  const elsewhere = slice("web", [{ name: "http", port: 8080 }], [{ ip: "10.244.2.2", node: "n2" }]);
+  const text = render([service("web", { type: "NodePort", externalTrafficPolicy: "Local", clusterIP: "10.96.0.10", ports: [{ name: "http", port: 80, nodePort: 30080 }] })], [elsewhere], "10.244.0.0/16");
+  // Kubernetes keeps the EXT chain for its short-circuits and leaves out only the jump to the (empty) local chain.
+  assert.deepEqual(lines(text, "-A KUBE-NODEPORTS "), [`-A KUBE-NODEPORTS -m comment --comment "default/web:http" -m tcp -p tcp --dport 30080 -j ${extChain(web)}`]);
+  assert.deepEqual(lines(text, `-A ${extChain(web)} `), [
+    `-A ${extChain(web)} -m comment --comment "pod traffic for default/web:http external destinations" -s 10.244.0.0/16 -j ${svcChain(web)}`,
+    `-A ${extChain(web)} -m comment --comment "masquerade LOCAL traffic for default/web:http external destinations" -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+    `-A ${extChain(web)} -m comment --comment "route LOCAL traffic for default/web:http external destinations" -m addrtype --src-type LOCAL -j ${svcChain(web)}`,
+  ]);
+  assert.doesNotMatch(text, new RegExp(svlChain(web)));
+  // What was not short-circuited keeps its node-port destination and meets the DROP in the filter table.
+  assert.deepEqual(lines(text, "-A KUBE-EXTERNAL-SERVICES "), [
+    `-A KUBE-EXTERNAL-SERVICES -m comment --comment "default/web:http has no local endpoints" -m addrtype --dst-type LOCAL -m tcp -p tcp --dport 30080 -j DROP`,
+  ]);
+});
+
 test("a headless service adds nothing to the rules", () => {
   const headless = render([service("web", { clusterIP: "None", ports: [{ name: "http", port: 80 }] })], [webSlice]);
   assert.equal(headless, render([], []));

@@ -64,7 +64,8 @@ export function nftablesRules(state: ProxyState, opts: RenderOptions = {}): stri
     if (all.length === 0) continue;
 
     const usesSvl = (p.internalLocal || p.externalLocal) && local.length > 0;
-    const usesExt = hasExternal && external.length > 0;
+    // As in iptables mode: the external chain exists whenever there are endpoints at all, for its short-circuits.
+    const usesExt = hasExternal && all.length > 0;
     if (internal.length > 0) serviceIPs.push(`${p.clusterIP} . ${proto} . ${p.port} : goto ${p.internalLocal ? svl(p) : svc(p)}`);
     if (usesExt) {
       for (const ip of p.externalIPs) serviceIPs.push(`${ip} . ${proto} . ${p.port} : goto ${ext(p)}`);
@@ -81,7 +82,7 @@ export function nftablesRules(state: ProxyState, opts: RenderOptions = {}): stri
             ...(opts.clusterCIDR ? [`ip saddr ${opts.clusterCIDR} goto ${svc(p)}`] : []),
             `fib saddr type local jump mark-for-masquerade`,
             `fib saddr type local goto ${svc(p)}`,
-            `goto ${svl(p)}`,
+            ...(local.length > 0 ? [`goto ${svl(p)}`] : []),
           ]
         : [`jump mark-for-masquerade`, `goto ${svc(p)}`];
       chains.push(...chain(ext(p), body, `${name} external destinations`));
@@ -107,16 +108,21 @@ export function nftablesRules(state: ProxyState, opts: RenderOptions = {}): stri
     ...map("no-endpoint-services", "ipv4_addr . inet_proto . inet_service", noEndpointIPs),
     ...map("no-endpoint-nodeports", "inet_proto . inet_service", noEndpointNodePorts),
     ...sets,
-    // Filter hooks run before DNAT (priority dstnat - 10) so refused traffic never reaches the nat chains.
-    ...chain("filter-prerouting", [
-      "type filter hook prerouting priority -110; policy accept;",
+    // Refusals are checked where traffic arrives after prerouting DNAT (input, forward), so what the external
+    // chains short-circuited (pods under a Local policy) has its endpoint as destination and passes; node ports are
+    // not checked on output, where the node's own traffic to them is routed cluster-wide (as Kubernetes does).
+    ...chain("filter-input", [
+      "type filter hook input priority -110; policy accept;",
       "ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
       "ct state new fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports",
+    ]),
+    ...chain("filter-forward", [
+      "type filter hook forward priority -110; policy accept;",
+      "ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
     ]),
     ...chain("filter-output", [
       "type filter hook output priority -110; policy accept;",
       "ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services",
-      "ct state new fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports",
     ]),
     ...chain("nat-prerouting", ["type nat hook prerouting priority -100; policy accept;", "jump services"]),
     ...chain("nat-output", ["type nat hook output priority -100; policy accept;", "jump services"]),

@@ -81,3 +81,21 @@ test("internalTrafficPolicy Local with no local endpoint drops cluster-IP traffi
   assert.match(text, /10\.96\.0\.10 \. tcp \. 80 : drop/);
   assert.doesNotMatch(text, /10\.96\.0\.10 \. tcp \. 80 : goto/);
 });
+
+test("externalTrafficPolicy Local with no local endpoint: the ext chain short-circuits pods and the node, the rest is dropped after DNAT", () => {
+  const elsewhere = slice("web", [{ name: "http", port: 8080 }], [{ ip: "10.244.2.2", node: "n2" }]);
+  const text = render([service("web", { type: "NodePort", externalTrafficPolicy: "Local", clusterIP: "10.96.0.10", ports: [{ name: "http", port: 80, nodePort: 30080 }] })], [elsewhere], "10.244.0.0/16");
+  assert.match(text, new RegExp(`tcp \\. 30080 : goto ext-${h}\\n`));
+  assert.deepEqual(chainBody(text, `ext-${h}`), [
+    'comment "default/web:http external destinations"',
+    `ip saddr 10.244.0.0/16 goto svc-${h}`,
+    "fib saddr type local jump mark-for-masquerade",
+    `fib saddr type local goto svc-${h}`,
+  ]);
+  assert.doesNotMatch(text, /chain svl-/);
+  assert.match(text, /tcp \. 30080 : drop/);
+  // The drop is checked on input (after prerouting DNAT), not before it, and not on the node's own output.
+  assert.deepEqual(chainBody(text, "filter-input").slice(1), ["ct state new ip daddr . meta l4proto . th dport vmap @no-endpoint-services", "ct state new fib daddr type local meta l4proto . th dport vmap @no-endpoint-nodeports"]);
+  assert.doesNotMatch(chainBody(text, "filter-output").join("\n"), /nodeports/);
+  assert.doesNotMatch(text, /hook prerouting priority -110/);
+});

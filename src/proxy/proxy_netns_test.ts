@@ -122,6 +122,17 @@ async function exercise(mode: ProxyMode): Promise<void> {
     const cluster = await net.tally(net.node, url, REQUESTS);
     assert.ok((cluster.get("pod1") ?? 0) > 0 && (cluster.get("pod2") ?? 0) > 0, `cluster IP still reaches both: ${tallyText(cluster)}`);
 
+    // Local policy with no endpoint on this node: traffic from outside is dropped (no answer, not refused), while
+    // pods and the node itself still reach the node port, balanced cluster-wide, as in Kubernetes.
+    server.store.update(resources.endpointslices, "default", "web-abc12", slice("web", ports, [{ ip: p1.ip, node: "elsewhere" }, { ip: p2.ip, node: "elsewhere" }]));
+    await until("no local endpoint applied", () => applied?.ports.find((p) => p.service === "web")?.endpoints.every((e) => !e.local) === true);
+    const nodePortUrl = `http://${net.nodeIP}:${NODE_PORT}/`;
+    assert.equal(await net.failure(net.client, nodePortUrl), "timed out", "outside traffic dropped");
+    const fromPodNp = await net.tally(p1.netns, nodePortUrl, REQUESTS);
+    assert.ok((fromPodNp.get("pod1") ?? 0) > 0 && (fromPodNp.get("pod2") ?? 0) > 0, `pod1 -> node port reached both pods: ${tallyText(fromPodNp)}`);
+    const fromNodeNp = await net.tally(net.node, nodePortUrl, 10);
+    assert.equal((fromNodeNp.get("pod1") ?? 0) + (fromNodeNp.get("pod2") ?? 0), 10, `node -> its node port: ${tallyText(fromNodeNp)}`);
+
     // No endpoints: refused at once (not a hang), and nothing answers.
     server.store.delete(resources.endpointslices, "default", "web-abc12");
     await until("no endpoints applied", () => applied?.ports.find((p) => p.service === "web")?.endpoints.length === 0);
