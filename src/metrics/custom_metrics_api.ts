@@ -180,7 +180,7 @@ export function customMetricsApiGroup(server: () => MetricsServer | undefined): 
     if (resource === "pods") {
       if (namespace === undefined) throw errors.pathNotFound("pods metrics are namespaced: /namespaces/NS/pods/NAME/METRIC");
       const s = ready();
-      const points = name === "*" ? podPoints(s, namespace, labels) : (s.listPods(namespace).some((p) => p.metadata?.name === name) && s.custom.pod(namespace, name)) || undefined;
+      const points = name === "*" ? podPoints(s, namespace, labels) : (s.hasPod(namespace, name) ? s.custom.pod(namespace, name) : undefined);
       const items = (Array.isArray(points) ? points : points ? [points] : []).flatMap((p) => {
         const v = podMetricValue(p, metric, metricSelector);
         return v === undefined ? [] : [value(version, { kind: "Pod", namespace: p.namespace, name: p.name, apiVersion: "v1" }, metric, { value: v, timestamp: p.timestamp, windowMs: p.windowMs }, metricSelector)];

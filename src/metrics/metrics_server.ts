@@ -167,6 +167,11 @@ export class MetricsServer {
     return namespace !== undefined ? lister.namespace(namespace).list(sel) : lister.list(sel);
   }
 
+  /** Whether the API knows the pod. */
+  hasPod(namespace: string, name: string): boolean {
+    return this.pods.indexer.get(`${namespace}/${name}`) !== undefined;
+  }
+
   /** Whether the API knows the node. */
   hasNode(name: string): boolean {
     return this.nodes.indexer.get(name) !== undefined;
