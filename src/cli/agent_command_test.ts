@@ -30,6 +30,22 @@ describe("k8ts agent", () => {
     assert.equal((await captureStderr(() => agentCommand(["--runtime", "simulated", "--server", "http://127.0.0.1:1", "--serve", "nope"]))).result, 2);
   });
 
+  it("rejects image GC thresholds and ages the kubelet refuses, and bad registry addresses", async () => {
+    const sim = ["--runtime", "simulated", "--server", "http://127.0.0.1:1"];
+    const low = await captureStderr(() => agentCommand([...sim, "--image-gc-high-threshold", "50", "--image-gc-low-threshold", "60"]));
+    assert.equal(low.result, 2);
+    assert.match(low.text, /image GC low threshold 60 is greater than the high threshold 50/);
+    const high = await captureStderr(() => agentCommand([...sim, "--image-gc-high-threshold", "101"]));
+    assert.equal(high.result, 2);
+    assert.match(high.text, /high threshold 101: must be in \[0, 100\]/);
+    const age = await captureStderr(() => agentCommand([...sim, "--image-maximum-gc-age", "5x"]));
+    assert.equal(age.result, 2);
+    assert.match(age.text, /invalid duration "5x"/);
+    const reg = await captureStderr(() => agentCommand([...sim, "--insecure-registry", "http://10.0.0.1:5000"]));
+    assert.equal(reg.result, 2);
+    assert.match(reg.text, /invalid registry address "http:\/\/10.0.0.1:5000"/);
+  });
+
   it("parses node flags", () => {
     const f = parseFlags<NodeFlags>(["--cpu=8", "--memory", "32Gi", "--node-labels", "a=1,b=2"], { names: NODE_FLAG_NAMES });
     assert.deepEqual(f, { cpu: "8", memory: "32Gi", labels: { a: "1", b: "2" } });
