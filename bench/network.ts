@@ -4,9 +4,10 @@
 //  2. HTTP request latency p50/p99 through a ClusterIP beside the same requests straight to the pod IP, interleaved in
 //     the same run (ratio; target <= 1.2x): busybox httpd on node-1, the client a node process in node-0's network
 //     namespace, one new TCP connection per request (kube-proxy's DNAT applies per connection);
-//  3. DNS queries per second against 10.96.0.10 from node-0's namespace, beside the same load sent to one DNS pod's IP.
+//  3. DNS queries per second against 10.96.0.10 from node-0's namespace, beside the same load sent straight to the DNS
+//     pods' IPs (spread over the same sockets), alternating.
 // Every address is inside namespaces the cluster creates. Needs root and the containerd prerequisites.
-//   node --import tsx bench/network.ts [--nodes=3] [--rounds=3] [--requests=1000] [--dns-seconds=5] [--concurrency=32] [--k8ts=tsx|dist]
+//   node --import tsx bench/network.ts [--nodes=3] [--rounds=3] [--requests=1000] [--dns-seconds=5] [--concurrency=64] [--sockets=64] [--k8ts=tsx|dist]
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,7 +29,8 @@ const NODES = Number(args.get("nodes") ?? 3);
 const ROUNDS = Number(args.get("rounds") ?? 3);
 const REQUESTS = Number(args.get("requests") ?? 1000);
 const DNS_SECONDS = Number(args.get("dns-seconds") ?? 5);
-const CONCURRENCY = Number(args.get("concurrency") ?? 32);
+const CONCURRENCY = Number(args.get("concurrency") ?? 64);
+const SOCKETS = Number(args.get("sockets") ?? 64);
 const K8TS = args.get("k8ts") ?? "tsx";
 const CHILD = fileURLToPath(new URL("./network_child.ts", import.meta.url));
 const TARGET_UP_S = 10;
@@ -112,14 +114,23 @@ async function main(): Promise<void> {
       console.log(`latency: ${REQUESTS} GETs each from ${src.name}'s namespace to web on ${dstNode}: pod ${podIP}:8080 and ClusterIP ${svc.spec!.clusterIP}:80, interleaved`);
       const lat = await child<{ direct: number[]; service: number[]; errors: number }>(src.netns, ["latency", `${podIP}:8080`, `${svc.spec!.clusterIP}:80`, String(REQUESTS)]);
 
-      // 3. DNS qps: the Service, then one DNS pod directly, then the Service again (the machine's load drifts).
-      const dnsEps = await client.resource<Endpoints>(resources.endpoints).get("kube-system", "kube-dns");
-      const dnsPod = dnsEps.subsets?.[0]?.addresses?.[0]?.ip;
-      if (!dnsPod) throw new Error("kube-dns has no ready endpoint");
+      // 3. DNS qps: the Service, then the pods directly, twice (the machine's load drifts).
+      // Every DNS pod ready first, so the Service and the direct runs reach the same set of pods.
+      const replicas = (await client.resource<KubeObject & { spec?: { replicas?: number } }>(resources.deployments).get("kube-system", "coredns")).spec?.replicas ?? 1;
+      const dnsIPs = await until("every DNS pod ready", async () => {
+        const ep = await client.resource<Endpoints>(resources.endpoints).get("kube-system", "kube-dns");
+        const ips = [...new Set((ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)))];
+        return ips.length >= replicas ? ips : undefined;
+      });
+      const dnsPod = dnsIPs.join(",");
       type DnsRun = { answered: number; failed: number; seconds: number; qps: number; p50: number; p99: number };
       const runs: Array<[string, DnsRun]> = [];
-      for (const [label, server] of [["service", CLUSTER_DNS_IP], ["pod", dnsPod], ["service", CLUSTER_DNS_IP], ["pod", dnsPod]] as const) {
-        const r = await child<DnsRun>(src.netns, ["dns", server, String(DNS_SECONDS), String(CONCURRENCY)]);
+      // A discarded warm-up (the pods' JIT, the first conntrack entries), then service/pod pairs in ABBA order so
+      // a drift of the machine's load falls on both sides.
+      await child<DnsRun>(src.netns, ["dns", CLUSTER_DNS_IP, "2", String(CONCURRENCY), String(SOCKETS)]);
+      const order: Array<["service" | "pod", string]> = [["service", CLUSTER_DNS_IP], ["pod", dnsPod], ["pod", dnsPod], ["service", CLUSTER_DNS_IP], ["service", CLUSTER_DNS_IP], ["pod", dnsPod]];
+      for (const [label, server] of order) {
+        const r = await child<DnsRun>(src.netns, ["dns", server, String(DNS_SECONDS), String(CONCURRENCY), String(SOCKETS)]);
         console.log(`dns ${label} ${server}: ${r.qps.toFixed(0)} q/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.failed} failed`);
         runs.push([label, r]);
       }
@@ -137,9 +148,9 @@ async function main(): Promise<void> {
       const svcRuns = of("service");
       const podRuns = of("pod");
       const pairRatios = svcRuns.map((r, i) => r.qps / podRuns[i]!.qps);
-      console.log(`DNS (${CONCURRENCY} in flight, ${DNS_SECONDS} s runs, DNS pods: ${dnsPods.join(", ")}):`);
+      console.log(`DNS (${CONCURRENCY} in flight over ${SOCKETS} UDP sockets, ${DNS_SECONDS} s runs, DNS pods: ${dnsPods.join(", ")}):`);
       console.log(`  via ${CLUSTER_DNS_IP}: ${svcRuns.map((r) => r.qps.toFixed(0)).join(", ")} q/s (p50 ${median(svcRuns.map((r) => r.p50)).toFixed(2)} ms, p99 ${median(svcRuns.map((r) => r.p99)).toFixed(2)} ms)`);
-      console.log(`  via pod ${dnsPod}: ${podRuns.map((r) => r.qps.toFixed(0)).join(", ")} q/s (p50 ${median(podRuns.map((r) => r.p50)).toFixed(2)} ms, p99 ${median(podRuns.map((r) => r.p99)).toFixed(2)} ms)`);
+      console.log(`  via the pod IPs ${dnsPod}: ${podRuns.map((r) => r.qps.toFixed(0)).join(", ")} q/s (p50 ${median(podRuns.map((r) => r.p50)).toFixed(2)} ms, p99 ${median(podRuns.map((r) => r.p99)).toFixed(2)} ms)`);
       console.log(`  Service / pod q/s, run by run: ${pairRatios.map((x) => x.toFixed(2)).join(", ")}; median ${median(pairRatios).toFixed(2)}`);
     } finally {
       client.close();
