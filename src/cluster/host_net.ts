@@ -98,6 +98,7 @@ export async function ensureNodeNetns(opts: { netns: string; hostVeth: string; b
   if (!hasEth0) {
     await deleteLink(opts.hostVeth);
     await run("ip", ["link", "add", opts.hostVeth, "type", "veth", "peer", "name", "eth0", "netns", opts.netns]);
+    await run("ip", ["-n", opts.netns, "link", "set", "eth0", "address", underlayMac(opts.ip)]);
   }
   await run("ip", ["link", "set", opts.hostVeth, "master", opts.bridge, "up"]);
   await run("ip", ["-n", opts.netns, "addr", "replace", `${opts.ip}/24`, "dev", "eth0"]);
@@ -105,6 +106,17 @@ export async function ensureNodeNetns(opts: { netns: string; hostVeth: string; b
   await run("ip", ["-n", opts.netns, "link", "set", "lo", "up"]);
   // The node's own processes reach cluster IPs (kube-proxy DNATs them in OUTPUT, but routing comes first).
   await run("ip", ["-n", opts.netns, "route", "replace", SERVICE_CIDR, "dev", "eth0"]);
+}
+
+/**
+ * The MAC of a node's eth0, fixed by its underlay address (locally administered, 02:6b:38 then the address's last
+ * three bytes). A node removed and added again gets the same address and so the same MAC: the host's and the other
+ * nodes' ARP entries for it (and the VXLAN packets sent by them) stay right, instead of going to the old MAC until
+ * the neighbour entry times out, which took 10-20 s.
+ */
+export function underlayMac(ip: string): string {
+  const b = ip.split(".").map(Number);
+  return ["02", "6b", "38", ...b.slice(1).map((x) => x.toString(16).padStart(2, "0"))].join(":");
 }
 
 /** Deleting the namespace takes its eth0 and so the host end of the veth with it. */
