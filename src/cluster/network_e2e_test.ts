@@ -25,11 +25,19 @@ const SERVE_HOSTNAME = "mkdir -p /www && hostname > /www/index.html && exec http
 
 /** GET from the test process (the host namespace); the body, or undefined when refused, dropped or timed out. */
 async function hostGet(url: string, ms = 3000): Promise<string | undefined> {
+  const r = await hostTry(url, ms);
+  return r.body;
+}
+
+/** GET from the host, telling a refused connection from one that got no answer (dropped). */
+async function hostTry(url: string, ms: number): Promise<{ body?: string; failure?: "refused" | "timeout" | string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(ms) });
-    return res.ok ? (await res.text()).trim() : undefined;
-  } catch {
-    return undefined;
+    return res.ok ? { body: (await res.text()).trim() } : { failure: `HTTP ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    if (e.name === "TimeoutError") return { failure: "timeout" };
+    return { failure: e.cause?.code === "ECONNREFUSED" ? "refused" : String(e.cause?.code ?? e.message) };
   }
 }
 
@@ -169,7 +177,10 @@ spec:
       assert.equal(body, "np", `${url} (Cluster policy; the endpoint is on node-0)`);
     }
     assert.equal(await until("np-local on node-0", () => hostGet(`http://${nodeIP(0)}:${local}/`), 60_000), "np");
-    for (const n of [1, 2]) assert.equal(await hostGet(`http://${nodeIP(n)}:${local}/`, 2000), undefined, `node-${n} has no local endpoint: Local policy drops`);
+    // No local endpoint: the Local policy drops (no answer at all; a refusal would mean no rule for the port).
+    for (const n of [1, 2]) assert.deepEqual(await hostTry(`http://${nodeIP(n)}:${local}/`, 2000), { failure: "timeout" }, `node-${n} has no local endpoint: Local policy drops`);
+    // The policy is for external traffic: a pod on node-1 still reaches the endpoint through node-1's node port.
+    assert.deepEqual(await gets("client-1", `http://${nodeIP(1)}:${local}/`, 1), ["np"]);
     log(`node ports ${cluster} (Cluster) and ${local} (Local) checked from the host`);
   });
 
