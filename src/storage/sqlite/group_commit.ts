@@ -38,7 +38,9 @@ export interface GroupCommitOptions {
  */
 function startWriter(path: string): Worker {
   const code = `"use strict"; var __name = (f) => f; (${writerThreadMain.toString()})();`;
-  return new Worker(code, { eval: true, workerData: { path, sqliteModule: createRequire(import.meta.url).resolve("better-sqlite3") } });
+  // execArgv: [] so a parent started as `node --input-type=module -e ...` (how `k8ts cluster up` launches servers)
+  // does not make this CommonJS code an ES module ("require is not defined").
+  return new Worker(code, { eval: true, execArgv: [], workerData: { path, sqliteModule: createRequire(import.meta.url).resolve("better-sqlite3") } });
 }
 
 function kvOf(key: string, w: WireKv): KeyValue {
