@@ -39,6 +39,7 @@ const ONLY = new Set((args.get("only") ?? "daemonset,job,statefulset").split(","
 // Create calls in flight, for the floor and the StatefulSet creates alike.
 const PARALLEL = 20;
 const POLL_MS = 1000;
+const SETTLE_MS = 30_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 type PodObject = Pod & KubeObject;
@@ -130,6 +131,8 @@ async function main(): Promise<void> {
       return { done: ready === NODES, progress: `${ready}/${NODES} Ready` };
     });
     log(`${NODES} hollow nodes Ready in ${secs(performance.now() - tNodes)}`);
+    // Every node posts its first statuses and leases right after registering: let that settle before measuring.
+    await sleep(SETTLE_MS);
 
     // The floor: n pods created straight through the API (bound to a node no agent runs, so nothing else acts on
     // them), PARALLEL calls in flight; deleted again before the phase.
