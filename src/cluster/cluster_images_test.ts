@@ -1,6 +1,7 @@
 // `k8ts cluster up --runtime containerd` with its image registry and static pods: the cluster's docker-registry runs
 // on the bridge address, `k8ts image push` from the host puts an image there, and a pod on another node pulls it by
-// name (imagePullPolicy Always); a manifest dropped into a node's manifests directory runs there with a mirror pod;
+// name (imagePullPolicy Always); a manifest dropped into a node's manifests directory runs there with a mirror pod
+// (kubectl logs and exec on the mirror reach the static pod);
 // `cluster down` stops the registry with everything else.
 // Needs root, containerd, runc, the CNI plugins, the image tools and docker-registry; skipped with the reason otherwise.
 import assert from "node:assert/strict";
@@ -44,7 +45,7 @@ test("cluster registry: push from the host, pull by name on a node; static pods 
   const manifests = join(clusters.store.nodeDir(name, "node-0"), "manifests");
   await writeFile(
     join(manifests, "static-web.yaml"),
-    `apiVersion: v1\nkind: Pod\nmetadata: {name: static-web}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: ${IMAGE_TAGS.busybox}, imagePullPolicy: IfNotPresent, command: [sh, -c, "trap 'exit 0' TERM; sleep 3600 & wait"]}\n`,
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: static-web}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - {name: c, image: ${IMAGE_TAGS.busybox}, imagePullPolicy: IfNotPresent, command: [sh, -c, "echo static-hello; trap 'exit 0' TERM; sleep 3600 & wait"]}\n`,
   );
   const mirror = await until("the static pod's mirror to be Running", async () => {
     const p = await pods.get("default", "static-web-node-0").catch(() => undefined);
@@ -55,6 +56,11 @@ test("cluster registry: push from the host, pull by name on a node; static pods 
   const shown = await kubectl(["get", "pod", "static-web-node-0", "--no-headers"]);
   log(`kubectl get pod static-web-node-0: ${shown.stdout.trim()}`);
   assert.match(shown.stdout, /static-web-node-0\s+1\/1\s+Running/);
+  // Logs and exec through the mirror pod reach the static pod's container.
+  const logs = await kubectl(["logs", "static-web-node-0"]);
+  assert.equal(logs.stdout.trim(), "static-hello", logs.stderr);
+  const exec = await kubectl(["exec", "static-web-node-0", "--", "sh", "-c", "echo in-$HOSTNAME"]);
+  assert.equal(exec.stdout.trim(), "in-static-web-node-0", exec.stderr);
 
   const dir = clusters.store.dir(name);
   await down();
