@@ -59,8 +59,14 @@ export class GroupCommit {
 
   constructor(private readonly opts: GroupCommitOptions) {
     this.worker = startWriter(opts.path);
-    this.ready = new Promise((resolve) => this.worker.once("online", resolve));
-    this.worker.on("message", (reply: BatchReply) => this.committed(reply));
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once("message", () => resolve());
+      this.worker.once("error", reject);
+      this.worker.once("exit", (code) => reject(new Error(`sqlite writer thread exited with code ${code} before opening the database`)));
+    });
+    // Nobody may be waiting on ready (drain catches it): an unhandled rejection must not end the process.
+    this.ready.catch(() => undefined);
+    this.worker.once("message", () => this.worker.on("message", (reply: BatchReply) => this.committed(reply)));
     this.worker.on("error", (err) => this.fail(err));
     this.worker.on("exit", (code) => this.fail(new Error(`sqlite writer thread exited with code ${code}`)));
     // The thread keeps the process alive only while it holds writes (a store nobody closed must not).
@@ -146,10 +152,20 @@ export class GroupCommit {
     for (const done of this.idle.splice(0)) done();
   }
 
+  /** Resolves when the writer thread has opened the database; rejects with why it could not. */
+  async started(): Promise<void> {
+    this.worker.ref();
+    try {
+      await this.ready;
+    } finally {
+      if (!this.inFlight) this.worker.unref();
+    }
+  }
+
   /** Resolves once every write accepted so far is committed (or failed). */
   async drain(): Promise<void> {
     this.worker.ref();
-    await this.ready;
+    await this.ready.catch(() => undefined);
     if (this.inFlight || this.pending.length > 0) {
       if (!this.inFlight) this.send();
       await new Promise<void>((resolve) => this.idle.push(resolve));

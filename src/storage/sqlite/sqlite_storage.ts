@@ -28,6 +28,12 @@ export async function openSqliteStorage(opts: SqliteStorageOptions): Promise<Sto
   const logger = (opts.logger ?? log()).with({ component: "sqlite-storage" });
   const db = openDatabase(opts.path);
   const store = new SqliteStorage(db, { ...opts, logger });
+  try {
+    await store.writerStarted();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw new Error(`sqlite storage ${opts.path}: the writer thread did not start: ${(err as Error).message}`, { cause: err });
+  }
   logger.info("sqlite storage opened", { path: opts.path, revision: store.revisionNow(), compactRevision: store.compactRevisionNow() });
   return store;
 }
@@ -78,6 +84,10 @@ class SqliteStorage implements Storage {
         .pluck(),
     };
     this.compactor.start();
+  }
+
+  writerStarted(): Promise<void> {
+    return this.writes.started();
   }
 
   revisionNow(): number {

@@ -79,6 +79,7 @@ export function writerThreadMain(): void {
     });
   });
 
+  parentPort!.postMessage({ ready: true });
   parentPort!.on("message", (msg: { seq: number; ops: WriteOp[] } | { close: true }) => {
     if ("close" in msg) {
       db.close();
