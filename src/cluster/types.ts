@@ -29,6 +29,7 @@ export interface ClusterRecord {
   /** Extra flags of the cluster's `k8ts server` (tests shorten the metric resolution and HPA sync period). */
   serverArgs?: string[];
   serverPort: number;
+  /** The host-side DNS process (simulated clusters; containerd clusters run DNS as pods). */
   dnsPort: number;
   serverPid?: number;
   dnsPid?: number;
