@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       console.log(`latency: ${REQUESTS} GETs each from ${src.name}'s namespace to web on ${dstNode}: pod ${podIP}:8080 and ClusterIP ${svc.spec!.clusterIP}:80, interleaved`);
       const lat = await child<{ direct: number[]; service: number[]; errors: number }>(src.netns, ["latency", `${podIP}:8080`, `${svc.spec!.clusterIP}:80`, String(REQUESTS)]);
 
-      // 3. DNS qps: the Service, then the pods directly, twice (the machine's load drifts).
+      // 3. DNS q/s through the Service and straight to the pods' IPs.
       // Every DNS pod ready first, so the Service and the direct runs reach the same set of pods.
       const replicas = (await client.resource<KubeObject & { spec?: { replicas?: number } }>(resources.deployments).get("kube-system", "coredns")).spec?.replicas ?? 1;
       const dnsIPs = await until("every DNS pod ready", async () => {
