@@ -146,7 +146,7 @@ export const CNI_CONF_FILE = "10-podnet.conflist";
 
 /** A registry address as containerd's hosts directory names it: HOST:PORT (an IPv6 host in brackets). */
 export function checkRegistryAddress(hostPort: string): string {
-  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(hostPort)) throw new Error(`invalid registry address ${JSON.stringify(hostPort)}: want HOST[:PORT]`);
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$/.test(hostPort)) throw new Error(`invalid registry address ${JSON.stringify(hostPort)}: want HOST[:PORT]`);
   return hostPort;
 }
 
