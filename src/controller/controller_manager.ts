@@ -30,6 +30,7 @@ import { ReplicaSetController } from "./replicaset/replica_set_controller.js";
 import { REPLICA_SET, REPLICATION_CONTROLLER } from "./replicaset/workload_kind.js";
 import { StatefulSetController } from "./statefulset/statefulset_controller.js";
 import { LocalPathProvisioner } from "./volume/local_path_provisioner.js";
+import { PvProtectionController, PvcProtectionController } from "./volume/protection_controller.js";
 import { PersistentVolumeController } from "./volume/pv_controller.js";
 import type { Controller } from "./types.js";
 
@@ -39,7 +40,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc", "persistentvolume-binder", "local-path-provisioner"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc", "persistentvolume-binder", "local-path-provisioner", "pvc-protection", "pv-protection"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -198,6 +199,8 @@ export class ControllerManager implements Controller {
     if (enabled.has("podgc")) controllers.push(new PodGcController(common));
     if (enabled.has("persistentvolume-binder")) controllers.push(new PersistentVolumeController(common));
     if (enabled.has("local-path-provisioner")) controllers.push(new LocalPathProvisioner({ ...common, basePath: this.opts.localPathDir }));
+    if (enabled.has("pvc-protection")) controllers.push(new PvcProtectionController(common));
+    if (enabled.has("pv-protection")) controllers.push(new PvProtectionController(common));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
     if (enabled.has("horizontalpodautoscaling")) {

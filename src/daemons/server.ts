@@ -7,6 +7,7 @@ import { stringify as yamlStringify } from "yaml";
 import type { StoredObject } from "../api/object.js";
 import { schemaResolver } from "../api/openapi/schemas.js";
 import { DefaultStorageClass } from "../apiserver/admission/default_storage_class.js";
+import { StorageObjectInUseProtection } from "../apiserver/admission/storage_protection.js";
 import { registryOpenAPI } from "../apiserver/openapi.js";
 import { ADMIN_USER } from "../apiserver/pipeline.js";
 import { createApiServer } from "../apiserver/server.js";
@@ -85,7 +86,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const extraGroups = opts.metrics === false ? [] : [metricsApiGroup(() => metrics.server), customMetricsApiGroup(() => metrics.server)];
   // The in-process controller manager's and scheduler's metrics show on the server's /metrics (k3s style).
   const componentMetrics: MetricsSource[] = [];
-  const admission = { mutating: [new DefaultStorageClass(registry)], validating: [] };
+  const admission = { mutating: [new DefaultStorageClass(registry), new StorageObjectInUseProtection()], validating: [] };
   const api = createApiServer({ registry, openapi: registryOpenAPI(registry), admission, extraGroups, metricsSources: () => componentMetrics, logger: logger.with({ component: "apiserver" }) });
   let listening: { url: string; host: string; port: number };
   try {

@@ -160,7 +160,7 @@ export class LocalPathProvisioner implements Controller {
       return;
     }
     if (volume.metadata?.annotations?.[ANN_PROVISIONED_BY] !== LOCAL_PATH_PROVISIONER) return;
-    if (volume.status?.phase !== "Released" || volume.spec?.persistentVolumeReclaimPolicy !== "Delete" || volume.metadata?.deletionTimestamp) return;
+    if (volume.status?.phase !== "Released" || volume.spec?.persistentVolumeReclaimPolicy !== "Delete") return;
     const path = volume.spec?.hostPath?.path ?? volume.spec?.local?.path ?? "";
     const node = nodeOf(volume);
     const bad = unsafePath(path);

@@ -30,7 +30,7 @@ describe("local-path provisioner (in-process server, simulated nodes)", () => {
     dir = await mkdtemp(join(tmpdir(), "k8ts-local-path-"));
     server = await startServer({
       dataDir: join(dir, "server"), port: 0, logger: silentLogger, leaderElect: false, metrics: false, localPathDir: join(dir, "default-base"),
-      controllerManager: { controllers: ["persistentvolume-binder", "local-path-provisioner", "statefulset"] },
+      controllerManager: { controllers: ["persistentvolume-binder", "local-path-provisioner", "statefulset", "pvc-protection", "pv-protection"] },
     });
     client = createClient({ server: server.url });
     for (const name of ["sim-a", "sim-b"]) {

@@ -247,7 +247,8 @@ export class PersistentVolumeController implements Controller {
 
   async syncVolume(name: string): Promise<SyncResult | void> {
     const volume = this.volumes.get(name);
-    if (!volume || volume.metadata?.deletionTimestamp) return;
+    // A volume being deleted is still synced: it is kept (pv-protection) until it is no longer Bound.
+    if (!volume) return;
     const ref = volume.spec?.claimRef;
     if (!ref?.name) {
       await this.setVolumePhase(volume, "Available");

@@ -24,7 +24,7 @@ describe("PersistentVolume binder (in-process server)", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "k8ts-pv-"));
-    server = await startServer({ dataDir: dir, port: 0, logger: silentLogger, leaderElect: false, scheduler: false, metrics: false, controllerManager: { controllers: ["persistentvolume-binder"] } });
+    server = await startServer({ dataDir: dir, port: 0, logger: silentLogger, leaderElect: false, scheduler: false, metrics: false, controllerManager: { controllers: ["persistentvolume-binder", "pvc-protection", "pv-protection"] } });
     client = createClient({ server: server.url });
   });
   after(async () => {
@@ -96,12 +96,30 @@ describe("PersistentVolume binder (in-process server)", () => {
     assert.equal(await claimPhase("c-new"), "Pending");
   });
 
-  test("a claim bound to a volume that disappears is Lost", async () => {
+  test("a Bound volume being deleted stays while bound; forced away (finalizer removed), its claim is Lost", async () => {
     await volumes().create(undefined, pv("fleeting", "1Gi", { cls: "lost" }));
     await claims().create("default", pvc("c-lost", "1Gi", { cls: "lost" }));
     await until("Bound", async () => (await claimPhase("c-lost")) === "Bound");
     await volumes().delete(undefined, "fleeting");
+    const v = await volumes().get(undefined, "fleeting");
+    assert.ok(v.metadata?.deletionTimestamp);
+    assert.deepEqual(v.metadata?.finalizers, ["kubernetes.io/pv-protection"]);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await volumePhase("fleeting"), "Bound", "kept while its claim is bound to it");
+    await volumes().patch(undefined, "fleeting", "merge", { metadata: { finalizers: null } });
     await until("Lost", async () => (await claimPhase("c-lost")) === "Lost");
+  });
+
+  test("pvc-protection: a claim deleted while a pod uses it stays until the pod is gone", async () => {
+    const c = await claims().create("default", pvc("in-use", "1Gi", { cls: "protected" }));
+    assert.deepEqual(c.metadata?.finalizers, ["kubernetes.io/pvc-protection"]);
+    const pods = client.resource(resources.pods);
+    await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "user" }, spec: { containers: [{ name: "c", image: "busybox" }], volumes: [{ name: "d", persistentVolumeClaim: { claimName: "in-use" } }] } });
+    await claims().delete("default", "in-use");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok((await claims().get("default", "in-use")).metadata?.deletionTimestamp, "still there, Terminating");
+    await pods.delete("default", "user", { gracePeriodSeconds: 0 });
+    await until("claim gone", async () => claims().get("default", "in-use").then(() => false, (err) => isNotFound(err)));
   });
 
   test("the server's default class local-path: a claim naming no class gets it, one naming \"\" keeps no class", async () => {
