@@ -1,7 +1,8 @@
 // Static pods end to end: a k8ts server in this process, a real containerd in a network namespace this test creates,
 // the node agent reading a manifest directory, and the real kubectl. The pod runs from the file, its mirror pod shows
 // in the API with the kubelet's annotations and the Node as owner, deleting the mirror brings it back without
-// restarting the pod, a changed file replaces the pod, and a removed file stops it and deletes the mirror.
+// restarting the pod, a restarted agent adopts it, a changed file replaces the pod, and a removed file stops it and
+// deletes the mirror.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -52,14 +53,20 @@ describe("static pods from a manifest directory on containerd", { skip }, () => 
     node = await startTestNode("static", { podCIDR: "10.88.11.0/24" });
     client = fromKubeconfig(cluster.kubeconfig);
     manifests = await mkdtemp(join(tmpdir(), "k8ts-manifests-"));
+    startAgent();
+  });
+
+  /** The node agent with the manifest directory as a pod source (as `k8ts agent --pod-manifest-path` runs it). */
+  const startAgent = (): void => {
     runtime = node.newRuntime();
+    const rt = runtime;
     const agentLog = process.env.K8TS_TEST_LOG ? createLogger() : silentLogger;
     const source = new StaticPodSource({ client, nodeName: NODE, dir: manifests, log: agentLog, rescanMs: 5000, onMirrorCreated: (uid) => kubelet.resendStatus(uid) });
     const kubelet: Kubelet = new Kubelet({
       client,
       nodeName: NODE,
-      runtime,
-      prober: new CriProber({ runtime, netns: node.netns }),
+      runtime: rt,
+      prober: new CriProber({ runtime: rt, netns: node.netns }),
       node: { address: "10.88.11.1", osImage: "k8ts e2e node" },
       log: agentLog,
       recordEvents: false,
@@ -71,9 +78,9 @@ describe("static pods from a manifest directory on containerd", { skip }, () => 
     stop = async () => {
       ac.abort();
       await running;
-      runtime.close();
+      rt.close();
     };
-  });
+  };
 
   after(async () => {
     await stop?.();
@@ -148,6 +155,17 @@ spec:
       return !!p && p.metadata?.uid !== oldUid && !p.metadata?.deletionTimestamp && p.status?.phase === "Running";
     });
     assert.deepEqual(await runningContainers(mirrorName), before, "the static pod's container was not restarted");
+
+    // A restarted agent adopts the static pod (same uid from the same file): same container, same mirror pod.
+    const mirrorUid = (await getPod(mirrorName))!.metadata!.uid;
+    await stop!();
+    startAgent();
+    await waitFor("restarted agent reports the static pod Ready", async () => {
+      const p = await getPod(mirrorName);
+      return p?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true && (await runningContainers(mirrorName)).length === 1;
+    });
+    assert.deepEqual(await runningContainers(mirrorName), before, "not restarted by the new agent");
+    assert.equal((await getPod(mirrorName))!.metadata!.uid, mirrorUid, "the mirror pod was kept");
 
     // A changed manifest is a new pod: the old container stops, a new one runs, the mirror carries the new hash.
     await writeFile(

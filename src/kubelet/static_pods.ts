@@ -314,7 +314,8 @@ export class StaticPodSource implements PodSource {
     const rewatch = setInterval(startWatch, 2000);
     rewatch.unref();
     const mirrors = (async () => {
-      if (!(await this.api.waitForSync(signal))) return;
+      // Both the API's pods and the directory first: a mirror judged before the first read would look orphaned.
+      if (!(await this.waitForSync(signal))) return;
       await this.loop(signal, MIRROR_RESYNC_MS, "syncing mirror pods", () => this.syncMirrors(), (kick) => (this.mirrorKick = kick));
     })();
     await Promise.all([informer, scans, mirrors]);
