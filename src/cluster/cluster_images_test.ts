@@ -2,13 +2,14 @@
 // on the bridge address, `k8ts image push` from the host puts an image there, and a pod on another node pulls it by
 // name (imagePullPolicy Always); a manifest dropped into a node's manifests directory runs there with a mirror pod
 // (kubectl logs and exec on the mirror reach the static pod);
-// `cluster down` stops the registry with everything else.
+// `k8ts registry down|up` stop and restart it on the same storage; `cluster down` stops it with everything else.
 // Needs root, containerd, runc, the CNI plugins, the image tools and docker-registry; skipped with the reason otherwise.
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { imageCommand } from "../cli/image_command.js";
+import { registryCommand } from "../cli/registry_command.js";
 import { resources } from "../client/resources.js";
 import { IMAGE_TAGS } from "../kubelet/images/base_images.js";
 import { CONFIG_MIRROR_ANNOTATION } from "../kubelet/static_pods.js";
@@ -62,7 +63,17 @@ test("cluster registry: push from the host, pull by name on a node; static pods 
   const exec = await kubectl(["exec", "static-web-node-0", "--", "sh", "-c", "echo in-$HOSTNAME"]);
   assert.equal(exec.stdout.trim(), "in-static-web-node-0", exec.stderr);
 
+  // k8ts registry down stops it (pulls of new images then fail), up starts it again on the same storage.
+  const cli = ["--name", name, "--root", clusters.store.root];
+  assert.equal(await registryCommand(["down", ...cli]), 0);
+  assert.equal(clusterRegistryStatus(rec, clusters.store).running, false);
+  assert.equal(await registryCommand(["up", ...cli]), 0);
+  const again = clusterRegistryStatus(rec, clusters.store);
+  assert.equal(again.running, true);
+  const tags = (await (await fetch(`http://${again.address}/v2/tools/busybox/tags/list`)).json()) as { tags?: string[] };
+  assert.deepEqual(tags.tags, ["v1"], "the pushed image survived the restart");
+
   const dir = clusters.store.dir(name);
   await down();
-  assert.equal(isClusterProcess(reg.pid, dir), false, "cluster down stopped the registry");
+  assert.equal(isClusterProcess(again.pid, dir), false, "cluster down stopped the registry");
 });
