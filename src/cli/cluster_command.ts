@@ -2,6 +2,7 @@
 // docs/cluster.md). The processes it starts run this same k8ts (the node binary and script running now).
 import type { Command } from "./main.js";
 import { LocalClusters } from "../cluster/cluster.js";
+import { clusterRegistryStatus } from "../cluster/image_registry.js";
 import { DEFAULT_CLUSTER_NAME, DEFAULT_CLUSTERS_ROOT, StateStore } from "../cluster/state_store.js";
 import type { RuntimeKind } from "../cluster/types.js";
 import { parseFlags } from "./agent_command.js";
@@ -13,7 +14,7 @@ commands:
                 Ready and cluster DNS answers
   down          remove every namespace, link, process, mount, cgroup and file of the cluster
   list          the clusters on this machine
-  status        the cluster's server, DNS and nodes
+  status        the cluster's server, DNS, image registry and nodes
   add-node      add one node
   remove-node   remove a node (--node NAME, default the newest)
 
@@ -92,10 +93,13 @@ export const clusterCommand: Command = async (args) => {
       }
       case "status": {
         const s = await clusters.status(name);
+        const rec = clusters.store.read(name);
+        const reg = rec?.runtime === "containerd" ? clusterRegistryStatus(rec, clusters.store) : undefined;
         const lines = [
           `cluster ${s.name} (${s.runtime})`,
           `server      ${s.server.url} ${s.server.running ? "running" : "stopped"}`,
           `dns         ${s.dns.address} ${s.dns.running ? "running" : "stopped"}`,
+          ...(reg ? [`registry    ${reg.address} ${reg.running ? "running" : "stopped"} (push: k8ts image push SOURCE ${reg.address}/NAME:TAG)`] : []),
           `kubeconfig  ${s.kubeconfig}`,
           `${"NODE".padEnd(10)} ${"IP".padEnd(16)} ${"AGENT".padEnd(8)} ${"READY".padEnd(6)} POD-CIDR`,
           ...s.nodes.map((n) => `${n.name.padEnd(10)} ${n.ip.padEnd(16)} ${(n.agentRunning ? "running" : "stopped").padEnd(8)} ${String(n.ready ?? "?").padEnd(6)} ${n.podCIDR ?? ""}`),

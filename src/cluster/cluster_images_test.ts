@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { clusterCommand } from "../cli/cluster_command.js";
 import { imageCommand } from "../cli/image_command.js";
 import { registryCommand } from "../cli/registry_command.js";
 import { resources } from "../client/resources.js";
@@ -62,6 +63,17 @@ test("cluster registry: push from the host, pull by name on a node; static pods 
   assert.equal(logs.stdout.trim(), "static-hello", logs.stderr);
   const exec = await kubectl(["exec", "static-web-node-0", "--", "sh", "-c", "echo in-$HOSTNAME"]);
   assert.equal(exec.stdout.trim(), "in-static-web-node-0", exec.stderr);
+
+  // cluster status names the registry.
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  try {
+    await clusterCommand(["status", "--name", name, "--root", clusters.store.root]);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(out.join(""), new RegExp(`registry +${reg.address.replace(/\./g, "\\.")} running`));
 
   // k8ts registry down stops it (pulls of new images then fail), up starts it again on the same storage.
   const cli = ["--name", name, "--root", clusters.store.root];
