@@ -90,7 +90,7 @@ async function runCronJob(c: TestCluster): Promise<CronRun> {
 }
 
 test("workloads on a real 3-node cluster: DaemonSet following nodes, Indexed Job, CronJob with Forbid, StatefulSet with storage and DNS", { skip, timeout: 900_000 }, async (t) => {
-  const c = await startTestCluster(t, { prefix: "wl", nodes: 3 });
+  const c = await startTestCluster(t, { prefix: "wl", nodes: 3, timeoutMs: 420_000 });
   const pods = c.client.resource<PodObject>(resources.pods);
   // Started first: it runs in real time beside the other parts. Its outcome is checked by the last subtest.
   const cron = runCronJob(c).then(
