@@ -102,9 +102,9 @@ describe("pods pull from the local registry over plain HTTP", { skip }, () => {
     await stop?.();
     await registry?.stop();
     await node?.destroy();
+    if (work) await rm(work, { recursive: true, force: true });
     client?.close();
     await cluster?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
   });
 
   it("pushes with k8ts image push and runs a pod of that image by name", async () => {

@@ -85,9 +85,9 @@ describe("static pods from a manifest directory on containerd", { skip }, () => 
   after(async () => {
     await stop?.();
     await node?.destroy();
+    if (manifests) await rm(manifests, { recursive: true, force: true });
     client?.close();
     await cluster?.stop();
-    if (manifests) await rm(manifests, { recursive: true, force: true });
   });
 
   it("runs a manifest's pod, keeps its mirror pod, and follows the file", async () => {
