@@ -162,7 +162,8 @@ flags:
   --containerd-root DIR            containerd runtime: start containerd with root, state, sockets and CNI config
                                    under DIR (stopped with the agent; pods keep running)
   --netns NAME                     with --containerd-root: run containerd inside /var/run/netns/NAME
-  --pod-cidr CIDR                  pod subnet of the CNI config until the Node has spec.podCIDR (default 10.244.0.0/24)
+  --pod-cidr CIDR                  pod subnet of the CNI config until the Node has spec.podCIDR (default 10.244.0.0/24;
+                                   none with --network vxlan: the node is NotReady until its podCIDR is applied)
   --image-cache DIR                where built busybox/pause tarballs are kept (default /var/cache/k8ts/images)
   --network vxlan|none             run the pod network agent (flannel-style VXLAN between nodes; default none)
   --cluster-cidr CIDR              the pod network, for the network agent and kube-proxy (default 10.244.0.0/16)
@@ -281,7 +282,9 @@ export const agentCommand: Command = async (args) => {
         address: flags.containerdAddress,
         root: flags.containerdRoot,
         netns: flags.netns,
-        podCIDR: flags.podCidr ?? "10.244.0.0/24",
+        // With the pod network agent the subnet comes from the Node's spec.podCIDR (node IPAM): no CNI config until
+        // then, so the node stays NotReady (network not ready) and no pod gets an address from a subnet not its own.
+        podCIDR: flags.podCidr ?? (flags.network === "vxlan" ? undefined : "10.244.0.0/24"),
         imageCache: flags.imageCache,
         insecureRegistries,
         log,

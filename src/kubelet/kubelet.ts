@@ -209,7 +209,7 @@ export class Kubelet {
   }
 
   /** Repeats fn every intervalMs on the clock until the signal aborts; failures are logged and retried next tick. */
-  private every(signal: AbortSignal, intervalMs: number, what: string, fn: () => Promise<void>): Promise<void> {
+  private every(signal: AbortSignal, interval: number | (() => number), what: string, fn: () => Promise<void>): Promise<void> {
     return new Promise((resolve) => {
       let timer: TimerHandle | undefined;
       const tick = async (): Promise<void> => {
@@ -223,7 +223,7 @@ export class Kubelet {
           this.active--;
         }
         if (signal.aborted) return resolve();
-        timer = this.clock.setTimer(() => void tick(), intervalMs);
+        timer = this.clock.setTimer(() => void tick(), typeof interval === "number" ? interval : interval());
       };
       signal.addEventListener("abort", () => {
         timer?.cancel();
@@ -287,7 +287,12 @@ export class Kubelet {
     if (!(await this.register(signal))) return;
     const loops: Promise<void>[] = [];
     loops.push(this.every(signal, this.o.leaseRenewIntervalMs ?? 10_000, "lease renewal", async () => void (await this.lease.renew())));
-    loops.push(this.every(signal, this.o.statusUpdateIntervalMs ?? 10_000, "node status update", () => this.syncNodeStatus()));
+    // Until the node is first Ready (e.g. waiting for its pod CIDR to configure the network), status is checked every
+    // second rather than every period, as the kubelet's fast status update at startup does.
+    const statusEvery = this.o.statusUpdateIntervalMs ?? 10_000;
+    let wasReady = false;
+    const statusInterval = (): number => ((wasReady ||= this.status.ready()) ? statusEvery : Math.min(statusEvery, 1000));
+    loops.push(this.every(signal, statusInterval, "node status update", () => this.syncNodeStatus()));
 
     let source = this.o.podSource;
     if (!source) {

@@ -187,6 +187,11 @@ export class NodeStatusReporter {
     return this.node;
   }
 
+  /** Whether the last reported status said Ready. */
+  ready(): boolean {
+    return this.conditions.some((c) => c.type === "Ready" && c.status === "True");
+  }
+
   /** Patches the status if it changed or is due; answers the node as last read. */
   async report(force = false): Promise<void> {
     const status = await this.status();
