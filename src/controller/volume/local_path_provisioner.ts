@@ -34,6 +34,8 @@ type NodeObject = Node & KubeObject;
 
 export const DEFAULT_LOCAL_PATH_DIR = "/var/lib/k8ts/local-path";
 export const BASE_PATH_PARAMETER = "basePath";
+/** Keeps a volume this provisioner made until its directory is cleaned up, even when a user deletes the volume. */
+export const CLEANUP_FINALIZER = "k8ts.io/local-path-cleanup";
 const HOSTNAME_LABEL = "kubernetes.io/hostname";
 
 export interface LocalPathProvisionerOptions {
@@ -127,7 +129,7 @@ export class LocalPathProvisioner implements Controller {
     const volume: VolumeObject = {
       apiVersion: "v1",
       kind: "PersistentVolume",
-      metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER } },
+      metadata: { name, annotations: { [ANN_PROVISIONED_BY]: LOCAL_PATH_PROVISIONER }, finalizers: [CLEANUP_FINALIZER] },
       spec: {
         capacity: { storage: claim.spec?.resources?.requests?.storage ?? "0" },
         accessModes: claim.spec?.accessModes,
@@ -150,7 +152,10 @@ export class LocalPathProvisioner implements Controller {
     this.recorder.event({ ...claim, apiVersion: "v1", kind: "PersistentVolumeClaim" }, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${name}`);
   }
 
-  /** Cleans up and deletes a Released volume of policy Delete that this provisioner made. */
+  /**
+   * Cleans up and deletes a Released volume of policy Delete that this provisioner made; a volume a user deletes is
+   * cleaned up the same way once it is not Bound (policy Retain: let go without touching the directory).
+   */
   async syncVolume(name: string): Promise<SyncResult | void> {
     const volume = this.volumes.get(name);
     const pod = this.pods.get(`${this.helperNamespace}/${helperPodName(name)}`);
@@ -160,18 +165,26 @@ export class LocalPathProvisioner implements Controller {
       return;
     }
     if (volume.metadata?.annotations?.[ANN_PROVISIONED_BY] !== LOCAL_PATH_PROVISIONER) return;
-    if (volume.status?.phase !== "Released" || volume.spec?.persistentVolumeReclaimPolicy !== "Delete") return;
+    const phase = volume.status?.phase ?? "Pending";
+    const deleting = !!volume.metadata?.deletionTimestamp;
+    // Bound: in use (a deleted one is kept by pv-protection until its claim lets go).
+    if (phase === "Bound") return;
+    if (volume.spec?.persistentVolumeReclaimPolicy !== "Delete") {
+      if (deleting) await this.finish(volume);
+      return;
+    }
+    if (phase !== "Released" && !deleting) return;
     const path = volume.spec?.hostPath?.path ?? volume.spec?.local?.path ?? "";
     const node = nodeOf(volume);
     const bad = unsafePath(path);
     if (bad || !node) {
       this.log.warn("volume not cleaned up: no node or no safe path", { volume: name, path, reason: bad ?? "no node affinity" });
-      return this.deleteVolume(volume);
+      return this.finish(volume);
     }
     const nodeName = this.nodeNamed(node);
     if (!nodeName) {
       this.log.warn("volume's node is gone: deleting it without cleanup", { volume: name, node });
-      return this.deleteVolume(volume);
+      return this.finish(volume);
     }
     if (!pod) {
       try {
@@ -182,13 +195,13 @@ export class LocalPathProvisioner implements Controller {
       }
       return;
     }
-    const phase = pod.status?.phase;
-    if (phase === "Succeeded") {
-      await this.deleteVolume(volume);
+    const helperPhase = pod.status?.phase;
+    if (helperPhase === "Succeeded") {
+      await this.finish(volume);
       await this.deletePod(pod);
       return;
     }
-    if (phase === "Failed") {
+    if (helperPhase === "Failed") {
       await this.deletePod(pod);
       throw new Error(`cleanup helper pod ${helperPodName(name)} for volume ${name} failed on node ${nodeName}; retrying`);
     }
@@ -201,9 +214,16 @@ export class LocalPathProvisioner implements Controller {
     return this.nodes.list().find((n) => n.metadata?.labels?.[HOSTNAME_LABEL] === hostname)?.metadata?.name;
   }
 
-  private async deleteVolume(volume: VolumeObject): Promise<void> {
+  /** Done with the volume: its cleanup finalizer off (compare-and-swap), then the volume deleted. */
+  private async finish(volume: VolumeObject): Promise<void> {
+    const client = this.opts.client.resource<VolumeObject>(resources.persistentvolumes);
     try {
-      await this.opts.client.resource<VolumeObject>(resources.persistentvolumes).delete(undefined, volume.metadata!.name!, { preconditions: { uid: volume.metadata?.uid } });
+      if (volume.metadata?.finalizers?.includes(CLEANUP_FINALIZER)) {
+        const next = structuredClone(volume);
+        next.metadata = { ...next.metadata, finalizers: next.metadata?.finalizers?.filter((f) => f !== CLEANUP_FINALIZER) };
+        await client.update(undefined, next);
+      }
+      if (!volume.metadata?.deletionTimestamp) await client.delete(undefined, volume.metadata!.name!, { preconditions: { uid: volume.metadata?.uid } });
       this.log.info("volume deleted", { volume: volume.metadata?.name });
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -107,6 +107,12 @@ describe("local-path provisioner (in-process server, simulated nodes)", () => {
     assert.deepEqual(failed.spec?.volumes?.[0]?.hostPath, { path: join(dir, "custom"), type: "DirectoryOrCreate" });
     assert.equal((await volumes().get(undefined, v.metadata!.name!)).status?.phase, "Released", "kept while cleanup has not succeeded");
     assert.ok(existsSync(path));
+    // A user deleting the volume now does not skip the cleanup: it stays, Terminating, until the helper succeeds.
+    await volumes().delete(undefined, v.metadata!.name!);
+    await new Promise((r) => setTimeout(r, 300));
+    const terminating = await volumes().get(undefined, v.metadata!.name!);
+    assert.ok(terminating.metadata?.deletionTimestamp);
+    assert.ok(terminating.metadata?.finalizers?.includes("k8ts.io/local-path-cleanup"));
     await runHelper(v.metadata!.name!, "Succeeded");
     await until("volume deleted", async () => volumes().get(undefined, v.metadata!.name!).then(() => false, (err) => isNotFound(err)));
     assert.equal(existsSync(path), false);
