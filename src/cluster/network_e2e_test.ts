@@ -155,6 +155,12 @@ spec:
   log(`pods running; web on ${web.map((p) => `${p.metadata!.name}@${p.spec!.nodeName}`).join(", ")}`);
 
   await t.test("(a) Deployment behind a ClusterIP: every endpoint answers, from pods on other nodes", async () => {
+    // Every pod's address is in its own node's pod CIDR (a node must not run pods before its subnet is configured).
+    const cidrs = await podCidrs();
+    for (const p of (await pods.list("default")).items.filter((p) => p.status?.podIP && !p.spec?.hostNetwork)) {
+      const prefix = cidrs.get(p.spec!.nodeName!)?.replace(/0\/24$/, "");
+      assert.ok(prefix && p.status!.podIP!.startsWith(prefix), `${p.metadata!.name} on ${p.spec!.nodeName} (${cidrs.get(p.spec!.nodeName!)}) has ${p.status!.podIP}`);
+    }
     const ip = (await services.get("default", "web")).spec!.clusterIP!;
     const names = web.map((p) => p.metadata!.name!).sort();
     await until("Endpoints of web to list the 3 pods", async () => ((await serviceIPs("web")).length === 3 ? true : undefined));
