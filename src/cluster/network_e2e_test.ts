@@ -183,9 +183,16 @@ spec:
     }
     assert.equal(await until("np-local on node-0", () => hostGet(`http://${nodeIP(0)}:${local}/`), 60_000), "np");
     // No local endpoint: the Local policy drops (no answer at all; a refusal would mean no rule for the port).
-    for (const n of [1, 2]) assert.deepEqual(await hostTry(`http://${nodeIP(n)}:${local}/`, 2000), { failure: "timeout" }, `node-${n} has no local endpoint: Local policy drops`);
+    // (Retried while the node's kube-proxy may not have written the rule yet: no rule at all would be a refusal.)
+    for (const n of [1, 2]) {
+      let last: Awaited<ReturnType<typeof hostTry>> = {};
+      await until(`node-${n} to drop Local node-port traffic`, async () => ((last = await hostTry(`http://${nodeIP(n)}:${local}/`, 2000)).failure === "timeout" ? true : undefined), 30_000).catch(() => undefined);
+      assert.deepEqual(last, { failure: "timeout" }, `node-${n} has no local endpoint: Local policy drops`);
+    }
     // The policy is for external traffic: a pod on node-1 still reaches the endpoint through node-1's node port.
-    assert.deepEqual(await gets("client-1", `http://${nodeIP(1)}:${local}/`, 1), ["np"]);
+    let fromPod: string[] = [];
+    await until("client-1 through node-1's Local node port", async () => ((fromPod = await gets("client-1", `http://${nodeIP(1)}:${local}/`, 1))[0] === "np" ? true : undefined), 30_000).catch(() => undefined);
+    assert.deepEqual(fromPod, ["np"]);
     log(`node ports ${cluster} (Cluster) and ${local} (Local) checked from the host`);
   });
 
