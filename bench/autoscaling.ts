@@ -16,11 +16,10 @@
 //
 //   node --import tsx bench/autoscaling.ts [--rounds=3] [--sync-ms=3000] [--scrape-ms=1000] [--window-ms=6000]
 //                                          [--nodes=1000] [--per-node=30] [--cycles=5]
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../src/api/object.js";
@@ -32,6 +31,7 @@ import { startKubeletServer, type KubeletServer } from "../src/kubelet/kubelet_s
 import { MetricsServer } from "../src/metrics/metrics_server.js";
 import { HttpSummarySource } from "../src/metrics/summary_source.js";
 import { silentLogger } from "../src/util/log.js";
+import { firstLine, sleep, stopChild } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const ROUNDS = Number(args.get("rounds") ?? 3);
@@ -42,7 +42,6 @@ const NODES = Number(args.get("nodes") ?? 1000);
 const PER_NODE = Number(args.get("per-node") ?? 30);
 const CYCLES = Number(args.get("cycles") ?? 5);
 const here = dirname(fileURLToPath(import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 300_000, stepMs = 50): Promise<T> {
   const end = Date.now() + maxMs;
@@ -52,20 +51,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(stepMs);
   }
-}
-
-async function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (c) => reject(new Error(`${what} exited ${c}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
 }
 
 const stats = (xs: number[]): string => {

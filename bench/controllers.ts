@@ -13,6 +13,7 @@ import { HollowNodes } from "../src/kubelet/hollow_nodes.js";
 import type { PodObject } from "../src/controller/replicaset/pod_utils.js";
 import type { DeploymentObject } from "../src/controller/deployment/util.js";
 import { silentLogger } from "../src/util/log.js";
+import { pool } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const DEPLOYMENTS = Number(args.get("deployments") ?? 1000);
@@ -24,18 +25,6 @@ const PARALLEL = Number(args.get("parallel") ?? 20);
 const POLL_MS = 1000;
 const NS = "bench";
 const FLOOR_NS = "bench-floor";
-
-/** Runs n jobs with at most `width` in flight; answers the wall time in ms. */
-async function pool(n: number, width: number, job: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(width, n) }, async () => {
-      while (next < n) await job(next++);
-    }),
-  );
-  return performance.now() - t0;
-}
 
 function deployment(i: number, image: string): DeploymentObject {
   const labels = { app: `d${i}` };

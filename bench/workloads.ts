@@ -12,11 +12,10 @@
 // is printed at the start and the end.
 // --scale multiplies the nodes, completions, parallelism and sets (replicas stay): --scale=0.1 is 100 nodes, a
 // Job of 1,000 with parallelism 50 and 10 StatefulSets of 10.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { DaemonSet, StatefulSet } from "kubernetes-types/apps/v1.js";
 import type { Job } from "kubernetes-types/batch/v1.js";
@@ -26,6 +25,7 @@ import { startServer } from "../src/daemons/server.js";
 import { createClient } from "../src/client/rest_client.js";
 import { resources } from "../src/client/resources.js";
 import { silentLogger } from "../src/util/log.js";
+import { firstLine, pool, sleep } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const SCALE = Number(args.get("scale") ?? 1);
@@ -45,7 +45,6 @@ const BUDGET_MS = Number(args.get("budget-s") ?? 600) * 1000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 type PodObject = Pod & KubeObject;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const rate = (n: number, ms: number): string => `${(n / (ms / 1000)).toFixed(0)} pods/s`;
 const log = (msg: string): boolean => process.stderr.write(`${new Date().toISOString()} ${msg}\n`);
@@ -60,18 +59,6 @@ const procCpuMs = (pid: number): number => {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 };
-
-/** Runs n jobs with at most `width` in flight; answers the wall time in ms. */
-async function pool(n: number, width: number, job: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(width, n) }, async () => {
-      while (next < n) await job(next++);
-    }),
-  );
-  return performance.now() - t0;
-}
 
 /** Where a phase stopped when it did not finish within the budget. */
 let stoppedAt: string | undefined;
@@ -88,13 +75,6 @@ async function waitFor(what: string, t0: number, probe: () => Promise<{ done: bo
     log(`${what}: ${progress}`);
     await sleep(POLL_MS);
   }
-}
-
-async function firstLine(child: ChildProcess, what: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (c) => reject(new Error(`${what} exited ${c}`)));
-  });
 }
 
 interface Row {
