@@ -1,6 +1,7 @@
 // `k8ts cluster up --runtime containerd`: two real nodes, each a network namespace with its own containerd. Busybox
 // pods on different nodes reach each other by pod IP across the VXLAN, a ClusterIP Service reaches them through
-// kube-proxy, its name resolves through cluster DNS from a pod, and down leaves no namespace, link, process, mount,
+// kube-proxy, its name resolves through cluster DNS from a pod, the cluster comes back with its objects after every
+// process of it is killed (up again with the same name), and down leaves no namespace, link, process, mount,
 // pod cgroup or file behind. The checks run inside pods (restartPolicy Never: Succeeded means the check passed).
 // Needs root, containerd, runc, the CNI plugins and the image tools; skipped with the reason otherwise.
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ import { clusterPids } from "./processes.js";
 
 const skip = containerdSkipReason();
 
-test("cluster with containerd nodes: pod to pod across the VXLAN, ClusterIP via kube-proxy, DNS from a pod, clean down", { skip, timeout: 600_000 }, async (t) => {
+test("cluster with containerd nodes: pod to pod across the VXLAN, ClusterIP via kube-proxy, DNS from a pod, back after every process is killed, clean down", { skip, timeout: 600_000 }, async (t) => {
   const { name, rec, clusters, client, check, down } = await startTestCluster(t, { prefix: "ct", nodes: 2 });
   const pods = client.resource<PodObject>(resources.pods);
   const httpd = (n: number): PodObject => busyboxPod(`web-${n}`, `mkdir -p /www && echo hello-from-web-${n} > /www/index.html && httpd -f -p 8080 -h /www`, { node: `node-${n}`, labels: { app: "web" } });
@@ -50,10 +51,27 @@ test("cluster with containerd nodes: pod to pod across the VXLAN, ClusterIP via 
   assert.ok(dnsIps.length >= 1 && dnsIps.every((ip) => dnsPods.some((p) => p.status?.podIP === ip)), `kube-dns endpoints ${dnsIps.join(",")} are coredns pods`);
   assert.equal((await clusters.status(name)).dns.running, true);
 
+  // A machine-level restart of the processes: kill every process of the cluster (server, agents, containerds, the
+  // registry), run up again with the same name; the objects are back and DNS and Services work again from a pod.
   const dir = clusters.store.dir(name);
+  for (const pid of clusterPids(dir)) process.kill(pid, "SIGKILL");
+  await until("every process of the cluster gone", async () => (clusterPids(dir).length === 0 ? true : undefined), 60_000);
+  const restartedAt = Date.now();
+  await clusters.up({ name });
+  log(`cluster up again after the kill in ${Date.now() - restartedAt} ms`);
+  assert.deepEqual((await pods.list("default")).items.filter((p) => p.metadata?.name?.startsWith("web-")).map((p) => p.metadata?.name).sort(), ["web-0", "web-1"]);
+  assert.equal((await client.resource<KubeObject & { spec?: { clusterIP?: string } }>(resources.services).get("default", "web")).spec?.clusterIP, svc.spec!.clusterIP);
+  await until("both web pods running again", async () => {
+    const list = await Promise.all([0, 1].map((n) => pods.get("default", `web-${n}`)));
+    return list.every((p) => p.status?.phase === "Running" && p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True")) ? true : undefined;
+  });
+  phase = "";
+  for (let i = 0; i < 5 && phase !== "Succeeded"; i++) phase = await check(busyboxPod(`probe-after-restart-${i}`, `nslookup web.default.svc.cluster.local | grep -q ${svc.spec!.clusterIP} && timeout 3 wget -qO- http://web/ | grep -q hello-from`, { node: "node-0", restart: "Never" }));
+  assert.equal(phase, "Succeeded", "DNS and the ClusterIP work after the restart");
+
   const uids = (await pods.list("default")).items.map((p) => p.metadata!.uid!);
   assert.ok(uids.length >= 6);
-  uids.push(...dnsPods.map((p) => p.metadata!.uid!));
+  uids.push(...(await pods.list("kube-system")).items.map((p) => p.metadata!.uid!));
   await down();
   log("cluster down");
   assert.deepEqual(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").filter((l) => l.startsWith(`k8ts-${name}-`)), []);
