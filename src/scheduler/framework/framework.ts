@@ -51,10 +51,10 @@ export interface FrameworkDeps {
   volumes?: VolumeLookup;
 }
 
+/** A node's weighted total over every Score plugin. */
 export interface NodePluginScores {
   name: string;
   total: number;
-  scores: Array<{ plugin: string; score: number }>;
 }
 
 export class Framework implements Handle {
@@ -231,25 +231,28 @@ export class Framework implements Handle {
 
   /** Every score plugin on every node, normalized and weighted, summed per node. */
   runScorePlugins(state: CycleState, pod: Pod, nodes: NodeInfo[]): { scores: NodePluginScores[]; status: Status } {
-    const out: NodePluginScores[] = nodes.map((n) => ({ name: n.name, total: 0, scores: [] }));
+    const out: NodePluginScores[] = nodes.map((n) => ({ name: n.name, total: 0 }));
+    // One NodeScore list reused across plugins (each plugin's normalizeScore may rewrite it in place).
+    const list: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
     for (const pl of this.score) {
       if (state.skipScorePlugins.has(pl.name)) continue;
-      const list: NodeScore[] = [];
-      for (const n of nodes) {
-        const { score, status } = pl.score(state, pod, n);
+      for (let i = 0; i < nodes.length; i++) {
+        const { score, status } = pl.score(state, pod, nodes[i]!);
         if (!status.isSuccess()) return { scores: [], status: status.withPlugin(pl.name) };
-        list.push({ name: n.name, score });
+        const ns = list[i]!;
+        ns.name = nodes[i]!.name;
+        ns.score = score;
       }
       if (pl.normalizeScore) {
         const s = pl.normalizeScore(state, pod, list);
         if (!s.isSuccess()) return { scores: [], status: s.withPlugin(pl.name) };
       }
       const w = this.weights.get(pl.name) ?? 1;
-      list.forEach((s, i) => {
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!;
         if (s.score < 0 || s.score > MAX_NODE_SCORE) throw new Error(`plugin ${pl.name} returned an invalid score ${s.score} for node ${s.name}`);
-        out[i]!.scores.push({ plugin: pl.name, score: s.score * w });
         out[i]!.total += s.score * w;
-      });
+      }
     }
     return { scores: out, status: Status.success() };
   }

@@ -76,6 +76,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   const shape = args.scoringStrategy?.requestedToCapacityRatio?.shape ?? [];
   const ignored = new Set(args.ignoredResources ?? []);
   const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
+  const fitOpts = { ignored, ignoredGroups };
   const infoOf = (state: { read<T extends StateData>(k: string): T | undefined }, pod: Pod): PodInfo => state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
 
   const resourceScore = (requested: number, capacity: number): number => {
@@ -91,7 +92,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
       return { status: Status.success() };
     },
     filter(state, pod, node) {
-      const insufficient = fitsRequest(infoOf(state, pod).requests, node, { ignored, ignoredGroups });
+      const insufficient = fitsRequest(infoOf(state, pod).requests, node, fitOpts);
       if (insufficient.length === 0) return Status.success();
       const reasons = insufficient.map((r) => r.reason);
       return insufficient.some((r) => r.unresolvable) ? Status.unresolvable(...reasons) : Status.unschedulable(...reasons);
