@@ -20,6 +20,12 @@ export interface EventSink {
 
 export const discardEvents: EventSink = { record() {} };
 
+/** Settles when the write does, holding neither its answer nor its error: up to MAX_REMEMBERED of these stay in
+ *  `seen` per agent, and the created Event each would otherwise keep is most of a hollow node's memory per pod. */
+function settled(write: Promise<unknown>): Promise<void> {
+  return write.then(() => undefined, () => undefined);
+}
+
 export class EventRecorder implements EventSink {
   private readonly seen = new Map<string, { ns: string; name: string; count: number; write: Promise<unknown> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -42,7 +48,7 @@ export class EventRecorder implements EventSink {
       this.seen.set(key, prev);
       // Ordered after the create, which must exist before it can be patched.
       write = prev.write.then(() => events.patch(ns, prev.name, "merge", { count, lastTimestamp: now }));
-      prev.write = write.catch(() => undefined);
+      prev.write = settled(write);
     } else {
       const name = `${pod.metadata?.name ?? "pod"}.${randomBytes(8).toString("hex")}`;
       const event: KubeObject = {
@@ -61,7 +67,7 @@ export class EventRecorder implements EventSink {
         reportingInstance: this.o.nodeName,
       };
       write = events.create(ns, event);
-      this.seen.set(key, { ns, name, count: 1, write: write.catch(() => undefined) });
+      this.seen.set(key, { ns, name, count: 1, write: settled(write) });
       if (this.seen.size > MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value as string);
     }
     const tracked = write
