@@ -69,6 +69,13 @@ export class CustomMetricsStore {
       const at = Number.isFinite(t) ? t : opts.now;
       const counterKey = `${key}/${p.podRef.uid ?? ""}`;
       const prev = this.counters.get(counterKey);
+      // The same scrape again (agents may answer from a cached summary): keep what it gave the first time, rates
+      // and baseline included; treating it as new would drop every counter's rate (no time passed).
+      if (prev && at <= prev.at && this.pods.has(key)) {
+        prev.seen = opts.now;
+        seen.add(key);
+        continue;
+      }
       const values = new Map<string, number>();
       const metrics = new Map<string, CustomSeries[]>();
       const dt = prev && at > prev.at ? (at - prev.at) / 1000 : 0;
