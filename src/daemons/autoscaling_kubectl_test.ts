@@ -4,94 +4,25 @@
 // patching the Deployment's template (running containers keep the usage they started with). Waits are generous
 // polls, never timings the test depends on.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "../client/rest_client.js";
-import { HollowNodes } from "../kubelet/hollow_nodes.js";
-import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
-import { silentLogger } from "../util/log.js";
-import { startServer, type RunningServer } from "./server.js";
+import { okOutput, pollUntil, startHollowServer, type HollowServer } from "./hollow_testing.js";
 
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.31";
 const skip = !existsSync(KUBECTL) ? `${KUBECTL} is not installed` : false;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 120_000): Promise<T> {
-  const end = Date.now() + maxMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { skip }, () => {
-  let dir: string;
-  let server: RunningServer;
-  let client: Client;
-  let sim: HollowNodes;
-  const endpoints: KubeletServer[] = [];
-  const urls = new Map<string, string>();
-  const ac = new AbortController();
-  let running: Promise<void> | undefined;
-  let k: (args: string[], input?: string) => Promise<Run>;
+  let h: HollowServer;
+  let k: HollowServer["kubectl"];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "k8ts-autoscaling-"));
-    server = await startServer({
-      dataDir: dir,
-      port: 0,
-      logger: silentLogger,
-      // Hollow nodes' InternalIPs are not routable: reach each agent's endpoints on loopback instead.
-      metrics: { scrapeIntervalMs: 500, nodeUrl: (n) => urls.get(n.name) },
-      controllerManager: { horizontalPodAutoscaler: { syncPeriodMs: 1000 } },
-    });
-    client = createClient({ server: server.url });
-    sim = new HollowNodes({ client, count: 2, capacity: { cpu: "8", memory: "16Gi", pods: "50" } });
-    for (const [i, kubelet] of sim.kubelets.entries()) {
-      const ep = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0 });
-      endpoints.push(ep);
-      urls.set(`hollow-node-${i}`, ep.url);
-    }
-    running = sim.run(ac.signal);
-    k = (args, input) =>
-      new Promise((resolve) => {
-        const child = execFile(KUBECTL, ["--kubeconfig", server.kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args], { env: { ...process.env, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-        if (input !== undefined) child.stdin!.end(input);
-      });
+    h = await startHollowServer({ prefix: "k8ts-autoscaling-", kubectl: KUBECTL });
+    k = h.kubectl;
   });
 
-  after(async () => {
-    ac.abort();
-    await running;
-    for (const ep of endpoints) await ep.close();
-    client?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => h?.stop());
 
-  const ok = (r: Run): string => {
-    assert.equal(r.code, 0, `kubectl failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = okOutput;
 
   it("kubectl top pods and nodes show the usage the pods report", async () => {
     ok(await k(["create", "namespace", "other"]));
@@ -106,7 +37,7 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
       ].join("\n");
     ok(await k(["apply", "-f", "-"], [pod("busy", "default", "app: busy", { a: ["250m", "64Mi"], b: ["50m", "16Mi"] }), pod("idle", "default", "app: idle", { c: ["20m", "8Mi"] }), pod("elsewhere", "other", "app: busy", { d: ["100m", "32Mi"] })].join("\n---\n")));
 
-    const top = await waitFor("metrics of every pod", async () => {
+    const top = await pollUntil("metrics of every pod", async () => {
       const r = await k(["top", "pods", "-A"]);
       return r.code === 0 && /elsewhere/.test(r.stdout) && /busy/.test(r.stdout) && /idle/.test(r.stdout) && r.stdout;
     });
@@ -159,13 +90,13 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
     ok(await k(["patch", "hpa", "web", "--type=merge", "-p", JSON.stringify({ spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 5 } } } })]));
 
     // 90% of the request against 50%: the HPA keeps doubling (each pod stays at 90%) up to the maximum.
-    const table = await waitFor("TARGETS cpu: 90%/50%", async () => {
+    const table = await pollUntil("TARGETS cpu: 90%/50%", async () => {
       const out = ok(await k(["get", "hpa", "web"]));
       return /cpu: 90%\/50%/.test(out) && out;
     });
     assert.match(table, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\s*$/m);
     assert.match(table, /^web\s+Deployment\/web\s+cpu: 90%\/50%\s+2\s+10\s+\d+/m);
-    await waitFor("10 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "10");
+    await pollUntil("10 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "10");
     const events = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
     assert.match(events, /^New size: 4; reason: cpu resource utilization \(percentage of request\) above target$/m);
     assert.match(events, /^New size: 10; reason: cpu resource utilization \(percentage of request\) above target$/m);
@@ -177,10 +108,10 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
 
     // The load drops to 10% per pod: the new pods replace the old ones, and after the window the HPA goes to 2.
     ok(await k(["apply", "-f", "-"], deployment("10m").replace("replicas: 2", "replicas: 10")));
-    await waitFor("2 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "2", 180_000);
+    await pollUntil("2 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "2", { maxMs: 180_000 });
     const down = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
     assert.match(down, /^New size: 2; reason: All metrics below target$/m);
-    await waitFor("TARGETS cpu: 10%/50%", async () => /cpu: 10%\/50%/.test(ok(await k(["get", "hpa", "web"]))));
+    await pollUntil("TARGETS cpu: 10%/50%", async () => /cpu: 10%\/50%/.test(ok(await k(["get", "hpa", "web"]))));
     const described = ok(await k(["describe", "hpa", "web"]));
     assert.match(described, /resource cpu on pods\s+\(as a percentage of request\):\s+10% \(10m\) \/ 50%/);
     assert.match(described, /ScalingActive\s+True\s+ValidMetricFound/);

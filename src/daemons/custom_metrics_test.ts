@@ -4,28 +4,15 @@
 // serves it; kubectl get --raw reads it; HPAs on a Pods metric and on an Object (Service) metric scale
 // Deployments. Load changes by annotating the running pods. Waits are generous polls, never timings.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "../client/rest_client.js";
-import { HollowNodes } from "../kubelet/hollow_nodes.js";
-import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
+import type { Client } from "../client/rest_client.js";
 import { isStatusError } from "../machinery/errors.js";
-import { silentLogger } from "../util/log.js";
-import { startServer, type RunningServer } from "./server.js";
+import { okOutput, pollUntil, startHollowServer, type HollowServer } from "./hollow_testing.js";
 
 const KUBECTL = "/usr/bin/kubectl";
 const skip = !existsSync(KUBECTL) ? `${KUBECTL} is not installed` : false;
 const API = "/apis/custom.metrics.k8s.io/v1beta2";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface MetricValue {
   describedObject: { kind: string; name: string; namespace?: string; apiVersion: string };
@@ -34,22 +21,6 @@ interface MetricValue {
   value: string;
   timestamp: string;
   windowSeconds: number;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 120_000): Promise<T> {
-  const end = Date.now() + maxMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const deployment = (name: string, replicas: number, metrics: string): string =>
@@ -75,60 +46,23 @@ const deployment = (name: string, replicas: number, metrics: string): string =>
   ].join("\n");
 
 describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods and Object metrics", { skip }, () => {
-  let dir: string;
-  let server: RunningServer;
+  let h: HollowServer;
   let client: Client;
-  let sim: HollowNodes;
-  const endpoints: KubeletServer[] = [];
-  const urls = new Map<string, string>();
-  const ac = new AbortController();
-  let running: Promise<void> | undefined;
-  let k: (args: string[], input?: string) => Promise<Run>;
+  let k: HollowServer["kubectl"];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "k8ts-custom-metrics-"));
-    server = await startServer({
-      dataDir: dir,
-      port: 0,
-      logger: silentLogger,
-      metrics: { scrapeIntervalMs: 500, nodeUrl: (n) => urls.get(n.name) },
-      controllerManager: { horizontalPodAutoscaler: { syncPeriodMs: 1000 } },
-    });
-    client = createClient({ server: server.url });
-    sim = new HollowNodes({ client, count: 2, capacity: { cpu: "8", memory: "16Gi", pods: "50" } });
-    for (const [i, kubelet] of sim.kubelets.entries()) {
-      const ep = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0 });
-      endpoints.push(ep);
-      urls.set(`hollow-node-${i}`, ep.url);
-    }
-    running = sim.run(ac.signal);
-    k = (args, input) =>
-      new Promise((resolve) => {
-        const child = execFile(KUBECTL, ["--kubeconfig", server.kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args], { env: { ...process.env, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-        if (input !== undefined) child.stdin!.end(input);
-      });
+    h = await startHollowServer({ prefix: "k8ts-custom-metrics-", kubectl: KUBECTL });
+    ({ client, kubectl: k } = h);
   });
 
-  after(async () => {
-    ac.abort();
-    await running;
-    for (const ep of endpoints) await ep.close();
-    client?.close();
-    await server?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => h?.stop());
 
-  const ok = (r: Run): string => {
-    assert.equal(r.code, 0, `kubectl failed: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = okOutput;
   const raw = async (path: string): Promise<{ items: MetricValue[] }> => JSON.parse(ok(await k(["get", "--raw", path])));
 
   it("serves Pods, object, namespace and node metrics, listed in discovery, readable with kubectl get --raw", async () => {
     ok(await k(["apply", "-f", "-"], deployment("web", 3, '# TYPE requests_per_second gauge\nrequests_per_second 10\nhttp_errors{code="500"} 1\nhttp_errors{code="503"} 2\n')));
-    const pods = await waitFor("three pods' metrics", async () => {
+    const pods = await pollUntil("three pods' metrics", async () => {
       const l = await raw(`${API}/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dweb`);
       return l.items.length === 3 && l.items;
     });
@@ -186,12 +120,12 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
 
   it("serves counters as per-second rates under the name without _total", async () => {
     ok(await k(["run", "counter", "--image=nginx:1.27", "--labels=app=counter", "--annotations=prometheus.io/scrape=true", "--annotations=prometheus.io/port=80", "--annotations=sim.k8ts.io/metrics=# TYPE jobs_total counter\njobs_total 100\n"]));
-    await waitFor("the pod's counter to be seen", async () => {
+    await pollUntil("the pod's counter to be seen", async () => {
       const r = await k(["get", "--raw", `${API}/namespaces/default/pods/counter/jobs`]);
       return r.code === 0 && JSON.parse(r.stdout).items[0].value === "0";
     });
     ok(await k(["annotate", "pod", "counter", "--overwrite", "sim.k8ts.io/metrics=# TYPE jobs_total counter\njobs_total 1100\n"]));
-    const rate = await waitFor("a positive rate", async () => {
+    const rate = await pollUntil("a positive rate", async () => {
       const l = await raw(`${API}/namespaces/default/pods/counter/jobs`);
       const v = Number(l.items[0]!.value.replace(/m$/, "e-3"));
       return v > 0 && v;
@@ -215,14 +149,14 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
       },
     };
     ok(await k(["apply", "-f", "-"], JSON.stringify(hpa)));
-    await waitFor("the HPA to read the metric", async () => {
+    await pollUntil("the HPA to read the metric", async () => {
       const out = ok(await k(["get", "hpa", "api"]));
       return /\s10\/10\b/.test(out) && out;
     });
     assert.equal(ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])), "2", "at the target: no change");
 
     ok(await k(["annotate", "pods", "-l", "app=api", "--overwrite", "sim.k8ts.io/metrics=requests_per_second 30\n"]));
-    await waitFor("6 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "6");
+    await pollUntil("6 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "6");
     const events = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale,involvedObject.name=api", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
     assert.match(events, /reason: pods metric requests_per_second above target$/m);
     const status = JSON.parse(ok(await k(["get", "hpa.v2.autoscaling", "api", "-o", "json"]))).status;
@@ -230,9 +164,9 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
     assert.equal(status.currentMetrics[0].pods.metric.name, "requests_per_second");
     assert.ok(status.conditions.some((c: { type: string; status: string; reason: string }) => c.type === "ScalingActive" && c.status === "True" && c.reason === "ValidMetricFound"));
 
-    await waitFor("every pod to report", async () => (await raw(`${API}/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dapi`)).items.length === 6);
+    await pollUntil("every pod to report", async () => (await raw(`${API}/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dapi`)).items.length === 6);
     ok(await k(["annotate", "pods", "-l", "app=api", "--overwrite", "sim.k8ts.io/metrics=requests_per_second 1\n"]));
-    await waitFor("back to 2 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "2");
+    await pollUntil("back to 2 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "2");
     const down = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale,involvedObject.name=api", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
     assert.match(down, /^New size: 2; reason: All metrics below target$/m);
   });
@@ -252,7 +186,7 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
     };
     ok(await k(["apply", "-f", "-"], JSON.stringify(hpa)));
     // 15 against 10 with one ready pod: 2 replicas; then 2 x 15 = 30: 6, capped at 3.
-    await waitFor("3 replicas", async () => ok(await k(["get", "deploy", "queue", "-o", "jsonpath={.spec.replicas}"])) === "3");
+    await pollUntil("3 replicas", async () => ok(await k(["get", "deploy", "queue", "-o", "jsonpath={.spec.replicas}"])) === "3");
     const status = JSON.parse(ok(await k(["get", "hpa.v2.autoscaling", "queue", "-o", "json"]))).status;
     assert.equal(status.currentMetrics[0].type, "Object");
     assert.deepEqual(status.currentMetrics[0].object.describedObject, { apiVersion: "v1", kind: "Service", name: "queue" });

@@ -16,25 +16,13 @@ import { HollowNodes } from "../kubelet/hollow_nodes.js";
 import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
 import { silentLogger } from "../util/log.js";
 import { parseExposition, scrape, type Exposition } from "../util/metrics/testing/scrape.js";
+import { pollUntil } from "./hollow_testing.js";
 import { startServer, type RunningServer } from "./server.js";
 
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.31";
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, maxMs = 120_000): Promise<T> {
-  const end = Date.now() + maxMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The usual poll, every 100 ms. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>): Promise<T> => pollUntil(what, fn, { intervalMs: 100 });
 
 function assertFamily(m: Exposition, name: string, type: string): void {
   const f = m.families.get(name);
