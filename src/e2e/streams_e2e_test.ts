@@ -4,21 +4,14 @@
 // 127.0.0.1 inside the node namespace) through its netns relay. Pods are bound to the node directly.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { fromKubeconfig } from "../client/kubeconfig.js";
 import type { Client } from "../client/rest_client.js";
-import { Kubelet } from "../kubelet/kubelet.js";
-import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
-import type { NodeConfig } from "../kubelet/node_status.js";
-import { CriProber } from "../kubelet/runtime/cri/cri_prober.js";
-import type { CriRuntime } from "../kubelet/runtime/cri/cri_runtime.js";
 import { criTestSkipReason, startTestNode, type TestNode } from "../kubelet/runtime/cri/testing.js";
-import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
-import { silentLogger } from "../util/log.js";
 import { KUBECTL_BIN, eventually, startCluster, type Cluster } from "./kubectl_harness.js";
+import { httpGet, podOnNode, startStreamingAgent, type StreamingAgent } from "./streams_testing.js";
 
 const KUBECTL = KUBECTL_BIN(31);
 const NODE = "streams-node";
@@ -26,54 +19,13 @@ const skip = criTestSkipReason() ?? (existsSync(KUBECTL) ? undefined : `needs ${
 /** Waits on SIGTERM-friendly sleep so pod deletion does not wait out the grace period. */
 const IDLE = "trap 'exit 0' TERM; sleep 3600 & wait";
 
-interface Agent {
-  runtime: CriRuntime;
-  endpoints: KubeletServer;
-  stop(): Promise<void>;
-}
-
-async function startAgent(client: Client, node: TestNode): Promise<Agent> {
-  const runtime = node.newRuntime();
-  const config: NodeConfig = { address: "127.0.0.1", osImage: "k8ts e2e node" };
-  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, prober: new CriProber({ runtime, netns: node.netns }), node: config, log: silentLogger, recordEvents: false });
-  const streaming = streamingHandlerFor(runtime, { netns: node.netns, pods: () => kubelet.pods() });
-  const endpoints = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0, streaming });
-  // The port is known only once the server listens; the Node reports it from the first status on.
-  config.kubeletPort = endpoints.port;
-  const ac = new AbortController();
-  const running = kubelet.run(ac.signal);
-  return {
-    runtime,
-    endpoints,
-    stop: async () => {
-      ac.abort();
-      await running;
-      await endpoints.close();
-      runtime.close();
-    },
-  };
-}
-
-function pod(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 5, ...spec } });
-}
-
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve(body));
-    });
-    req.on("error", reject);
-  });
-}
+const pod = (name: string, spec: Record<string, unknown>): string => podOnNode(NODE, name, spec);
 
 describe("kubectl logs, exec, attach, port-forward and cp on containerd", { skip }, () => {
   let cluster: Cluster;
   let node: TestNode;
   let client: Client;
-  let agent: Agent | undefined;
+  let agent: StreamingAgent | undefined;
 
   const kubectl = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => cluster.kubectl(args, { bin: KUBECTL, ...opts });
   const ok = (args: string[], input?: string) => cluster.ok(args, { bin: KUBECTL, input });
@@ -90,7 +42,7 @@ describe("kubectl logs, exec, attach, port-forward and cp on containerd", { skip
     cluster = await startCluster({ controllers: false });
     node = await startTestNode("streams", { podCIDR: "10.88.11.0/24" });
     client = fromKubeconfig(cluster.kubeconfig);
-    agent = await startAgent(client, node);
+    agent = await startStreamingAgent(client, node, NODE);
     await eventually(async () => (await kubectl(["get", "node", NODE])).code === 0, { timeoutMs: 30_000 });
     await ok(["apply", "-f", "-"], pod("shell", { containers: [{ name: "sh", image: "busybox", command: ["sh", "-c", `echo one; echo two; echo three; until [ -f /tmp/go ]; do sleep 0.2; done; echo after-go; ${IDLE}`] }] }));
     await running("shell");

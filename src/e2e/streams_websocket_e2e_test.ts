@@ -7,21 +7,15 @@
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { fromKubeconfig } from "../client/kubeconfig.js";
 import type { Client } from "../client/rest_client.js";
-import { Kubelet } from "../kubelet/kubelet.js";
-import { startKubeletServer, type KubeletServer } from "../kubelet/kubelet_server.js";
-import type { NodeConfig } from "../kubelet/node_status.js";
-import { CriProber } from "../kubelet/runtime/cri/cri_prober.js";
-import type { CriRuntime } from "../kubelet/runtime/cri/cri_runtime.js";
 import { criTestSkipReason, startTestNode, type TestNode } from "../kubelet/runtime/cri/testing.js";
-import { streamingHandlerFor } from "../kubelet/streaming/streaming_handler.js";
 import { createLogger, silentLogger } from "../util/log.js";
 import { KUBECTL_BIN, eventually, startCluster, type Cluster } from "./kubectl_harness.js";
+import { httpGet, podOnNode, startStreamingAgent, type StreamingAgent } from "./streams_testing.js";
 
 const NODE = "streams-ws-node";
 const WS_CLIENTS = [33, 31].map((minor) => ({ minor, bin: KUBECTL_BIN(minor) }));
@@ -31,53 +25,13 @@ const skip = criTestSkipReason() ?? (missing ? `needs ${missing}` : undefined);
 const WS_ENV = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: "true", KUBECTL_PORT_FORWARD_WEBSOCKETS: "true" };
 const IDLE = "trap 'exit 0' TERM; sleep 3600 & wait";
 
-interface Agent {
-  runtime: CriRuntime;
-  endpoints: KubeletServer;
-  stop(): Promise<void>;
-}
-
-async function startAgent(client: Client, node: TestNode): Promise<Agent> {
-  const runtime = node.newRuntime();
-  const config: NodeConfig = { address: "127.0.0.1", osImage: "k8ts e2e node" };
-  const kubelet = new Kubelet({ client, nodeName: NODE, runtime, prober: new CriProber({ runtime, netns: node.netns }), node: config, log: silentLogger, recordEvents: false });
-  const streaming = streamingHandlerFor(runtime, { netns: node.netns, pods: () => kubelet.pods(), log: process.env.K8TS_TEST_DEBUG ? createLogger({ level: "debug" }) : silentLogger });
-  const endpoints = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0, streaming });
-  config.kubeletPort = endpoints.port;
-  const ac = new AbortController();
-  const running = kubelet.run(ac.signal);
-  return {
-    runtime,
-    endpoints,
-    stop: async () => {
-      ac.abort();
-      await running;
-      await endpoints.close();
-      runtime.close();
-    },
-  };
-}
-
-function pod(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 5, ...spec } });
-}
-
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path, agent: false }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve(body));
-    });
-    req.on("error", reject);
-  });
-}
+const pod = (name: string, spec: Record<string, unknown>): string => podOnNode(NODE, name, spec);
 
 describe("kubectl streams over WebSocket (v5.channel.k8s.io, SPDY/3.1+portforward.k8s.io) and SPDY on containerd", { skip }, () => {
   let cluster: Cluster;
   let node: TestNode;
   let client: Client;
-  let agent: Agent | undefined;
+  let agent: StreamingAgent | undefined;
   const procs: ChildProcess[] = [];
 
   const run = (bin: string, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}) => cluster.kubectl(args, { bin, ...opts });
@@ -118,7 +72,7 @@ describe("kubectl streams over WebSocket (v5.channel.k8s.io, SPDY/3.1+portforwar
     cluster = await startCluster({ controllers: false });
     node = await startTestNode("streamsws", { podCIDR: "10.88.11.0/24" });
     client = fromKubeconfig(cluster.kubeconfig);
-    agent = await startAgent(client, node);
+    agent = await startStreamingAgent(client, node, NODE, process.env.K8TS_TEST_DEBUG ? createLogger({ level: "debug" }) : silentLogger);
     await eventually(async () => (await run(SPDY_CLIENT, ["get", "node", NODE])).code === 0, { timeoutMs: 30_000 });
     await ok(["apply", "-f", "-"], pod("shell", { containers: [{ name: "sh", image: "busybox", command: ["sh", "-c", IDLE] }] }));
     await ok(
