@@ -43,26 +43,25 @@ export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?
   if (podCount + 1 > allowedPods) {
     out.push({ resource: PODS, reason: "Too many pods", requested: 1, used: podCount, capacity: allowedPods, unresolvable: false });
   }
-  // The common case without extended resources, without iterating: cpu, memory, ephemeral-storage.
+  const check = (name: string, want: number, cap: number, used: number): void => {
+    if (want > 0 && want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
+  };
+  const { allocatable: cap, requested: used } = node;
+  // The common case, without extended resources: the fixed fields, no iteration.
   if (!requests.hasExtended()) {
-    const { allocatable: cap, requested: used } = node;
-    if (requests.cpu > 0 && requests.cpu > cap.cpu - used.cpu) out.push({ resource: CPU, reason: `Insufficient ${CPU}`, requested: requests.cpu, used: used.cpu, capacity: cap.cpu, unresolvable: requests.cpu > cap.cpu });
-    if (requests.memory > 0 && requests.memory > cap.memory - used.memory) out.push({ resource: MEMORY, reason: `Insufficient ${MEMORY}`, requested: requests.memory, used: used.memory, capacity: cap.memory, unresolvable: requests.memory > cap.memory });
-    if (requests.ephemeralStorage > 0 && requests.ephemeralStorage > cap.ephemeralStorage - used.ephemeralStorage) {
-      out.push({ resource: EPHEMERAL_STORAGE, reason: `Insufficient ${EPHEMERAL_STORAGE}`, requested: requests.ephemeralStorage, used: used.ephemeralStorage, capacity: cap.ephemeralStorage, unresolvable: requests.ephemeralStorage > cap.ephemeralStorage });
-    }
+    check(CPU, requests.cpu, cap.cpu, used.cpu);
+    check(MEMORY, requests.memory, cap.memory, used.memory);
+    check(EPHEMERAL_STORAGE, requests.ephemeralStorage, cap.ephemeralStorage, used.ephemeralStorage);
     return out;
   }
   for (const [name, want] of requests.entries()) {
-    if (want <= 0 || name === PODS) continue;
+    if (name === PODS) continue;
     if (isExtended(name)) {
       if (opts.ignored?.has(name)) continue;
       const group = name.includes("/") ? name.slice(0, name.indexOf("/")) : "";
       if (group && opts.ignoredGroups?.has(group)) continue;
     }
-    const cap = node.allocatable.get(name);
-    const used = node.requested.get(name);
-    if (want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
+    check(name, want, cap.get(name), used.get(name));
   }
   return out;
 }
