@@ -60,13 +60,13 @@ export class GroupCommit {
   constructor(private readonly opts: GroupCommitOptions) {
     this.worker = startWriter(opts.path);
     this.ready = new Promise((resolve, reject) => {
-      this.worker.once("message", () => resolve());
+      // The thread's first message says it opened the database; every later one answers a batch.
+      this.worker.on("message", (msg: BatchReply | { ready: true }) => ("ready" in msg ? resolve() : this.committed(msg)));
       this.worker.once("error", reject);
       this.worker.once("exit", (code) => reject(new Error(`sqlite writer thread exited with code ${code} before opening the database`)));
     });
     // Nobody may be waiting on ready (drain catches it): an unhandled rejection must not end the process.
     this.ready.catch(() => undefined);
-    this.worker.once("message", () => this.worker.on("message", (reply: BatchReply) => this.committed(reply)));
     this.worker.on("error", (err) => this.fail(err));
     this.worker.on("exit", (code) => this.fail(new Error(`sqlite writer thread exited with code ${code}`)));
     // The thread keeps the process alive only while it holds writes (a store nobody closed must not).
