@@ -3,7 +3,12 @@
 // process (no leader election), Node objects created directly through the API with capacity and labels (no
 // kubelets), then the measured pods created through the API; throughput = measured pods / seconds from the first
 // measured create to the last of them bound (the scheduler's own "scheduled" counter, checked against the API).
-//   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...]
+// Each workload (but Preemption) is run a second time, on a fresh API server, with a "null scheduler" in place of
+// the real one: it binds every pending pod it sees to the next node round robin, no filtering or scoring, with the
+// same API calls per pod (the pods/binding POST, then the Scheduled Event through the same EventRecorder) and the
+// same concurrency (every binding started at once, events not awaited). Its pods/s is what the API path alone
+// allows on this machine; the real scheduler's figure is printed beside it as a ratio.
+//   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no]
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,12 +22,18 @@ import { resources } from "../src/client/resources.js";
 import type { Node, Pod } from "../src/scheduler/framework/api_types.js";
 import { priorityClassesRef } from "../src/scheduler/informers.js";
 import { Scheduler } from "../src/scheduler/scheduler.js";
+import { EventRecorder } from "../src/scheduler/events.js";
+import { bindingPath } from "../src/scheduler/plugins/default_binder/default_binder.js";
+import { SharedInformerFactory } from "../src/client/informer_factory.js";
+import { realClock } from "../src/client/clock.js";
+import { silentLogger } from "../src/util/log.js";
 import { forCreate, makeNode, makePod, type NodeSpec, type PodSpecInput } from "../src/scheduler/testing/builders.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const NODES = Number(args.get("nodes") ?? 5000);
 const PODS = Number(args.get("pods") ?? 10000);
 const ONLY = args.get("only")?.split(",");
+const WITH_NULL = args.get("null") !== "no";
 // Requests in flight while creating objects: enough to keep the server busy without queueing thousands of sockets.
 const CONCURRENCY = 64;
 const ZONES = 3;
@@ -38,6 +49,64 @@ interface Workload {
   initPod?: (i: number) => PodSpecInput;
   pods: number;
   pod: (i: number) => PodSpecInput;
+  /** No null-scheduler floor (its pods would not need what the workload measures). */
+  noNull?: boolean;
+}
+
+/** What run() needs of a scheduler: start it, know when its cache has the nodes, count pods bound. */
+interface Binder {
+  run(signal: AbortSignal): Promise<void>;
+  synced(): boolean;
+  scheduled(): number;
+}
+
+/**
+ * The floor: binds each pending pod it sees to the next node round robin (no queue, filter or score), with the real
+ * scheduler's API calls per pod: the binding POST (DefaultBinder's path and body) and, once bound, a Scheduled
+ * Event through the scheduler's own EventRecorder. Bindings are not bounded and events not awaited, as in the real
+ * scheduler.
+ */
+class NullScheduler implements Binder {
+  private bound = 0;
+  private ready = false;
+  private next = 0;
+
+  constructor(private readonly client: Client, private readonly nodes: number) {}
+
+  synced(): boolean {
+    return this.ready;
+  }
+
+  scheduled(): number {
+    return this.bound;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const factory = new SharedInformerFactory({ client: this.client, clock: realClock, log: silentLogger });
+    const pods = factory.forResource<Pod>(resources.pods);
+    const recorder = new EventRecorder({ client: this.client, clock: realClock, log: silentLogger, component: "default-scheduler", instance: "null-scheduler" });
+    const inFlight = new Set<Promise<void>>();
+    const bind = async (pod: Pod): Promise<void> => {
+      const host = `node-${this.next++ % this.nodes}`;
+      const body = { apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid }, target: { apiVersion: "v1", kind: "Node", name: host } };
+      await this.client.request({ method: "POST", path: bindingPath(pod), body });
+      this.bound++;
+      recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${host}`);
+    };
+    pods.addEventHandler({
+      onAdd: (pod) => {
+        if (pod.spec?.nodeName) return;
+        const p: Promise<void> = bind(pod).catch((err: unknown) => process.stderr.write(`null scheduler: ${String(err)}\n`)).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      },
+    });
+    factory.start(signal);
+    this.ready = await pods.waitForSync(signal);
+    await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+    await Promise.allSettled([...inFlight]);
+    await recorder.flush();
+    await factory.shutdown();
+  }
 }
 
 const zoneOf = (i: number): string => `zone${i % ZONES}`;
@@ -80,6 +149,7 @@ const WORKLOADS: Workload[] = [
     initPod: () => ({ cpu: "900m", memory: "100Mi", priority: 0 }),
     pods: Math.min(NODES, 500),
     pod: () => ({ cpu: "900m", memory: "100Mi", priorityClassName: "high" }),
+    noNull: true,
   },
 ];
 
@@ -126,8 +196,8 @@ async function createPods(client: Client, n: number, prefix: string, spec: (i: n
   });
 }
 
-async function run(w: Workload, dir: string): Promise<{ podsPerSec: number; seconds: number; setupSec: number; createSec: number }> {
-  const server = await startApiServer(join(dir, w.name));
+async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<{ podsPerSec: number; seconds: number; setupSec: number; createSec: number }> {
+  const server = await startApiServer(join(dir, `${w.name}-${kind}`));
   const client = createClient({ server: server.url });
   const stop = new AbortController();
   let done: Promise<void> | undefined;
@@ -141,10 +211,14 @@ async function run(w: Workload, dir: string): Promise<{ podsPerSec: number; seco
       if (!created.status?.allocatable) await nodes.updateStatus(undefined, { ...created, status: n.status });
     });
     await client.resource(priorityClassesRef).create(undefined, { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "high" }, value: 1000 } as KubeObject);
-    const scheduler = new Scheduler({ client, leaderElect: false });
-    done = scheduler.run(stop.signal);
-    await until("scheduler cache synced", () => scheduler.cache?.nodeCount() === w.nodes, 120_000);
-    const scheduled = (): number => scheduler.metrics.attemptCount("scheduled");
+    let binder: Binder;
+    if (kind === "real") {
+      const scheduler = new Scheduler({ client, leaderElect: false });
+      binder = { run: (s) => scheduler.run(s), synced: () => scheduler.cache?.nodeCount() === w.nodes, scheduled: () => scheduler.metrics.attemptCount("scheduled") };
+    } else binder = new NullScheduler(client, w.nodes);
+    done = binder.run(stop.signal);
+    await until("scheduler cache synced", () => binder.synced(), 120_000);
+    const scheduled = (): number => binder.scheduled();
     if (w.initPods) {
       await createPods(client, w.initPods, "init", w.initPod!);
       await until("init pods bound", () => scheduled() >= w.initPods!, 600_000);
@@ -171,12 +245,16 @@ async function run(w: Workload, dir: string): Promise<{ podsPerSec: number; seco
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sched-"));
   process.stdout.write(`k8ts scheduler benchmark: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
-  process.stdout.write(`| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|\n`);
+  process.stdout.write(`| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | null scheduler pods/s (creates done s) | ratio | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
   try {
     for (const w of WORKLOADS) {
       if (ONLY && !ONLY.some((o) => w.name.toLowerCase().includes(o.toLowerCase()))) continue;
-      const r = await run(w, dir);
-      process.stdout.write(`| ${w.name} | ${w.nodes} | ${w.initPods ?? 0} | ${w.pods} | ${r.setupSec.toFixed(1)} | ${r.createSec.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.podsPerSec.toFixed(0)} | ${w.floor ?? "-"} |\n`);
+      // The floor first, so both runs see the machine in about the same state.
+      const f = WITH_NULL && !w.noNull ? await run(w, dir, "null") : undefined;
+      const r = await run(w, dir, "real");
+      const floor = f ? `${f.podsPerSec.toFixed(0)} (${f.createSec.toFixed(1)})` : "-";
+      const ratio = f ? (r.podsPerSec / f.podsPerSec).toFixed(2) : "-";
+      process.stdout.write(`| ${w.name} | ${w.nodes} | ${w.initPods ?? 0} | ${w.pods} | ${r.setupSec.toFixed(1)} | ${r.createSec.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.podsPerSec.toFixed(0)} | ${floor} | ${ratio} | ${w.floor ?? "-"} |\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
