@@ -1,27 +1,35 @@
 // API server benchmark (issue 3): with 30,000 pods stored, latency of create, get, update and list at 200
-// concurrent requests, and watch fan-out delay to 200 watchers; each beside the same operation made directly on a
-// SQLite store in this process (the baseline).
-//   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--watchers=200]
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+// concurrent requests, and watch fan-out delay to 200 watchers; each beside two baselines measured in the same run:
+// the same operation made directly on a SQLite store in this process, and (create, get, patch) the same requests
+// to a null Node.js server that only parses and answers JSON (bench/null_server_child.ts), in one process and in
+// two (node:cluster). A sweep then shows create p99 against the number of requests in flight.
+// Requests go through a raw keep-alive client (bench/http_load.ts), cheap enough not to be the bottleneck.
+//   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--sweep=200,50,20] [--watchers=200] [--samples=2000]
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { openSqliteStorage } from "../src/storage/sqlite/sqlite_storage.js";
 import type { Storage } from "../src/storage/types.js";
+import { RawHttpClient, type RawResponse } from "./http_load.js";
+import { firstLine, stopChild } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const PODS = Number(args.get("pods") ?? 30_000);
 const CONC = Number(args.get("concurrency") ?? 200);
 const WATCHERS = Number(args.get("watchers") ?? 200);
+const SWEEP = (args.get("sweep") ?? "200,50,20").split(",").map(Number);
 const NAMESPACES = 10;
-const SAMPLES = 2000;
+const SAMPLES = Number(args.get("samples") ?? 2000);
+/** Requests made and thrown away before each measured phase, so JIT and connection setup are not measured. */
+const WARMUP = 400;
 const WATCH_WRITES = 50;
+const CLK_TCK = 100; // getconf CLK_TCK on Linux: /proc/PID/stat counts CPU time in 1/100 s
 
-const agent = new Agent({ keepAlive: true, maxSockets: CONC + WATCHERS + 10 });
-let base = "";
+// node:http is kept only for the watch phase (long-lived streams, where its per-request cost does not matter).
+const watchAgent = new Agent({ keepAlive: true, maxSockets: WATCHERS + 10 });
 
 function pod(ns: string, name: string): Record<string, unknown> {
   return {
@@ -35,24 +43,7 @@ function pod(ns: string, name: string): Record<string, unknown> {
   };
 }
 
-function http(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; text: string }> {
-  const data = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const u = new URL(path, base);
-    const req = request(
-      { agent, host: u.hostname, port: u.port, method, path: u.pathname + u.search, headers: data ? { "content-type": contentType, "content-length": Buffer.byteLength(data) } : {} },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
-}
-
-async function expectOk(p: Promise<{ status: number; text: string }>): Promise<string> {
+async function expectOk(p: Promise<RawResponse>): Promise<string> {
   const r = await p;
   if (r.status >= 300) throw new Error(`HTTP ${r.status}: ${r.text.slice(0, 300)}`);
   return r.text;
@@ -78,17 +69,78 @@ async function load(total: number, conc: number, op: (i: number) => Promise<unkn
 const pct = (s: number[], p: number): number => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
 
+/** CPU seconds a process (all its threads) has used, from /proc; 0 where /proc is missing. */
+function cpuSecs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of proc(5))
+    } catch {
+      // not Linux, or the process is gone: no CPU figure
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
+/** A server under load: the k8ts API server or a null floor; `pids` are its processes (for CPU per request). */
+interface Target {
+  name: string;
+  client: RawHttpClient;
+  pids: number[];
+}
+
+interface Measured {
+  lat: number[];
+  perSec: number;
+  /** Server CPU per request in ms (every process and thread of the server). */
+  serverMs: number;
+  /** Load generator CPU per request in ms (this process). */
+  clientMs: number;
+}
+
+async function measure(n: number, conc: number, op: (i: number) => Promise<unknown>, pids: number[] = []): Promise<Measured> {
+  const s0 = cpuSecs(pids);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const lat = await load(n, conc, op);
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { lat, perSec: (n / wall) * 1000, serverMs: ((cpuSecs(pids) - s0) * 1000) / n, clientMs: (c.user + c.system) / 1000 / n };
+}
+
+function line(what: string, who: string, m: Measured): void {
+  const cpu = m.serverMs > 0 ? ` | server CPU ${m.serverMs.toFixed(3)} ms/req` : "";
+  process.stdout.write(
+    `${what.padEnd(30)} ${who.padEnd(10)} p50 ${fmt(pct(m.lat, 50)).padStart(7)} p99 ${fmt(pct(m.lat, 99)).padStart(7)} ms | ${m.perSec.toFixed(0).padStart(6)}/s${cpu} | client CPU ${m.clientMs.toFixed(3)} ms/req\n`,
+  );
+}
+
 interface Row {
   what: string;
-  api: number[];
-  store: number[];
+  api: Measured;
+  store: Measured;
+  floor?: Measured;
+  floor2?: Measured;
 }
 const rows: Row[] = [];
-function report(what: string, api: number[], store: number[]): void {
-  rows.push({ what, api, store });
-  process.stdout.write(
-    `${what.padEnd(34)} api p50 ${fmt(pct(api, 50)).padStart(8)} p99 ${fmt(pct(api, 99)).padStart(8)} ms | store p50 ${fmt(pct(store, 50)).padStart(7)} p99 ${fmt(pct(store, 99)).padStart(7)} ms | p99 ratio api/store ${(pct(api, 99) / Math.max(pct(store, 99), 0.001)).toFixed(1)}\n`,
-  );
+function report(row: Row): void {
+  rows.push(row);
+  line(row.what, "api", row.api);
+  line("", "store", row.store);
+  if (row.floor) line("", "floor x1", row.floor);
+  if (row.floor2) line("", "floor x2", row.floor2);
+  const ratios = [`api/store ${(pct(row.api.lat, 99) / Math.max(pct(row.store.lat, 99), 0.001)).toFixed(1)}`];
+  if (row.floor) ratios.push(`api/floor ${(pct(row.api.lat, 99) / pct(row.floor.lat, 99)).toFixed(1)}`);
+  process.stdout.write(`${"".padEnd(30)} p99 ratio ${ratios.join(", ")}\n`);
+}
+
+async function startChild(script: string, argv: string[]): Promise<{ child: ChildProcess; url: string; pids: number[] }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, join(here, script), ...argv], { stdio: ["ignore", "pipe", "inherit"] });
+  const first = JSON.parse(await firstLine(child, script)) as { url: string; pids?: number[] };
+  return { child, url: first.url, pids: first.pids ?? [child.pid!] };
 }
 
 async function watchFanout(open: (onEvent: (name: string) => void) => Promise<() => void>, write: (i: number) => Promise<void>): Promise<number[]> {
@@ -122,63 +174,111 @@ async function watchFanout(open: (onEvent: (name: string) => void) => Promise<()
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-api-"));
-  const here = dirname(fileURLToPath(import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, join(here, "apiserver_child.ts"), join(dir, "server")], { stdio: ["ignore", "pipe", "inherit"] });
+  const children: ChildProcess[] = [];
+  const clients: RawHttpClient[] = [];
+  const width = Math.max(CONC, ...SWEEP);
   try {
-    const first = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once("line", resolve);
-      child.once("exit", (c) => reject(new Error(`server exited ${c}`)));
-    });
-    base = (JSON.parse(first) as { url: string }).url;
+    const k8ts = await startChild("apiserver_child.ts", [join(dir, "server")]);
+    children.push(k8ts.child);
+    const api: Target = { name: "api", client: new RawHttpClient(k8ts.url, width), pids: k8ts.pids };
+    clients.push(api.client);
+    const http = (method: string, path: string, body?: unknown, contentType?: string): Promise<RawResponse> =>
+      api.client.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
     const store: Storage = await openSqliteStorage({ path: join(dir, "baseline.db") });
-    process.stdout.write(`k8ts API server benchmark: ${PODS} pods, ${CONC} concurrent, ${WATCHERS} watchers, ${cpus().length} cores, Node ${process.version}\n`);
+    process.stdout.write(
+      `k8ts API server benchmark: ${PODS} pods, ${CONC} concurrent, sweep ${SWEEP.join("/")}, ${WATCHERS} watchers, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n` +
+        `client: raw keep-alive HTTP/1.1 over node:net (bench/http_load.ts); floor: bench/null_server_child.ts (x1: one process, x2: node:cluster, 2 workers)\n`,
+    );
 
+    await api.client.warm(CONC);
     for (let n = 0; n < NAMESPACES; n++) await expectOk(http("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: `bench-${n}` } }));
     const nsOf = (i: number): string => `bench-${i % NAMESPACES}`;
-    const t0 = performance.now();
-    const fill = await load(PODS, CONC, (i) => expectOk(http("POST", `/api/v1/namespaces/${nsOf(i)}/pods`, pod(nsOf(i), `p-${i}`))));
-    const fillSecs = (performance.now() - t0) / 1000;
-    const t1 = performance.now();
-    const storeFill = await load(PODS, CONC, (i) => store.create(`/registry/pods/${nsOf(i)}/p-${i}`, JSON.stringify(pod(nsOf(i), `p-${i}`))));
-    const storeFillSecs = (performance.now() - t1) / 1000;
-    process.stdout.write(`filled ${PODS} pods: api ${fillSecs.toFixed(1)} s (${(PODS / fillSecs).toFixed(0)}/s), store ${storeFillSecs.toFixed(1)} s (${(PODS / storeFillSecs).toFixed(0)}/s)\n`);
-    report("create (while filling)", fill, storeFill);
+    const fill = await measure(PODS, CONC, (i) => expectOk(http("POST", `/api/v1/namespaces/${nsOf(i)}/pods`, pod(nsOf(i), `p-${i}`))), api.pids);
+    const storeFill = await measure(PODS, CONC, (i) => store.create(`/registry/pods/${nsOf(i)}/p-${i}`, JSON.stringify(pod(nsOf(i), `p-${i}`))));
+    report({ what: `create (fill ${PODS})`, api: fill, store: storeFill });
 
-    const createApi = await load(SAMPLES, CONC, (i) => expectOk(http("POST", `/api/v1/namespaces/bench-0/pods`, pod("bench-0", `c-${i}`))));
-    const createStore = await load(SAMPLES, CONC, (i) => store.create(`/registry/pods/bench-0/c-${i}`, JSON.stringify(pod("bench-0", `c-${i}`))));
-    report("create", createApi, createStore);
+    // The floor answers what k8ts answered: one response of each operation, captured now, is its template.
+    const last = PODS - 1;
+    const templates = {
+      create: await expectOk(http("POST", `/api/v1/namespaces/bench-0/pods`, pod("bench-0", "template-0"))),
+      get: await expectOk(http("GET", `/api/v1/namespaces/${nsOf(last)}/pods/p-${last}`)),
+      patch: await expectOk(
+        http("PATCH", `/api/v1/namespaces/${nsOf(last)}/pods/p-${last}`, { metadata: { labels: { touched: "template" } } }, "application/merge-patch+json"),
+      ),
+    };
+    writeFileSync(join(dir, "templates.json"), JSON.stringify(templates));
+    process.stdout.write(`response sizes (bytes, the floor answers the same): create ${templates.create.length}, get ${templates.get.length}, patch ${templates.patch.length}\n`);
+    const floors: Target[] = [];
+    for (const [name, procs] of [["floor x1", "1"], ["floor x2", "2"]] as const) {
+      const f = await startChild("null_server_child.ts", [join(dir, "templates.json"), procs]);
+      children.push(f.child);
+      floors.push({ name, client: new RawHttpClient(f.url, width), pids: f.pids });
+      clients.push(floors.at(-1)!.client);
+    }
+    const [floor1, floor2] = floors as [Target, Target];
 
+    /** Warm connections and JIT on `t` with WARMUP throw-away operations, then measure `n` with `conc` in flight. */
+    const run = async (t: Target, conc: number, op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>): Promise<Measured> => {
+      await t.client.warm(conc);
+      await load(WARMUP, conc, (i) => warm(t.client, i));
+      return measure(SAMPLES, conc, (i) => op(t.client, i), t.pids);
+    };
+    const req = (c: RawHttpClient, method: string, path: string, body?: unknown, contentType?: string): Promise<string> =>
+      expectOk(c.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType));
+    const create = (prefix: string) => (c: RawHttpClient, i: number) => req(c, "POST", `/api/v1/namespaces/bench-0/pods`, pod("bench-0", `${prefix}-${i}`));
     const rnd = (i: number): number => (i * 7919) % PODS;
-    const getApi = await load(SAMPLES, CONC, (i) => expectOk(http("GET", `/api/v1/namespaces/${nsOf(rnd(i))}/pods/p-${rnd(i)}`)));
-    const getStore = await load(SAMPLES, CONC, (i) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`));
-    report("get", getApi, getStore);
-
+    const get = (c: RawHttpClient, i: number): Promise<string> => req(c, "GET", `/api/v1/namespaces/${nsOf(rnd(i))}/pods/p-${rnd(i)}`);
     // Updates: each request patches a distinct pod's labels (no self-conflicts), like controllers labelling pods.
-    const updApi = await load(SAMPLES, CONC, (i) =>
-      expectOk(http("PATCH", `/api/v1/namespaces/${nsOf(i)}/pods/p-${i}`, { metadata: { labels: { touched: String(i) } } }, "application/merge-patch+json")),
-    );
-    const updStore = await load(SAMPLES, CONC, async (i) => {
+    const patch = (offset: number) => (c: RawHttpClient, i: number) =>
+      req(c, "PATCH", `/api/v1/namespaces/${nsOf(i + offset)}/pods/p-${i + offset}`, { metadata: { labels: { touched: String(i) } } }, "application/merge-patch+json");
+    const all = async (op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>) => ({
+      api: await run(api, CONC, op, warm),
+      floor: await run(floor1, CONC, op, warm),
+      floor2: await run(floor2, CONC, op, warm),
+    });
+
+    const c = await all(create("c"), create("wc"));
+    report({ what: "create", ...c, store: await measure(SAMPLES, CONC, (i) => store.create(`/registry/pods/bench-0/c-${i}`, JSON.stringify(pod("bench-0", `c-${i}`)))) });
+    const g = await all(get, get);
+    report({ what: "get", ...g, store: await measure(SAMPLES, CONC, (i) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`)) });
+    const u = await all(patch(0), patch(SAMPLES));
+    const updStore = await measure(SAMPLES, CONC, async (i) => {
       const kv = (await store.get(`/registry/pods/${nsOf(i)}/p-${i}`))!;
       const obj = JSON.parse(kv.value) as { metadata: { labels: Record<string, string> } };
       obj.metadata.labels.touched = String(i);
       await store.update(kv.key, JSON.stringify(obj), { expectedRevision: kv.modRevision });
     });
-    report("update (patch labels)", updApi, updStore);
+    report({ what: "update (merge patch of labels)", ...u, store: updStore });
+
+    // Create p99 against concurrency: at which number in flight 25 ms is reachable, for k8ts and for the floor.
+    const sweep: Array<{ conc: number; api: Measured; floor: Measured; floor2: Measured }> = [];
+    for (const conc of SWEEP) {
+      const m = {
+        conc,
+        api: await run(api, conc, create(`s${conc}`), create(`ws${conc}`)),
+        floor: await run(floor1, conc, create(`s${conc}`), create(`ws${conc}`)),
+        floor2: await run(floor2, conc, create(`s${conc}`), create(`ws${conc}`)),
+      };
+      sweep.push(m);
+      process.stdout.write(
+        `create at ${String(conc).padStart(3)} in flight: p99 api ${fmt(pct(m.api.lat, 99))} ms (${m.api.perSec.toFixed(0)}/s), floor x1 ${fmt(pct(m.floor.lat, 99))} ms (${m.floor.perSec.toFixed(0)}/s), floor x2 ${fmt(pct(m.floor2.lat, 99))} ms (${m.floor2.perSec.toFixed(0)}/s)\n`,
+      );
+    }
 
     const LISTS_NS = 40;
-    const listNsApi = await load(LISTS_NS, 8, () => expectOk(http("GET", `/api/v1/namespaces/bench-3/pods`)));
-    const listNsStore = await load(LISTS_NS, 8, () => store.list(`/registry/pods/bench-3/`));
-    report(`list one namespace (${PODS / NAMESPACES})`, listNsApi, listNsStore);
-    const listAllApi = await load(6, 2, () => expectOk(http("GET", `/api/v1/pods`)));
-    const listAllStore = await load(6, 2, () => store.list(`/registry/pods/`));
-    report(`list whole cluster (${PODS})`, listAllApi, listAllStore);
+    const listNsApi = await measure(LISTS_NS, 8, () => expectOk(http("GET", `/api/v1/namespaces/bench-3/pods`)), api.pids);
+    const listNsStore = await measure(LISTS_NS, 8, () => store.list(`/registry/pods/bench-3/`));
+    report({ what: `list one namespace (${PODS / NAMESPACES})`, api: listNsApi, store: listNsStore });
+    const listAllApi = await measure(6, 2, () => expectOk(http("GET", `/api/v1/pods`)), api.pids);
+    const listAllStore = await measure(6, 2, () => store.list(`/registry/pods/`));
+    report({ what: `list whole cluster (${PODS})`, api: listAllApi, store: listAllStore });
 
     // Watch fan-out: WATCHERS HTTP watches on one namespace's pods; each write's delay until every watcher saw it.
     const rv = (JSON.parse(await expectOk(http("GET", `/api/v1/namespaces/bench-9/pods?limit=1`))) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
     const fanApi = await watchFanout(
       async (onEvent) => {
-        const u = new URL(`/api/v1/namespaces/bench-9/pods?watch=true&resourceVersion=${rv}`, base);
-        const req = request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search }, (res) => {
+        const u = new URL(`/api/v1/namespaces/bench-9/pods?watch=true&resourceVersion=${rv}`, k8ts.url);
+        const req = request({ agent: watchAgent, host: u.hostname, port: u.port, path: u.pathname + u.search }, (res) => {
           let buf = "";
           res.setEncoding("utf8");
           res.on("data", (d: string) => {
@@ -212,17 +312,34 @@ async function main(): Promise<void> {
       },
       async (i) => void (await store.create(`/registry/pods/bench-9/fan-${i}`, JSON.stringify(pod("bench-9", `fan-${i}`)))),
     );
-    report(`watch fan-out to ${WATCHERS} (write->event)`, fanApi, fanStore);
+    const asMeasured = (lat: number[]): Measured => ({ lat, perSec: 0, serverMs: 0, clientMs: 0 });
+    report({ what: `watch fan-out to ${WATCHERS}`, api: asMeasured(fanApi), store: asMeasured(fanStore) });
     await store.close();
 
-    const mut = rows.filter((r) => r.what === "create" || r.what.startsWith("update")).map((r) => pct(r.api, 99));
+    // Markdown for docs/benchmarks.md.
+    const ms = (m: Measured | undefined, p: number): string => (m ? `${fmt(pct(m.lat, p))} ms` : "-");
+    const cpu = (m: Measured | undefined): string => (m && m.serverMs > 0 ? m.serverMs.toFixed(3) : "-");
+    process.stdout.write(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n\n`);
+    process.stdout.write("| operation | API p50 / p99 | store p50 / p99 | floor x1 p50 / p99 | floor x2 p50 / p99 | p99 API/floor x1 | API / floor x1 req/s | server CPU ms/req API / floor x1 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (const r of rows) {
+      const ratio = r.floor ? (pct(r.api.lat, 99) / pct(r.floor.lat, 99)).toFixed(1) : "-";
+      const rate = r.api.perSec > 0 ? `${r.api.perSec.toFixed(0)} / ${r.floor ? r.floor.perSec.toFixed(0) : "-"}` : "-";
+      process.stdout.write(
+        `| ${r.what} | ${ms(r.api, 50)} / ${ms(r.api, 99)} | ${ms(r.store, 50)} / ${ms(r.store, 99)} | ${ms(r.floor, 50)} / ${ms(r.floor, 99)} | ${ms(r.floor2, 50)} / ${ms(r.floor2, 99)} | ${ratio} | ${rate} | ${cpu(r.api)} / ${cpu(r.floor)} |\n`,
+      );
+    }
+    process.stdout.write("\n| creates in flight | API p99 | floor x1 p99 | floor x2 p99 | API / floor x1 / floor x2 req/s |\n| --- | --- | --- | --- | --- |\n");
+    for (const m of sweep) {
+      process.stdout.write(`| ${m.conc} | ${ms(m.api, 99)} | ${ms(m.floor, 99)} | ${ms(m.floor2, 99)} | ${m.api.perSec.toFixed(0)} / ${m.floor.perSec.toFixed(0)} / ${m.floor2.perSec.toFixed(0)} |\n`);
+    }
+    const mut = [c.api, u.api].map((m) => pct(m.lat, 99));
     process.stdout.write(
-      `\ntargets: mutating p99 ${fmt(Math.max(...mut))} ms (target < 25), cluster-wide list p99 ${fmt(pct(listAllApi, 99))} ms (target < 1000), watch fan-out p99 ${fmt(pct(fanApi, 99))} ms (target < 50)\n`,
+      `\ntargets: mutating p99 ${fmt(Math.max(...mut))} ms (target < 25; null floor x1 ${fmt(Math.max(pct(c.floor.lat, 99), pct(u.floor.lat, 99)))} ms at the same ${CONC} in flight), cluster-wide list p99 ${fmt(pct(listAllApi.lat, 99))} ms (target < 1000), watch fan-out p99 ${fmt(pct(fanApi, 99))} ms (target < 50)\n`,
     );
   } finally {
-    child.kill("SIGTERM");
-    await new Promise((r) => child.once("exit", r));
-    agent.destroy();
+    for (const c of clients) c.close();
+    watchAgent.destroy();
+    for (const ch of children) await stopChild(ch);
     rmSync(dir, { recursive: true, force: true });
   }
 }
