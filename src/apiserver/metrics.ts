@@ -60,19 +60,19 @@ export class ApiServerMetrics {
     this.longrunning = r.gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS });
   }
 
-  /** Tracks the request as in flight (or long-running) now; counts it by code and observes its duration when the
-   *  response ends or the client goes away. */
-  instrument(req: IncomingMessage, res: ServerResponse): void {
+  /** Tracks the request as in flight (or long-running) now; the returned function counts it by code and observes
+   *  its duration, and is to be called once when the response ends or the client goes away (its "close"). */
+  instrument(req: IncomingMessage, res: ServerResponse): () => void {
     const started = this.now();
     const labels = requestLabels(req);
     const long = labels.verb === "WATCH" || labels.verb === "CONNECT";
     const gauge = long ? this.longrunning.with(labels) : this.inflight.with({ request_kind: READ_ONLY.has(labels.verb) ? "readOnly" : "mutating" });
     gauge.inc();
-    res.once("close", () => {
+    return () => {
       gauge.dec();
       this.requests.inc({ ...labels, code: String(res.statusCode) });
       this.durations.observe(labels, (this.now() - started) / 1000);
-    });
+    };
   }
 }
 

@@ -55,7 +55,8 @@ export async function handleResource(
   info: ResourceRequestInfo,
   query: URLSearchParams,
   user: UserInfo,
-  signal: AbortSignal,
+  /** The request's cancellation signal, made on first use (most requests never ask for it). */
+  signal: () => AbortSignal,
 ): Promise<void> {
   checkPathSegment("namespace", info.namespace);
   checkPathSegment("name", info.name);
@@ -77,7 +78,9 @@ export async function handleResource(
     fieldManager: query.get("fieldManager") ?? undefined,
     fieldValidation: fieldValidationParam(query),
     warnings: [],
-    signal,
+    get signal() {
+      return signal();
+    },
   };
   if (isReviewResource(def)) {
     if (info.verb !== "create" || info.name !== undefined || sub !== undefined) throw errors.methodNotAllowed(`${def.resource} only accept create (POST to the collection)`);

@@ -154,7 +154,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, signal: () => AbortSignal): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const pretty = url.searchParams.get("pretty") === "true";
     const path = url.pathname;
@@ -175,15 +175,29 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = Date.now();
-    const abort = new AbortController();
-    metrics.instrument(req, res);
-    // Only a client that went away before the answer was complete aborts the work (abort() is not free: it builds
-    // a DOMException, and every request closes).
-    res.on("close", () => {
-      if (!res.writableFinished) abort.abort();
+    // The cancellation signal is made only when a handler asks for it (a watch does; most requests never do):
+    // an AbortController per request was a visible share of the server's CPU. Only a client that went away before
+    // the answer was complete aborts the work, whether the signal was asked for before or after it left.
+    let abort: AbortController | undefined;
+    let gone = false;
+    const signal = (): AbortSignal => {
+      if (!abort) {
+        abort = new AbortController();
+        if (gone) abort.abort();
+      }
+      return abort.signal;
+    };
+    const done = metrics.instrument(req, res);
+    // One close listener does the request's bookkeeping (metrics, then cancellation).
+    res.once("close", () => {
+      done();
+      if (!res.writableFinished) {
+        gone = true;
+        abort?.abort();
+      }
     });
     if (closing) res.setHeader("Connection", "close");
-    route(req, res, abort.signal)
+    route(req, res, signal)
       .catch((err) => {
         const status = toStatusError(err).status;
         if (status.code >= 500) logger.error("request failed", { method: req.method, path: req.url, code: status.code, err });
