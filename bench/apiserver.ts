@@ -49,17 +49,24 @@ async function expectOk(p: Promise<RawResponse>): Promise<string> {
   return r.text;
 }
 
-/** Runs `total` operations with `conc` in flight; returns sorted latencies in ms. */
-async function load(total: number, conc: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+/**
+ * Runs `warm` + `total` operations with `conc` in flight; answers the sorted latencies of the last `total` in ms.
+ * The first `warm` warm the JIT and the connections and fill the queue: measured requests all meet a queue in its
+ * steady state, never the empty one at the start. `onMeasure` runs as the first measured request is issued.
+ */
+async function load(total: number, conc: number, op: (i: number) => Promise<unknown>, warm = 0, onMeasure?: () => void): Promise<number[]> {
   const lat: number[] = [];
   let next = 0;
+  const all = warm + total;
+  if (warm === 0) onMeasure?.();
   await Promise.all(
     Array.from({ length: conc }, async () => {
-      while (next < total) {
+      while (next < all) {
         const i = next++;
+        if (i === warm && warm > 0) onMeasure?.();
         const t0 = performance.now();
         await op(i);
-        lat.push(performance.now() - t0);
+        if (i >= warm) lat.push(performance.now() - t0);
       }
     }),
   );
@@ -100,11 +107,16 @@ interface Measured {
   clientMs: number;
 }
 
-async function measure(n: number, conc: number, op: (i: number) => Promise<unknown>, pids: number[] = []): Promise<Measured> {
-  const s0 = cpuSecs(pids);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const lat = await load(n, conc, op);
+/** `n` operations with `conc` in flight, after `warm` unmeasured ones (see load). */
+async function measure(n: number, conc: number, op: (i: number) => Promise<unknown>, pids: number[] = [], warm = 0): Promise<Measured> {
+  let s0 = 0;
+  let c0 = process.cpuUsage();
+  let t0 = 0;
+  const lat = await load(n, conc, op, warm, () => {
+    s0 = cpuSecs(pids);
+    c0 = process.cpuUsage();
+    t0 = performance.now();
+  });
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
   return { lat, perSec: (n / wall) * 1000, serverMs: ((cpuSecs(pids) - s0) * 1000) / n, clientMs: (c.user + c.system) / 1000 / n };
@@ -217,11 +229,10 @@ async function main(): Promise<void> {
     }
     const [floor1, floor2] = floors as [Target, Target];
 
-    /** Warm connections and JIT on `t` with WARMUP throw-away operations, then measure `n` with `conc` in flight. */
+    /** Warms `t`'s connections, then WARMUP throw-away operations (`warm`) lead straight into `n` measured (`op`). */
     const run = async (t: Target, conc: number, op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>): Promise<Measured> => {
       await t.client.warm(conc);
-      await load(WARMUP, conc, (i) => warm(t.client, i));
-      return measure(SAMPLES, conc, (i) => op(t.client, i), t.pids);
+      return measure(SAMPLES, conc, (i) => (i < WARMUP ? warm(t.client, i) : op(t.client, i - WARMUP)), t.pids, WARMUP);
     };
     const req = (c: RawHttpClient, method: string, path: string, body?: unknown, contentType?: string): Promise<string> =>
       expectOk(c.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType));
@@ -238,16 +249,19 @@ async function main(): Promise<void> {
     });
 
     const c = await all(create("c"), create("wc"));
-    report({ what: "create", ...c, store: await measure(SAMPLES, CONC, (i) => store.create(`/registry/pods/bench-0/c-${i}`, JSON.stringify(pod("bench-0", `c-${i}`)))) });
+    const storeCreate = (prefix: string, i: number) => store.create(`/registry/pods/bench-0/${prefix}-${i}`, JSON.stringify(pod("bench-0", `${prefix}-${i}`)));
+    report({ what: "create", ...c, store: await measure(SAMPLES, CONC, (i) => (i < WARMUP ? storeCreate("wc", i) : storeCreate("c", i - WARMUP)), [], WARMUP) });
     const g = await all(get, get);
-    report({ what: "get", ...g, store: await measure(SAMPLES, CONC, (i) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`)) });
+    report({ what: "get", ...g, store: await measure(SAMPLES, CONC, (i) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`), [], WARMUP) });
     const u = await all(patch(0), patch(SAMPLES));
-    const updStore = await measure(SAMPLES, CONC, async (i) => {
+    // Pods 0..SAMPLES-1 measured, the WARMUP after them warm up (as for the API).
+    const updStore = await measure(SAMPLES, CONC, async (j) => {
+      const i = j < WARMUP ? SAMPLES + j : j - WARMUP;
       const kv = (await store.get(`/registry/pods/${nsOf(i)}/p-${i}`))!;
       const obj = JSON.parse(kv.value) as { metadata: { labels: Record<string, string> } };
       obj.metadata.labels.touched = String(i);
       await store.update(kv.key, JSON.stringify(obj), { expectedRevision: kv.modRevision });
-    });
+    }, [], WARMUP);
     report({ what: "update (merge patch of labels)", ...u, store: updStore });
 
     // Create p99 against concurrency: at which number in flight 25 ms is reachable, for k8ts and for the floor.
