@@ -90,6 +90,18 @@ export class GenericStore implements ResourceStore, StoreLookup {
     }
   }
 
+  async readFresh(ns: string | undefined, name: string): Promise<StoredObject | null> {
+    const { cache, storage } = this.deps;
+    // Every write acknowledged before this call is in the cache once its revision has reached the store's (the
+    // SQLite store feeds the cache before it acknowledges a write, so this is the common case). A miss still reads
+    // storage, as Kubernetes' admission does when its informer has not seen an object.
+    if (cache.revision >= (await storage.currentRevision())) {
+      const cached = cache.get(this.key(ns, name));
+      if (cached) return cached;
+    }
+    return this.readStored(ns, name);
+  }
+
   cachedList(ns?: string): StoredObject[] {
     return this.deps.cache.list(this.bucket, listPrefix(this.def, ns));
   }

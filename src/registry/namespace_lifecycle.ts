@@ -65,8 +65,9 @@ export async function checkNamespaceForCreate(store: GenericStore, obj: StoredOb
   const namespaces = store.deps.lookup("", "namespaces");
   const name = obj.metadata.namespace;
   if (!namespaces || !name) return;
-  // A consistent read, not the cache: a namespace created or marked Terminating a moment ago must count.
-  const ns = await namespaces.readStored(undefined, name);
+  // A consistent read (the cache only when it has every acknowledged write): a namespace created or marked
+  // Terminating a moment ago must count.
+  const ns = await namespaces.readFresh(undefined, name);
   if (!ns) throw errors.notFound(NAMESPACES, name);
   if (isTerminating(ns)) {
     const e = errors.forbidden(store.gr, obj.metadata.name ?? obj.metadata.generateName ?? "", `unable to create new content in namespace ${name} because it is being terminated`);

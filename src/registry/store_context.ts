@@ -44,6 +44,9 @@ export interface StoreLookup {
   def: ResourceDef;
   /** Reads through storage (consistent), storage version; null when absent. */
   readStored(namespace: string | undefined, name: string): Promise<StoredObject | null>;
+  /** A read as consistent as readStored, from the watch cache when it holds every acknowledged write (then the
+   *  object is the cache's: shared and frozen, never mutate); storage otherwise. */
+  readFresh(namespace: string | undefined, name: string): Promise<StoredObject | null>;
   /** Cached objects of a namespace (storage version, shared: never mutate). */
   cachedList(namespace?: string): StoredObject[];
   /** Writes a new storage-version object over `current` (compare-and-swap on its resourceVersion). */
