@@ -4,13 +4,13 @@
 // apiserver_current_inflight_requests (short requests, by readOnly/mutating) and apiserver_longrunning_requests
 // (open watches and streams).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Counter } from "../util/metrics/counter.js";
-import type { Gauge } from "../util/metrics/gauge.js";
-import type { Histogram } from "../util/metrics/histogram.js";
+import type { Counter, CounterChild } from "../util/metrics/counter.js";
+import type { Gauge, GaugeChild } from "../util/metrics/gauge.js";
+import type { Histogram, HistogramChild } from "../util/metrics/histogram.js";
 import { MetricsRegistry } from "../util/metrics/registry.js";
 import { renderMetrics, type MetricsSource } from "../util/metrics/render.js";
 import { TEXT_CONTENT_TYPE } from "../util/metrics/text_format.js";
-import { parsePath, type ResourceRequestInfo } from "./request_info.js";
+import { parsePath, parseTarget, type PathInfo, type ResourceRequestInfo } from "./request_info.js";
 
 /** Kubernetes' buckets for apiserver_request_duration_seconds (5 ms to 60 s). */
 export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -60,35 +60,83 @@ export class ApiServerMetrics {
     this.longrunning = r.gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS });
   }
 
+  /** The series of each label tuple seen, so a request looks its series up once (one key) instead of once per
+   *  family with a label object each. */
+  private readonly series = new Map<string, RequestSeries>();
+
   /** Tracks the request as in flight (or long-running) now; the returned function counts it by code and observes
-   *  its duration, and is to be called once when the response ends or the client goes away (its "close"). */
-  instrument(req: IncomingMessage, res: ServerResponse): () => void {
+   *  its duration, and is to be called once when the response ends or the client goes away (its "close").
+   *  `parsed` and `query` are the request's parsed target (parsePath), which the router parses anyway. */
+  instrument(req: IncomingMessage, res: ServerResponse, parsed?: PathInfo, query?: URLSearchParams): () => void {
     const started = this.now();
-    const labels = requestLabels(req);
+    if (!parsed || !query) ({ parsed, query } = parseRequest(req));
+    const method = (req.method ?? "GET").toUpperCase();
+    const dryRun = query.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "";
+    let key: string;
+    let info: ResourceRequestInfo | undefined;
+    let verb = method;
+    if (parsed.kind === "resource") {
+      info = parsed.info;
+      verb = verbOf(info, method, req.headers["content-type"]);
+      key = `${verb}\u0000${dryRun}\u0000${info.group}\u0000${info.version}\u0000${info.resource}\u0000${info.subresource ?? ""}\u0000${scopeOf(info)}`;
+    } else {
+      key = `${method}\u0000${dryRun}`;
+    }
+    let s = this.series.get(key);
+    if (!s) {
+      s = this.newSeries(info ? labelsOf(info, verb, dryRun) : { verb: method, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" });
+      this.series.set(key, s);
+    }
+    const series = s;
+    series.gauge.inc();
+    return () => {
+      series.gauge.dec();
+      const code = res.statusCode;
+      let counter = series.byCode.get(code);
+      if (!counter) {
+        counter = this.requests.with({ ...series.labels, code: String(code) });
+        series.byCode.set(code, counter);
+      }
+      counter.inc();
+      series.duration.observe((this.now() - started) / 1000);
+    };
+  }
+
+  private newSeries(labels: RequestLabels): RequestSeries {
     const long = labels.verb === "WATCH" || labels.verb === "CONNECT";
     const gauge = long ? this.longrunning.with(labels) : this.inflight.with({ request_kind: READ_ONLY.has(labels.verb) ? "readOnly" : "mutating" });
-    gauge.inc();
-    return () => {
-      gauge.dec();
-      this.requests.inc({ ...labels, code: String(res.statusCode) });
-      this.durations.observe(labels, (this.now() - started) / 1000);
-    };
+    return { labels, gauge, duration: this.durations.with(labels), byCode: new Map() };
+  }
+}
+
+interface RequestSeries {
+  labels: RequestLabels;
+  gauge: GaugeChild;
+  duration: HistogramChild;
+  byCode: Map<number, CounterChild>;
+}
+
+function parseRequest(req: IncomingMessage): { parsed: PathInfo; query: URLSearchParams } {
+  try {
+    const t = parseTarget(req.url ?? "/");
+    return { parsed: parsePath((req.method ?? "GET").toUpperCase(), t.pathname, t.query), query: t.query };
+  } catch {
+    return { parsed: { kind: "other" }, query: new URLSearchParams() };
   }
 }
 
 /** Labels as Kubernetes' CleanVerb and CleanScope compute them. */
 export function requestLabels(req: IncomingMessage): RequestLabels {
+  const { parsed, query } = parseRequest(req);
   const method = (req.method ?? "GET").toUpperCase();
-  // Split by hand: new URL() costs more than the rest of the bookkeeping together.
-  const raw = req.url ?? "/";
-  const q = raw.indexOf("?");
-  const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
-  const parsed = parsePath(method, q < 0 ? raw : raw.slice(0, q), query);
   const dryRun = query.getAll("dryRun").sort().join(",");
   if (parsed.kind !== "resource") return { verb: method, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" };
-  const info = parsed.info;
+  return labelsOf(parsed.info, verbOf(parsed.info, method, req.headers["content-type"]), dryRun);
+}
+
+function labelsOf(info: ResourceRequestInfo, verb: string, dryRun: string): RequestLabels {
   return {
-    verb: verbOf(info, method, String(req.headers["content-type"] ?? "")),
+    verb,
     dry_run: dryRun,
     group: info.group,
     version: info.version,
@@ -99,10 +147,10 @@ export function requestLabels(req: IncomingMessage): RequestLabels {
   };
 }
 
-function verbOf(info: ResourceRequestInfo, method: string, contentType: string): string {
+function verbOf(info: ResourceRequestInfo, method: string, contentType: string | undefined): string {
   if (info.watch || info.verb === "watch") return "WATCH";
   if (info.subresource && CONNECT_SUBRESOURCES.has(info.subresource)) return "CONNECT";
-  if (info.verb === "patch" && contentType.startsWith("application/apply-patch")) return "APPLY";
+  if (info.verb === "patch" && contentType?.startsWith("application/apply-patch")) return "APPLY";
   return VERBS[info.verb] ?? method;
 }
 

@@ -28,8 +28,37 @@ export type PathInfo =
   | { kind: "discovery"; group?: string; version?: string; legacy: boolean }
   | { kind: "other" };
 
+/** A request target's path and query, as `new URL(target, "http://localhost")` gives them. */
+export interface RequestTarget {
+  pathname: string;
+  query: URLSearchParams;
+}
+
+/** Path characters the URL parser leaves as they are (no percent-encoding, no escapes to decode). */
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+/** "." and ".." segments, which the URL parser resolves. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/**
+ * Splits a request target (req.url) into path and query. The common shape (an origin-form path of plain characters
+ * with no dot segments, no "//" start and no fragment) is split by hand, which gives what the URL parser gives at a
+ * fraction of its cost; anything else goes through the URL parser.
+ */
+export function parseTarget(target: string): RequestTarget {
+  const q = target.indexOf("?");
+  const path = q < 0 ? target : target.slice(0, q);
+  if (path.charCodeAt(1) !== 0x2f && PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) && !target.includes("#")) {
+    return { pathname: path, query: new URLSearchParams(q < 0 ? "" : target.slice(q + 1)) };
+  }
+  const url = new URL(target, "http://localhost");
+  return { pathname: url.pathname, query: url.searchParams };
+}
+
 export function parsePath(method: string, pathname: string, query: URLSearchParams): PathInfo {
-  const parts = pathname.split("/").filter((p) => p !== "").map(safeDecode);
+  // Percent-escapes are rare in API paths: without a "%" no segment needs decoding.
+  const decode = pathname.includes("%");
+  const parts: string[] = [];
+  for (const p of pathname.split("/")) if (p !== "") parts.push(decode ? safeDecode(p) : p);
   let group: string;
   let version: string;
   let rest: string[];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parsePath } from "./request_info.js";
+import { parsePath, parseTarget } from "./request_info.js";
 
 const q = (s = "") => new URLSearchParams(s);
 
@@ -40,5 +40,36 @@ describe("parsePath", () => {
     assert.deepEqual(parsePath("GET", "/apis/apps", q()), { kind: "discovery", legacy: false, group: "apps" });
     assert.deepEqual(parsePath("GET", "/apis/apps/v1/", q()), { kind: "discovery", legacy: false, group: "apps", version: "v1" });
     assert.deepEqual(parsePath("GET", "/version", q()), { kind: "other" });
+  });
+});
+
+describe("parseTarget", () => {
+  it("splits every request target as the URL parser does", () => {
+    const targets = [
+      "/",
+      "/api/v1/namespaces/default/pods",
+      "/api/v1/namespaces/default/pods/web-1?pretty=true&dryRun=All&dryRun=",
+      "/apis/rbac.authorization.k8s.io/v1/clusterroles/system:controller:job-controller",
+      "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb%2Ctier+in+(a,b)&limit=5",
+      "/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName=n 1&x=ü",
+      "/api/v1/namespaces/a%2Fb/pods",
+      "/api/v1/namespaces/default/pods/../services",
+      "/api/v1/namespaces/./pods/.",
+      "/api/v1/namespaces/%2e%2e/pods",
+      "//api/v1/pods",
+      "/api/v1/pods#frag",
+      "/api/v1/pods/a b",
+      "/api/v1/pods/ü",
+      "/api/v1/pods/{x}",
+      "http://localhost:6443/api/v1/pods?watch=1",
+      "/healthz/",
+      "/api/v1/pods?",
+    ];
+    for (const t of targets) {
+      const url = new URL(t, "http://localhost");
+      const got = parseTarget(t);
+      assert.equal(got.pathname, url.pathname, t);
+      assert.deepEqual([...got.query], [...url.searchParams], t);
+    }
   });
 });

@@ -22,7 +22,7 @@ import { aggregatedDiscoveryVersion, negotiate } from "./negotiation.js";
 import { ApiServerMetrics, writeMetrics } from "./metrics.js";
 import { kubeletTarget, NODE_SUBRESOURCES, proxyUpgrade, writeSocketStatus } from "./node_proxy.js";
 import { adminAuthenticator, admitConnect, allowAllAuthorizer, authenticate, authorize, emptyAdmissionChain } from "./pipeline.js";
-import { parsePath, type ResourceRequestInfo } from "./request_info.js";
+import { parsePath, parseTarget, type PathInfo, type RequestTarget, type ResourceRequestInfo } from "./request_info.js";
 import { handleResource } from "./resource_handler.js";
 import { toStatusError, writeError, writeObject, writeText } from "./responses.js";
 import type { AdmissionChain, Authenticator, Authorizer, UserInfo } from "./types.js";
@@ -98,9 +98,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     writeText(res, 200, "ok");
   }
 
-  function serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    const path = url.pathname.replace(/\/+$/, "") || "/";
-    const pretty = url.searchParams.get("pretty") === "true";
+  function serveNonResource(req: IncomingMessage, res: ServerResponse, target: RequestTarget): void {
+    const path = target.pathname.replace(/\/+$/, "") || "/";
+    const pretty = target.query.get("pretty") === "true";
     if (req.method !== "GET" && req.method !== "HEAD") throw errors.methodNotAllowed(`the server does not allow this method on the requested path: ${req.method} ${path}`);
     if (path === "/version") return writeObject(res, 200, versionInfo(), { pretty });
     if (path === "/metrics") return writeMetrics(res, [metrics.registry, processMetrics(), ...(opts.metricsSources?.() ?? [])]);
@@ -109,7 +109,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (path.startsWith("/openapi/v3/") && opts.openapi) {
       const doc = opts.openapi.document(path.slice("/openapi/v3/".length));
       if (doc === undefined) throw errors.pathNotFound();
-      if (url.searchParams.has("hash")) res.setHeader("Cache-Control", "public, immutable");
+      if (target.query.has("hash")) res.setHeader("Cache-Control", "public, immutable");
       return writeObject(res, 200, doc, { pretty });
     }
     if (path === "/") {
@@ -154,23 +154,22 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, signal: () => AbortSignal): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const pretty = url.searchParams.get("pretty") === "true";
-    const path = url.pathname;
+  const resourceDeps = { registry, authorizer: authz, admission, tracker, logger, now };
+
+  async function route(req: IncomingMessage, res: ServerResponse, target: RequestTarget, parsed: PathInfo, signal: () => AbortSignal): Promise<void> {
+    const path = target.pathname;
     // Health probes answer without credentials, as Kubernetes grants them to everyone.
-    if (HEALTH_PATHS.has(path.replace(/\/+$/, "")) || /^\/(healthz|livez|readyz)\//.test(path)) return serveNonResource(req, res, url);
+    if (parsed.kind === "other" && (HEALTH_PATHS.has(path.replace(/\/+$/, "")) || /^\/(healthz|livez|readyz)\//.test(path))) return serveNonResource(req, res, target);
     const user = await authenticate(authn, req);
-    const parsed = parsePath(req.method ?? "GET", path, url.searchParams);
     if (parsed.kind !== "resource") {
       await authorize(authz, { user, verb: (req.method ?? "GET").toLowerCase(), resourceRequest: false, path });
-      if (parsed.kind === "discovery") return serveDiscovery(req, res, parsed, pretty);
-      return serveNonResource(req, res, url);
+      if (parsed.kind === "discovery") return serveDiscovery(req, res, parsed, target.query.get("pretty") === "true");
+      return serveNonResource(req, res, target);
     }
     await authorizeResource(user, parsed.info, path);
-    const extra = extraGroups.find((g) => g.group === parsed.info.group);
-    if (extra) return serveExtraGroup(extra, req, res, parsed.info, url.searchParams);
-    await handleResource({ registry, authorizer: authz, admission, tracker, logger, now }, req, res, parsed.info, url.searchParams, user, signal);
+    const extra = extraGroups.length ? extraGroups.find((g) => g.group === parsed.info.group) : undefined;
+    if (extra) return serveExtraGroup(extra, req, res, parsed.info, target.query);
+    await handleResource(resourceDeps, req, res, parsed.info, target.query, user, signal);
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -187,7 +186,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       return abort.signal;
     };
-    const done = metrics.instrument(req, res);
+    // The target is parsed once, for routing and for the request's metric labels.
+    let target: RequestTarget | undefined;
+    let parsed: PathInfo = { kind: "other" };
+    try {
+      target = parseTarget(req.url ?? "/");
+      parsed = parsePath(req.method ?? "GET", target.pathname, target.query);
+    } catch {
+      // An absolute-form target the URL parser refuses; answered below.
+    }
+    const done = metrics.instrument(req, res, parsed, target?.query ?? new URLSearchParams());
     // One close listener does the request's bookkeeping (metrics, then cancellation).
     res.once("close", () => {
       done();
@@ -197,7 +205,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
     });
     if (closing) res.setHeader("Connection", "close");
-    route(req, res, signal)
+    (target ? route(req, res, target, parsed, signal) : Promise.reject(errors.badRequest(`invalid request target ${JSON.stringify(req.url)}`)))
       .catch((err) => {
         const status = toStatusError(err).status;
         if (status.code >= 500) logger.error("request failed", { method: req.method, path: req.url, code: status.code, err });
@@ -216,9 +224,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = parseTarget(req.url ?? "/");
     const user = await authenticate(authn, req);
-    const parsed = parsePath(req.method ?? "GET", url.pathname, url.searchParams);
+    const parsed = parsePath(req.method ?? "GET", url.pathname, url.query);
     const info = parsed.kind === "resource" ? parsed.info : undefined;
     if (!info || info.group !== "" || info.resource !== "pods" || !info.name || !info.subresource || !NODE_SUBRESOURCES.has(info.subresource)) {
       throw errors.badRequest(`connection upgrades are only served for pods/exec, pods/attach, pods/portforward and pods/log, not ${url.pathname}`);
@@ -229,7 +237,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
     await admitConnect(admission, { group: "", version: info.version, resource: "pods", subresource: info.subresource, namespace: info.namespace, name: info.name, user });
     const ctx: RequestContext = { namespace: info.namespace, version: info.version, user, dryRun: false, fieldValidation: "Warn", warnings: [] };
-    const target = await kubeletTarget(registry, ctx, { name: info.name, subresource: info.subresource, query: url.searchParams });
+    const target = await kubeletTarget(registry, ctx, { name: info.name, subresource: info.subresource, query: url.query });
     proxyUpgrade(req, socket, head, target, logger);
   }
 
