@@ -4,6 +4,8 @@
 // controller reference) unless it is being deleted. Objects controlled by someone else are never touched.
 import type { OwnerReference } from "kubernetes-types/meta/v1.js";
 import type { KubeObject } from "../../api/object.js";
+import { OWNER_UID_INDEX, type IndexFunc } from "../../client/indexer.js";
+import type { Lister } from "../../client/lister.js";
 import { isNotFound } from "../../machinery/errors.js";
 import type { Selector } from "../../machinery/labels.js";
 import { controllerRefOf } from "./pod_utils.js";
@@ -25,6 +27,26 @@ export interface ClaimOptions {
 export interface ClaimResult<T> {
   claimed: T[];
   errors: Error[];
+}
+
+/** Objects without a controller reference, by namespace: the orphans a controller may adopt. */
+export const ORPHAN_INDEX = "orphanNamespace";
+export const orphanIndexFunc: IndexFunc<KubeObject> = (o) => (controllerRefOf(o) ? [] : [o.metadata?.namespace ?? ""]);
+
+/**
+ * What claimObjects would act on among every object of the namespace, without walking them all: the objects that
+ * reference the owner (its own, including those it must release) and the namespace's orphans (those it may adopt).
+ * Objects controlled by anyone else are the rest, and claiming skips them anyway. The lister needs the
+ * OWNER_UID_INDEX and ORPHAN_INDEX indexers.
+ */
+export function claimCandidates<T extends KubeObject>(lister: Lister<T>, namespace: string, ownerUid: string | undefined): T[] {
+  const referencing = ownerUid ? lister.byIndex(OWNER_UID_INDEX, ownerUid).filter((o) => o.metadata?.namespace === namespace) : [];
+  const orphans = lister.byIndex(ORPHAN_INDEX, namespace);
+  if (!referencing.length) return orphans;
+  if (!orphans.length) return referencing;
+  // An orphan may also reference the owner (not as controller): list it once.
+  const seen = new Set(referencing);
+  return [...referencing, ...orphans.filter((o) => !seen.has(o))];
 }
 
 function refsPatch(child: KubeObject, refs: OwnerReference[]): unknown {

@@ -17,7 +17,7 @@ import { isConflict, isNotFound, isStatusError } from "../../machinery/errors.js
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import type { Controller } from "../types.js";
-import { claimObjects } from "./claim.js";
+import { claimCandidates, claimObjects, ORPHAN_INDEX, orphanIndexFunc } from "./claim.js";
 import { ApiEventRecorder, type EventRecorder } from "./event_recorder.js";
 import { ApiPodControl, type PodControl } from "./pod_control.js";
 import { controllerRefOf, isPodActive, isPodReady, newControllerRef, type PodObject } from "./pod_utils.js";
@@ -70,8 +70,8 @@ export class ReplicaSetController implements Controller {
     const recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
     this.podControl = opts.podControl ?? new ApiPodControl(opts.client, recorder);
     this.ownerClient = opts.ownerClient ?? opts.client.resource<ReplicaSetLike>(this.kind.ref);
-    this.owners = opts.informers.forResource<ReplicaSetLike>(this.kind.ref);
-    this.pods = opts.informers.forResource<PodObject>(resources.pods, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });
+    this.owners = opts.informers.forResource<ReplicaSetLike>(this.kind.ref, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });
+    this.pods = opts.informers.forResource<PodObject>(resources.pods, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc, [ORPHAN_INDEX]: orphanIndexFunc } });
     this.owners.addEventHandler({
       onAdd: (rs) => this.enqueue(rs),
       onUpdate: (_old, rs) => this.enqueue(rs),
@@ -188,7 +188,7 @@ export class ReplicaSetController implements Controller {
     const rs = cached;
     const needsSync = this.expectations.satisfiedExpectations(key);
     const selector = this.kind.selectorOf(rs);
-    const candidates = this.pods.lister().namespace(namespace).list(isPodActive);
+    const candidates = claimCandidates(this.pods.lister(), namespace, rs.metadata?.uid).filter(isPodActive);
     const claim = await claimObjects(candidates, {
       owner: rs,
       selector,
@@ -269,8 +269,8 @@ export class ReplicaSetController implements Controller {
     const owners = parent
       ? this.owners
           .lister()
-          .namespace(rs.metadata?.namespace ?? "")
-          .list((o) => controllerRefOf(o)?.uid === parent.uid)
+          .byIndex(OWNER_UID_INDEX, parent.uid)
+          .filter((o) => o.metadata?.namespace === rs.metadata?.namespace && controllerRefOf(o)?.uid === parent.uid)
       : [rs];
     return owners.flatMap((o) => this.pods.lister().byIndex(OWNER_UID_INDEX, o.metadata?.uid ?? "")).filter(isPodActive);
   }
