@@ -15,7 +15,7 @@ import { isConflict, isNotFound } from "../../machinery/errors.js";
 import { selectorFromLabelSelector, type Selector } from "../../machinery/labels.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
-import { claimObjects } from "../replicaset/claim.js";
+import { claimCandidates, claimObjects, ORPHAN_INDEX, orphanIndexFunc } from "../replicaset/claim.js";
 import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
 import { controllerRefOf, newControllerRef, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
@@ -56,7 +56,7 @@ export class DeploymentController implements Controller {
     this.control = opts.control ?? new ApiAppsControl(opts.client);
     this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
     this.deployments = opts.informers.forResource<DeploymentObject>(resources.deployments);
-    this.replicaSets = opts.informers.forResource<ReplicaSetObject>(resources.replicasets);
+    this.replicaSets = opts.informers.forResource<ReplicaSetObject>(resources.replicasets, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc, [ORPHAN_INDEX]: orphanIndexFunc } });
     this.pods = opts.informers.forResource<PodObject>(resources.pods, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });
     this.deployments.addEventHandler({
       onAdd: (d) => this.enqueue(d),
@@ -197,7 +197,7 @@ export class DeploymentController implements Controller {
 
   /** The ReplicaSets this Deployment controls, after adopting matching orphans and releasing strays. */
   private async claimReplicaSets(d: DeploymentObject, selector: Selector, namespace: string, name: string): Promise<ReplicaSetObject[]> {
-    const candidates = this.replicaSets.lister().namespace(namespace).list();
+    const candidates = claimCandidates(this.replicaSets.lister(), namespace, d.metadata?.uid);
     const res = await claimObjects(candidates, {
       owner: d,
       selector,
