@@ -8,7 +8,7 @@ export const DEFAULT_POINTS: Record<ExtensionPoint, string[]> = {
   // Filter order decides which reason a node reports: the first failing filter wins.
   filter: ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"],
   postFilter: ["DefaultPreemption"],
-  preScore: ["TaintToleration", "NodeAffinity", "PodTopologySpread", "InterPodAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation"],
+  preScore: ["TaintToleration", "NodeAffinity", "PodTopologySpread", "InterPodAffinity", "NodeResourcesFit", "NodeResourcesBalancedAllocation", "ImageLocality"],
   score: ["TaintToleration", "NodeAffinity", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity", "NodeResourcesBalancedAllocation", "ImageLocality"],
   reserve: ["VolumeBinding"],
   permit: [],

@@ -44,7 +44,7 @@ export interface FrameworkDeps {
   namespaceLabels(ns: string): Record<string, string> | undefined;
   priorityClassValue(name: string): number | undefined;
   defaultSpreadSelectors: Handle["defaultSpreadSelectors"];
-  nominatedPodsForNode(nodeName: string): Pod[];
+  nominatedPodsForNode(nodeName: string): readonly Pod[];
   disruptionBudgets?: Handle["disruptionBudgets"];
   snapshot(): Snapshot;
   recordEvent?(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
@@ -126,7 +126,7 @@ export class Framework implements Handle {
   defaultSpreadSelectors(pod: Pod): ReturnType<Handle["defaultSpreadSelectors"]> {
     return this.deps.defaultSpreadSelectors(pod);
   }
-  nominatedPodsForNode(nodeName: string): Pod[] {
+  nominatedPodsForNode(nodeName: string): readonly Pod[] {
     return this.deps.nominatedPodsForNode(nodeName);
   }
   disruptionBudgets(): ReturnType<Handle["disruptionBudgets"]> {

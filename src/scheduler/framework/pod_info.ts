@@ -55,6 +55,17 @@ export function termMatches(term: AffinityTerm, pod: Pod, namespaceLabels: (ns: 
   return nsOk && term.selector.matches(pod.metadata?.labels ?? {});
 }
 
+/** The shared empty term list (most pods have no pod affinity): never mutated. */
+const NO_TERMS: AffinityTerm[] = [];
+
+function requiredTerms(pod: Pod, terms: PodAffinityTerm[] | undefined): AffinityTerm[] {
+  return terms?.length ? terms.map((t) => newAffinityTerm(pod, t)) : NO_TERMS;
+}
+
+function preferredTerms(pod: Pod, terms: WeightedPodAffinityTerm[] | undefined): AffinityTerm[] {
+  return terms?.length ? terms.map((t) => newAffinityTerm(pod, t.podAffinityTerm, t.weight)) : NO_TERMS;
+}
+
 export class PodInfo {
   readonly requests: Resource;
   readonly nonZeroRequests: Resource;
@@ -67,13 +78,10 @@ export class PodInfo {
     this.requests = computePodRequests(pod);
     this.nonZeroRequests = computePodRequests(pod, { nonZero: true });
     const a = pod.spec?.affinity;
-    const req = (terms: PodAffinityTerm[] | undefined): AffinityTerm[] => (terms ?? []).map((t) => newAffinityTerm(pod, t));
-    const pref = (terms: WeightedPodAffinityTerm[] | undefined): AffinityTerm[] =>
-      (terms ?? []).map((t) => newAffinityTerm(pod, t.podAffinityTerm, t.weight));
-    this.requiredAffinity = req(a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
-    this.requiredAntiAffinity = req(a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
-    this.preferredAffinity = pref(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
-    this.preferredAntiAffinity = pref(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
+    this.requiredAffinity = requiredTerms(pod, a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+    this.requiredAntiAffinity = requiredTerms(pod, a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+    this.preferredAffinity = preferredTerms(pod, a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
+    this.preferredAntiAffinity = preferredTerms(pod, a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
   }
 
   get key(): string {

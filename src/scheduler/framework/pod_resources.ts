@@ -10,8 +10,8 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
 function containerRequests(c: Container, nonZero: boolean): Resource {
   const req = toAmounts(c.resources?.requests as Record<string, unknown> | undefined);
-  const lim = toAmounts(c.resources?.limits as Record<string, unknown> | undefined);
-  for (const [k, v] of lim) if (!req.has(k)) req.set(k, v);
+  const limits = c.resources?.limits as Record<string, unknown> | undefined;
+  if (limits) for (const [k, v] of toAmounts(limits)) if (!req.has(k)) req.set(k, v);
   const r = new Resource(req);
   if (nonZero) {
     if (!req.has(CPU)) r.set(CPU, DEFAULT_MILLI_CPU_REQUEST);
@@ -29,9 +29,15 @@ export function computePodRequests(pod: Pod, opts: PodRequestOptions = {}): Reso
   const nonZero = opts.nonZero ?? false;
   const total = new Resource();
   for (const c of pod.spec?.containers ?? []) total.add(containerRequests(c, nonZero));
+  const inits = pod.spec?.initContainers;
+  if (!inits?.length) {
+    const overhead = pod.spec?.overhead as Record<string, unknown> | undefined;
+    if (overhead) total.add(new Resource(toAmounts(overhead)));
+    return total;
+  }
   const sidecars = new Resource();
   const initMax = new Resource();
-  for (const c of pod.spec?.initContainers ?? []) {
+  for (const c of inits) {
     const r = containerRequests(c, nonZero);
     if (c.restartPolicy === "Always") {
       sidecars.add(r);
@@ -44,6 +50,7 @@ export function computePodRequests(pod: Pod, opts: PodRequestOptions = {}): Reso
   }
   total.add(sidecars);
   total.max(initMax);
-  total.add(new Resource(toAmounts(pod.spec?.overhead as Record<string, unknown> | undefined)));
+  const overhead = pod.spec?.overhead as Record<string, unknown> | undefined;
+  if (overhead) total.add(new Resource(toAmounts(overhead)));
   return total;
 }

@@ -14,8 +14,28 @@ export function toAmounts(list: Record<string, unknown> | undefined): Map<string
   return out;
 }
 
+/**
+ * Parsed amounts by quantity, one map for cpu (millicores) and one for the rest: the same few strings ("100m",
+ * "128Mi") come back for every pod, and each pod's requests are worked out several times per scheduling. Cleared
+ * when it grows past MEMO_MAX distinct quantities.
+ */
+const milliMemo = new Map<string | number, number>();
+const valueMemo = new Map<string | number, number>();
+const MEMO_MAX = 4096;
+
 export function amountOf(name: string, q: unknown): number {
   if (typeof q !== "string" && typeof q !== "number") return 0;
+  const memo = name === CPU ? milliMemo : valueMemo;
+  let v = memo.get(q);
+  if (v === undefined) {
+    v = parseAmount(name, q);
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(q, v);
+  }
+  return v;
+}
+
+function parseAmount(name: string, q: string | number): number {
   try {
     const parsed = parseQuantity(q);
     return name === CPU ? parsed.milliValue() : parsed.value();

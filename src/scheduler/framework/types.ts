@@ -150,7 +150,7 @@ export interface Handle {
   /** PodDisruptionBudgets: preemption prefers victims whose eviction violates none. */
   disruptionBudgets(): Array<{ namespace: string; selector: { matches(labels?: Record<string, string> | null): boolean }; disruptionsAllowed: number }>;
   /** Pods nominated to a node (after preemption) that should count there. */
-  nominatedPodsForNode(nodeName: string): Pod[];
+  nominatedPodsForNode(nodeName: string): readonly Pod[];
   readonly snapshot: () => Snapshot;
   /** Pods parked by Permit plugins; a plugin lets one go with allow(uid, pluginName). */
   readonly waitingPods: WaitingPods;

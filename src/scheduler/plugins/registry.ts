@@ -35,7 +35,7 @@ export const IN_TREE_REGISTRY: Registry = {
   NodeResourcesBalancedAllocation: { factory: (args) => newBalancedAllocation(args), points: ["preScore", "score"] },
   InterPodAffinity: { factory: newInterPodAffinity, points: ["preFilter", "filter", "preScore", "score"] },
   PodTopologySpread: { factory: newPodTopologySpread, points: ["preFilter", "filter", "preScore", "score"] },
-  ImageLocality: { factory: newImageLocality, points: ["score"] },
+  ImageLocality: { factory: newImageLocality, points: ["preScore", "score"] },
   DefaultPreemption: { factory: newDefaultPreemption, points: ["postFilter"] },
   DefaultBinder: { factory: newDefaultBinder, points: ["bind"] },
   VolumeBinding: { factory: newVolumeBinding, points: ["preFilter", "filter", "reserve", "preBind"] },

@@ -161,6 +161,11 @@ describe("ImageLocality", () => {
     // 500 MiB on 2 of 3 nodes counts as ~333 MiB: (333-23)/(1000-23) of 100.
     assert.equal(has, 31);
   });
+  it("skips scoring when no candidate node reports an image, and scores when one does", () => {
+    const pod = makePod("p", { image: "app:1" });
+    assert.ok(p.preScore(h.state(), pod, [h.node("none")]).isSkip());
+    assert.ok(p.preScore(h.state(), pod, [h.node("none"), h.node("has")]).isSuccess());
+  });
   it("treats a missing tag as :latest", () => {
     const h2 = new Harness([makeNode("n", { images: [{ names: ["nginx:latest"], sizeBytes: big }] })]);
     const pod = makePod("p", { image: "nginx" });

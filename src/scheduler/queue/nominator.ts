@@ -4,6 +4,8 @@ import type { Pod } from "../framework/api_types.js";
 
 const uidOf = (p: Pod): string => p.metadata?.uid ?? `${p.metadata?.namespace}/${p.metadata?.name}`;
 
+const NONE: readonly Pod[] = Object.freeze([]);
+
 export class Nominator {
   private readonly byNode = new Map<string, Map<string, Pod>>();
   private readonly nodeOf = new Map<string, string>();
@@ -29,8 +31,16 @@ export class Nominator {
     if (m?.size === 0) this.byNode.delete(node);
   }
 
-  podsForNode(nodeName: string): Pod[] {
-    return [...(this.byNode.get(nodeName)?.values() ?? [])];
+  /** The pods nominated to the node (a fresh list; the shared empty one when there are none: do not mutate). */
+  podsForNode(nodeName: string): readonly Pod[] {
+    if (this.byNode.size === 0) return NONE;
+    const m = this.byNode.get(nodeName);
+    return m ? [...m.values()] : NONE;
+  }
+
+  /** Whether any pod is nominated anywhere (the filters then need no per-node lookup). */
+  empty(): boolean {
+    return this.byNode.size === 0;
   }
 
   nominatedNode(pod: Pod): string | undefined {

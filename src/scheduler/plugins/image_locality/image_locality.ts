@@ -4,7 +4,7 @@ import type { Pod } from "../../framework/api_types.js";
 import type { NodeInfo } from "../../framework/node_info.js";
 import { Status } from "../../framework/status.js";
 import type { StateData } from "../../framework/cycle_state.js";
-import { MAX_NODE_SCORE, type Handle, type ScorePlugin } from "../../framework/types.js";
+import { MAX_NODE_SCORE, type Handle, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
 import { normalizeImageName } from "../../cache/cache.js";
 
 export const NAME = "ImageLocality";
@@ -44,9 +44,15 @@ export function imageLocalityScore(pod: Pod, node: NodeInfo, totalNodes: number)
   return scoreImages(podImages(pod), node, totalNodes);
 }
 
-export function newImageLocality(_args: unknown, handle: Handle): ScorePlugin {
+export function newImageLocality(_args: unknown, handle: Handle): PreScorePlugin & ScorePlugin {
   return {
     name: NAME,
+    // When no candidate node reports any image, every node would score 0 (the sum is under MIN_THRESHOLD): the
+    // Score calls are skipped, the totals are the same.
+    preScore(_state, _pod, nodes) {
+      for (const n of nodes) if (n.imageStates.size > 0) return Status.success();
+      return Status.skip();
+    },
     score(state, pod, node) {
       // Worked out once per cycle, on the first node scored.
       let images = state.read<PodImages>(STATE_KEY);

@@ -21,6 +21,8 @@ class RequestsState implements StateData {
 export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScorePlugin {
   const args = (rawArgs ?? {}) as BalancedAllocationArgs;
   const resources = args.resources?.length ? args.resources : DEFAULT_RESOURCES;
+  // Scratch space for one node's fractions (score calls never overlap: the scheduling cycle is synchronous).
+  const fractions = new Array<number>(resources.length).fill(0);
   return {
     name: NAME,
     preScore(state, pod) {
@@ -29,15 +31,15 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
     },
     score(state, pod, node: NodeInfo) {
       const info = state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
-      const fractions: number[] = [];
+      let n = 0;
       for (const r of resources) {
         const cap = node.allocatable.get(r.name);
         if (cap === 0) continue;
         const podReq = info.requests.get(r.name);
         if (podReq === 0 && r.name !== "cpu" && r.name !== "memory") continue;
-        fractions.push((node.requested.get(r.name) + podReq) / cap);
+        fractions[n++] = (node.requested.get(r.name) + podReq) / cap;
       }
-      return { score: balancedScore(fractions), status: Status.success() };
+      return { score: balancedScore(fractions, n), status: Status.success() };
     },
   };
 }

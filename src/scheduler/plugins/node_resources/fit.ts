@@ -35,6 +35,11 @@ function isExtended(name: string): boolean {
   return ![CPU, MEMORY, EPHEMERAL_STORAGE, PODS].includes(name);
 }
 
+/** Adds to `out` when `want` does not fit in what `cap` leaves after `used`. */
+function check(out: InsufficientResource[], name: string, want: number, cap: number, used: number): void {
+  if (want > 0 && want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
+}
+
 /** Every way the pod's requests do not fit the node (empty when it fits). */
 export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?: Set<string>; ignoredGroups?: Set<string> } = {}): InsufficientResource[] {
   const out: InsufficientResource[] = [];
@@ -43,15 +48,12 @@ export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?
   if (podCount + 1 > allowedPods) {
     out.push({ resource: PODS, reason: "Too many pods", requested: 1, used: podCount, capacity: allowedPods, unresolvable: false });
   }
-  const check = (name: string, want: number, cap: number, used: number): void => {
-    if (want > 0 && want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
-  };
   const { allocatable: cap, requested: used } = node;
   // The common case, without extended resources: the fixed fields, no iteration.
   if (!requests.hasExtended()) {
-    check(CPU, requests.cpu, cap.cpu, used.cpu);
-    check(MEMORY, requests.memory, cap.memory, used.memory);
-    check(EPHEMERAL_STORAGE, requests.ephemeralStorage, cap.ephemeralStorage, used.ephemeralStorage);
+    check(out, CPU, requests.cpu, cap.cpu, used.cpu);
+    check(out, MEMORY, requests.memory, cap.memory, used.memory);
+    check(out, EPHEMERAL_STORAGE, requests.ephemeralStorage, cap.ephemeralStorage, used.ephemeralStorage);
     return out;
   }
   for (const [name, want] of requests.entries()) {
@@ -61,9 +63,25 @@ export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?
       const group = name.includes("/") ? name.slice(0, name.indexOf("/")) : "";
       if (group && opts.ignoredGroups?.has(group)) continue;
     }
-    check(name, want, cap.get(name), used.get(name));
+    check(out, name, want, cap.get(name), used.get(name));
   }
   return out;
+}
+
+/**
+ * Whether the requests fit, without saying why not (no allocation): the filter's answer for the usual pod, which
+ * fits most nodes; fitsRequest then explains a misfit. Only for requests without extended resources.
+ */
+function fitsFixed(requests: Resource, node: NodeInfo): boolean {
+  const cap = node.allocatable;
+  const used = node.requested;
+  if (node.pods.length + 1 > cap.pods) return false;
+  const cpu = requests.cpu;
+  if (cpu > 0 && cpu > cap.cpu - used.cpu) return false;
+  const mem = requests.memory;
+  if (mem > 0 && mem > cap.memory - used.memory) return false;
+  const eph = requests.ephemeralStorage;
+  return !(eph > 0 && eph > cap.ephemeralStorage - used.ephemeralStorage);
 }
 
 export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
@@ -91,7 +109,9 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
       return { status: Status.success() };
     },
     filter(state, pod, node) {
-      const insufficient = fitsRequest(infoOf(state, pod).requests, node, fitOpts);
+      const requests = infoOf(state, pod).requests;
+      if (!requests.hasExtended() && fitsFixed(requests, node)) return Status.success();
+      const insufficient = fitsRequest(requests, node, fitOpts);
       if (insufficient.length === 0) return Status.success();
       const reasons = insufficient.map((r) => r.reason);
       return insufficient.some((r) => r.unresolvable) ? Status.unresolvable(...reasons) : Status.unschedulable(...reasons);

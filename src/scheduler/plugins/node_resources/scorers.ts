@@ -38,14 +38,17 @@ export function requestedToCapacityRatioScore(shape: UtilizationShapePoint[], re
 }
 
 /** Balance across resources: 100 when every resource is used to the same fraction, lower the more they differ. */
-export function balancedScore(fractions: number[]): number {
-  if (fractions.length === 0) return 0;
-  const capped = fractions.map((f) => Math.min(f, 1));
+export function balancedScore(fractions: number[], n = fractions.length): number {
+  if (n === 0) return 0;
   let std = 0;
-  if (capped.length === 2) std = Math.abs((capped[0]! - capped[1]!) / 2);
-  else if (capped.length > 2) {
-    const mean = capped.reduce((a, b) => a + b, 0) / capped.length;
-    std = Math.sqrt(capped.reduce((a, f) => a + (f - mean) ** 2, 0) / capped.length);
+  if (n === 2) std = Math.abs((Math.min(fractions[0]!, 1) - Math.min(fractions[1]!, 1)) / 2);
+  else if (n > 2) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.min(fractions[i]!, 1);
+    const mean = sum / n;
+    let sq = 0;
+    for (let i = 0; i < n; i++) sq += (Math.min(fractions[i]!, 1) - mean) ** 2;
+    std = Math.sqrt(sq / n);
   }
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
