@@ -55,8 +55,8 @@ export interface ServerOptions {
   metrics?: boolean | MetricsOptions;
   /** Where the local-path provisioner makes volume directories (default /var/lib/k8ts/local-path). */
   localPathDir?: string;
-  /** Tuning of the in-process controller manager: which controllers run (default all), the HPA sync period. */
-  controllerManager?: Pick<ControllerManagerOptions, "horizontalPodAutoscaler" | "controllers">;
+  /** Tuning of the in-process controller manager: which controllers run (default all), workers per controller, the HPA sync period. */
+  controllerManager?: Pick<ControllerManagerOptions, "horizontalPodAutoscaler" | "controllers" | "workers">;
   logger?: Logger;
 }
 
