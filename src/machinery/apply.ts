@@ -5,7 +5,7 @@
 //   field another manager owns is a conflict unless forced (force moves ownership to the applier);
 // - update (create/update/patch): the writer takes ownership of what it changed, from everyone else.
 // Both compare through the OpenAPI schema (x-kubernetes-list-type/-map-keys, patch-merge-key as fallback).
-import type { KubeObject } from "../api/object.js";
+import { deepClone, type KubeObject } from "../api/object.js";
 import { errors, StatusError } from "./errors.js";
 import { FieldSet, pathString, type FieldPath } from "./field_set.js";
 import { jsonEqual } from "./json_patch.js";
@@ -100,7 +100,7 @@ export function serverSideApply(live: object | undefined, applied: object, opts:
     taken.set(key, c);
     for (const p of c.paths()) conflicts.push({ manager: m.manager, field: pathString(p), operation: m.operation, apiVersion: m.apiVersion, subresource: m.subresource });
   }
-  if (conflicts.length > 0 && !opts.force) return { object: structuredClone(live ?? {}) as KubeObject, conflicts };
+  if (conflicts.length > 0 && !opts.force) return { object: deepClone(live ?? {}) as KubeObject, conflicts };
 
   for (const [key, m] of managers) {
     if (key === selfKey) continue;
@@ -165,7 +165,7 @@ export function updateManagedFieldsForUpdate(old: object | undefined, updated: o
 }
 
 function withManagedFields(obj: KubeObject, managers: Iterable<ManagerFields>): KubeObject {
-  const out = structuredClone(obj);
+  const out = deepClone(obj);
   const entries = encodeManagedFields(managers);
   out.metadata = { ...(out.metadata ?? {}) };
   if (entries.length > 0) out.metadata.managedFields = entries;

@@ -4,6 +4,7 @@
 // "The request is invalid: the server rejected our request due to an error in our request", the cause carrying
 // the detail. Like the library Kubernetes uses, array indices may be negative (counted from the end) and
 // `add` without a value adds null.
+import { deepClone } from "../api/object.js";
 import { errors, StatusError } from "./errors.js";
 
 /** The API server refuses patches with more operations than this (it bounds the work of one request). */
@@ -159,9 +160,9 @@ export function applyJsonPatch(doc: unknown, ops: unknown): unknown {
   if (ops.length > MAX_JSON_PATCH_OPERATIONS) {
     throw errors.tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${ops.length}`);
   }
-  let cur = structuredClone(doc) as Json;
+  let cur = deepClone(doc) as Json;
   (ops as Record<string, unknown>[]).forEach((op, i) => {
-    const value = (hasKey(op, "value") ? structuredClone(op.value) : null) as Json;
+    const value = (hasKey(op, "value") ? deepClone(op.value) : null) as Json;
     switch (op.op) {
       case "add":
         cur = add(cur, stringField(op, "path", i), value);
@@ -185,7 +186,7 @@ export function applyJsonPatch(doc: unknown, ops: unknown): unknown {
         const from = stringField(op, "from", i);
         const v = get(cur, parseJsonPointer(from));
         if (v === undefined) throw patchApplyError(`copy operation does not apply: doc is missing from path: ${JSON.stringify(from)}: missing value`);
-        cur = add(cur, stringField(op, "path", i), structuredClone(v));
+        cur = add(cur, stringField(op, "path", i), deepClone(v));
         break;
       }
       case "test": {

@@ -1,5 +1,6 @@
 // metadata.managedFields: decoding entries into field sets per manager and encoding them back in the order
 // Kubernetes writes them (Apply before Update, then by time, manager, apiVersion, subresource).
+import { deepClone } from "../api/object.js";
 import type { ManagedFieldsEntry } from "kubernetes-types/meta/v1.js";
 import { FieldSet, type FieldPath } from "./field_set.js";
 
@@ -97,7 +98,7 @@ export function formatTime(d: Date): string {
 
 /** A copy of the object without metadata.managedFields. */
 export function withoutManagedFields<T>(obj: T): T {
-  const c = structuredClone(obj);
+  const c = deepClone(obj);
   const meta = (c as { metadata?: Record<string, unknown> } | undefined)?.metadata;
   if (meta && typeof meta === "object") delete meta.managedFields;
   return c;

@@ -1,5 +1,6 @@
 // RFC 7386 JSON Merge Patch (application/merge-patch+json): objects merge key by key, null deletes a key,
 // anything else (arrays included) replaces. Inputs are never mutated.
+import { deepClone } from "../api/object.js";
 import { jsonEqual } from "./json_patch.js";
 
 type JsonObject = Record<string, unknown>;
@@ -10,12 +11,12 @@ export function isJsonObject(v: unknown): v is JsonObject {
 
 /** MergePatch(target, patch) exactly as RFC 7386 section 2 defines it. */
 export function applyMergePatch(doc: unknown, patch: unknown): unknown {
-  return mergeInto(structuredClone(doc), patch);
+  return mergeInto(deepClone(doc), patch);
 }
 
 /** RFC 7386 on a target this module owns (already copied): it may be changed in place. */
 function mergeInto(target: unknown, patch: unknown): unknown {
-  if (!isJsonObject(patch)) return structuredClone(patch);
+  if (!isJsonObject(patch)) return deepClone(patch);
   const out: JsonObject = isJsonObject(target) ? target : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -30,7 +31,7 @@ function mergeInto(target: unknown, patch: unknown): unknown {
  * is `modified` itself. (A null *value* in `modified` cannot be expressed in a merge patch; it reads as delete.)
  */
 export function createMergePatch(original: unknown, modified: unknown): unknown {
-  if (!isJsonObject(original) || !isJsonObject(modified)) return structuredClone(modified);
+  if (!isJsonObject(original) || !isJsonObject(modified)) return deepClone(modified);
   const patch: JsonObject = {};
   for (const k of Object.keys(original)) {
     if (!Object.prototype.hasOwnProperty.call(modified, k)) patch[k] = null;
@@ -43,7 +44,7 @@ export function createMergePatch(original: unknown, modified: unknown): unknown 
       const sub = createMergePatch(ov, mv);
       if (isJsonObject(sub) && Object.keys(sub).length > 0) patch[k] = sub;
     } else {
-      patch[k] = structuredClone(mv);
+      patch[k] = deepClone(mv);
     }
   }
   return patch;

@@ -1,6 +1,7 @@
 // Merging an applied configuration into a live object, and removing fields, the way server-side apply does:
 // leaves and atomic values take the applied value; granular maps merge key by key; associative lists and sets
 // merge item by item, keeping live-only items where they were and shared items in the applied order.
+import { deepClone } from "../api/object.js";
 import type { OpenAPISchema } from "./openapi_schema.js";
 import type { FieldPath, FieldSet, PathElement } from "./field_set.js";
 import { isObj, type Obj, type SchemaView } from "./ssa_schema.js";
@@ -17,13 +18,13 @@ export function mergeApplied(live: unknown, applied: unknown, ctx: MergeContext)
 }
 
 function merge(view: SchemaView, live: unknown, applied: unknown, schema: OpenAPISchema | undefined): unknown {
-  if (applied === undefined) return structuredClone(live);
-  if (live === undefined || live === null || applied === null) return structuredClone(applied);
+  if (applied === undefined) return deepClone(live);
+  if (live === undefined || live === null || applied === null) return deepClone(applied);
   const sl = view.shape(schema, live);
   const sa = view.shape(schema, applied);
-  if (sa.kind === "leaf" || sl.kind !== sa.kind) return structuredClone(applied);
+  if (sa.kind === "leaf" || sl.kind !== sa.kind) return deepClone(applied);
   if (sa.kind === "map") {
-    const out: Obj = structuredClone(live as Obj);
+    const out: Obj = deepClone(live as Obj);
     for (const [k, v] of Object.entries(applied as Obj)) {
       if (v === null) delete out[k];
       else out[k] = merge(view, (live as Obj)[k], v, sa.child(k).schema);
@@ -47,7 +48,7 @@ function mergeLists(
   const aByKey = view.index(applied, keyOf, "applied list");
   const lByKey = view.tryIndex(live, keyOf);
   // A stored list with repeated keys cannot be merged item by item: the applied list replaces it.
-  if (!lByKey) return structuredClone(applied);
+  if (!lByKey) return deepClone(applied);
   const lKeys = live.map(keyOf);
   const aKeys = applied.map(keyOf);
   const shared = aKeys.filter((k) => lByKey.has(k));
@@ -79,7 +80,7 @@ function mergeLists(
     if (li < lKeys.length) {
       const lk = lKeys[li]!;
       if (!aByKey.has(lk)) {
-        out.push(structuredClone(live[li]));
+        out.push(deepClone(live[li]));
         li++;
         continue;
       }
@@ -120,7 +121,7 @@ export function removeFields(value: unknown, remove: FieldSet, ctx: MergeContext
     }
     return out;
   };
-  return walk(structuredClone(value), ctx.schema, []);
+  return walk(deepClone(value), ctx.schema, []);
 }
 
 export { isObj };

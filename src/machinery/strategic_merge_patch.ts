@@ -8,6 +8,7 @@
 // - fields without a schema are patched by JSON merge patch rules (maps merge, lists replace).
 // Like Kubernetes, `$patch: merge` is refused. Values taken whole from the patch (a key the live object lacks,
 // an appended list item) are patched onto an empty value, so no directive or null is ever stored.
+import { deepClone } from "../api/object.js";
 import type { OpenAPISchema, SchemaResolver } from "./openapi_schema.js";
 import { errors } from "./errors.js";
 import {
@@ -45,7 +46,7 @@ export function applyStrategicMergePatch(doc: object, patch: object, opts: Strat
   if (!isObj(doc)) throw errors.badRequest("invalid JSON document");
   if (!isObj(patch)) throw errors.badRequest("invalid JSON document");
   const root = opts.resolver.resolve(opts.schema);
-  return new Merger(opts.resolver).mergeMap(structuredClone(doc), structuredClone(patch), root);
+  return new Merger(opts.resolver).mergeMap(deepClone(doc), deepClone(patch), root);
 }
 
 class Merger {

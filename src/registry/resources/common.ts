@@ -1,6 +1,6 @@
 // Pieces many resource definitions share: table columns (Name, Age, workload Containers/Images/Selector), the
 // status-subresource rules of prepareForCreate/Update/StatusUpdate, and typed access to decoded objects.
-import type { StoredObject } from "../../api/object.js";
+import { deepClone, type StoredObject } from "../../api/object.js";
 import type { TableColumn } from "../types.js";
 import type { PodTemplateSpec } from "kubernetes-types/core/v1.js";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
@@ -49,7 +49,7 @@ export function mapSelectorCell(sel: Record<string, string> | undefined): string
 }
 
 function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  return v === undefined ? v : deepClone(v);
 }
 
 /** Top-level fields other than identity, metadata and status: what a status update may not change. */

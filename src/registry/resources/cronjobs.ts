@@ -1,5 +1,6 @@
 // batch/v1 cronjobs: defaults (Allow, not suspended, history 3/1), schedule and time zone validation, the job
 // template validated as a job's, and the `kubectl get cronjobs` table.
+import { deepClone } from "../../api/object.js";
 import type { CronJob, CronJobSpec } from "kubernetes-types/batch/v1.js";
 import type { ResourceDef } from "../types.js";
 import { invalid, nonnegative, notSupported, required, type FieldError } from "../../api/validation/field.js";
@@ -65,7 +66,7 @@ export const cronjobs: ResourceDef = {
       obj.status = {};
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validate(as<CronJob>(obj)),

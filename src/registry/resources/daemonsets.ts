@@ -1,4 +1,5 @@
 // apps/v1 daemonsets: defaults (RollingUpdate maxUnavailable 1 maxSurge 0, history 10), validation and table.
+import { deepClone } from "../../api/object.js";
 import type { DaemonSet, DaemonSetSpec } from "kubernetes-types/apps/v1.js";
 import type { ResourceDef } from "../types.js";
 import { forbidden, invalid, notSupported, type FieldError } from "../../api/validation/field.js";
@@ -56,7 +57,7 @@ export const daemonsets: ResourceDef = {
       obj.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateSpec(as<DaemonSet>(obj).spec ?? ({} as DaemonSetSpec)),

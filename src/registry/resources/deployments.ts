@@ -1,5 +1,6 @@
 // apps/v1 deployments: defaults (replicas, RollingUpdate 25%/25%, history 10, progress deadline 600s), validation,
 // the scale subresource and the `kubectl get deploy` table.
+import { deepClone } from "../../api/object.js";
 import type { Deployment, DeploymentSpec } from "kubernetes-types/apps/v1.js";
 import type { ResourceDef } from "../types.js";
 import { forbidden, invalid, notSupported, type FieldError } from "../../api/validation/field.js";
@@ -68,7 +69,7 @@ export const deployments: ResourceDef = {
       obj.status = {};
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateDeploymentSpec(as<Deployment>(obj).spec ?? ({} as DeploymentSpec)),

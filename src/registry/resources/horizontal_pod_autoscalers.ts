@@ -1,5 +1,6 @@
 // autoscaling/v2 (stored) and v1 horizontalpodautoscalers: defaults (minReplicas 1, CPU 80%, scaling behavior),
 // validation of targets and metrics, and the `kubectl get hpa` table.
+import { deepClone } from "../../api/object.js";
 import type { HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, HPAScalingRules, MetricSpec, MetricTarget } from "kubernetes-types/autoscaling/v2.js";
 import type { ResourceDef } from "../types.js";
 import { invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
@@ -150,7 +151,7 @@ export const horizontalPodAutoscalers: ResourceDef = {
       obj.status = { desiredReplicas: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validate(as<HorizontalPodAutoscaler>(obj)),

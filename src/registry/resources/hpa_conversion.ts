@@ -3,7 +3,7 @@
 // so a v1 read-modify-write keeps it.
 import type { HorizontalPodAutoscaler as HpaV1 } from "kubernetes-types/autoscaling/v1.js";
 import type { HorizontalPodAutoscaler as HpaV2, MetricSpec, MetricStatus } from "kubernetes-types/autoscaling/v2.js";
-import type { StoredObject } from "../../api/object.js";
+import { deepClone, type StoredObject } from "../../api/object.js";
 
 export const METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics";
 export const CURRENT_METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics";
@@ -26,7 +26,7 @@ function parseAnnotation<T>(annotations: Record<string, string>, key: string): T
 }
 
 export function hpaV1ToV2(obj: StoredObject): StoredObject {
-  const v1 = structuredClone(obj) as unknown as HpaV1 & StoredObject;
+  const v1 = deepClone(obj) as unknown as HpaV1 & StoredObject;
   const annotations = { ...(v1.metadata.annotations ?? {}) };
   const metrics: MetricSpec[] = [];
   const target = v1.spec?.targetCPUUtilizationPercentage;
@@ -61,7 +61,7 @@ export function hpaV1ToV2(obj: StoredObject): StoredObject {
 }
 
 export function hpaV2ToV1(obj: StoredObject): StoredObject {
-  const v2 = structuredClone(obj) as unknown as HpaV2 & StoredObject;
+  const v2 = deepClone(obj) as unknown as HpaV2 & StoredObject;
   const annotations = { ...(v2.metadata.annotations ?? {}) };
   const out: Record<string, unknown> = { apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler" };
   if (v2.spec) {

@@ -1,4 +1,5 @@
 // networking.k8s.io/v1 ingresses and ingressclasses: rules (hosts, typed paths, backends), TLS, the class.
+import { deepClone } from "../../api/object.js";
 import type { Ingress, IngressBackend, IngressClass } from "kubernetes-types/networking/v1.js";
 import type { ResourceDef } from "../types.js";
 import { forbidden, immutable, invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
@@ -77,7 +78,7 @@ export const ingresses: ResourceDef = {
       obj.status = { loadBalancer: {} };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateIngress(as<Ingress>(obj)),

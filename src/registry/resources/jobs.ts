@@ -1,7 +1,7 @@
 // batch/v1 jobs: defaults, the generated selector and labels (batch.kubernetes.io/controller-uid), validation
 // (OnFailure/Never pods, immutable selector and template), and the `kubectl get jobs` table.
 import type { Job, JobSpec } from "kubernetes-types/batch/v1.js";
-import type { StoredObject } from "../../api/object.js";
+import { deepClone, type StoredObject } from "../../api/object.js";
 import type { ResourceDef } from "../types.js";
 import { validatePodTemplateSpec, validateSelectorAndTemplate } from "../../api/validation/pod_template.js";
 import { immutable, invalid, nonnegative, notSupported, positive, required, type FieldError } from "../../api/validation/field.js";
@@ -134,7 +134,7 @@ export const jobs: ResourceDef = {
       generateSelector(as<Job>(obj));
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateJobSpec(as<Job>(obj).spec, "spec", { selectorRequired: true }),

@@ -1,4 +1,5 @@
 // core/v1 namespaces: cluster-scoped, DNS-label names, the kubernetes finalizer, phase Active/Terminating.
+import { deepClone } from "../../api/object.js";
 import type { Namespace } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { isDNS1123Label } from "../../api/validation/names.js";
@@ -33,9 +34,9 @@ export const namespaces: ResourceDef = {
       if (!fins.includes(NAMESPACE_FINALIZER)) fins.push(NAMESPACE_FINALIZER);
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
       // spec.finalizers change only through the finalize subresource.
-      obj.spec = structuredClone(old.spec);
+      obj.spec = deepClone(old.spec);
     },
     prepareForStatusUpdate(obj, old) {
       resetForStatus(obj, old);

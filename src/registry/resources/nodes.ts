@@ -1,5 +1,6 @@
 // core/v1 nodes: cluster-scoped; podCIDR(s) fixed once set; taints; the `kubectl get nodes` table with
 // Ready/NotReady/Unknown, SchedulingDisabled and roles from node-role.kubernetes.io/* labels.
+import { deepClone } from "../../api/object.js";
 import type { Node, NodeSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { validateLabelName } from "../../machinery/label_validation.js";
@@ -78,7 +79,7 @@ export const nodes: ResourceDef = {
       obj.status ??= {};
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateSpec(as<Node>(obj).spec),

@@ -1,5 +1,6 @@
 // core/v1 persistentvolumeclaims: access modes, a storage request, spec fixed after creation except the
 // requested size (expansion) and binding to a volume; phase Pending on create.
+import { deepClone } from "../../api/object.js";
 import type { PersistentVolumeClaim, PersistentVolumeClaimSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { deepEqual, forbidden, invalid, notSupported, required, type FieldError } from "../../api/validation/field.js";
@@ -72,7 +73,7 @@ export const persistentVolumeClaims: ResourceDef = {
       obj.status = { phase: "Pending" };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateClaimSpec(as<PersistentVolumeClaim>(obj).spec, "spec"),

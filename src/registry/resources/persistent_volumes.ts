@@ -1,5 +1,6 @@
 // core/v1 persistentvolumes: cluster-scoped; capacity, access modes, exactly one volume source, reclaim policy
 // (default Retain); phase Pending on create.
+import { deepClone } from "../../api/object.js";
 import type { PersistentVolume, PersistentVolumeSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { forbidden, immutable, notSupported, required, type FieldError } from "../../api/validation/field.js";
@@ -55,7 +56,7 @@ export const persistentVolumes: ResourceDef = {
       obj.status = { phase: "Pending", lastPhaseTransitionTime: ctx.now.toISOString().replace(/\.\d+Z$/, "Z") };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateSpec(as<PersistentVolume>(obj).spec),

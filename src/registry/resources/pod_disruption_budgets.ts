@@ -1,4 +1,5 @@
 // policy/v1 poddisruptionbudgets: minAvailable xor maxUnavailable, a valid selector, the eviction policy.
+import { deepClone } from "../../api/object.js";
 import type { PodDisruptionBudget } from "kubernetes-types/policy/v1.js";
 import type { ResourceDef } from "../types.js";
 import { invalid, notSupported, type FieldError } from "../../api/validation/field.js";
@@ -38,7 +39,7 @@ export const podDisruptionBudgets: ResourceDef = {
       obj.status = { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validate(as<PodDisruptionBudget>(obj)),

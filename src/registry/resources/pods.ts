@@ -1,7 +1,7 @@
 // core/v1 pods: defaults, validation of create and update (a pod's spec is nearly immutable), status handling,
 // the field selectors kubelets and kubectl use, graceful deletion and the `kubectl get pods` table.
 import type { Pod, PodSpec, Container } from "kubernetes-types/core/v1.js";
-import type { StoredObject } from "../../api/object.js";
+import { deepClone, type StoredObject } from "../../api/object.js";
 import type { ResourceDef } from "../types.js";
 import { defaultPodSpec } from "../../api/defaults/pod_spec.js";
 import { validatePodSpec } from "../../api/validation/pod_spec.js";
@@ -57,7 +57,7 @@ export function validatePodSpecUpdate(spec: PodSpec, old: PodSpec): FieldError[]
     if (!(old.schedulingGates ?? []).some((o) => o.name === g.name)) errs.push(forbidden("spec.schedulingGates", "only deletion is allowed, but found new scheduling gate '" + g.name + "'"));
   }
   // Everything else must be unchanged: compare with the mutable fields copied from the new spec.
-  const mutated: PodSpec = structuredClone(old);
+  const mutated: PodSpec = deepClone(old);
   (mutated.containers ?? []).forEach((c, i) => (c.image = spec.containers[i]!.image));
   (mutated.initContainers ?? []).forEach((c, i) => (c.image = spec.initContainers![i]!.image));
   mutated.activeDeadlineSeconds = spec.activeDeadlineSeconds;
@@ -115,7 +115,7 @@ export const pods: ResourceDef = {
       obj.status = { phase: "Pending", qosClass: spec ? qosClass(spec) : "BestEffort" };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate(obj, old) {
       resetForStatus(obj, old);

@@ -1,4 +1,5 @@
 // apps/v1 replicasets: defaults, validation, scale and the `kubectl get rs` table.
+import { deepClone } from "../../api/object.js";
 import type { ReplicaSet } from "kubernetes-types/apps/v1.js";
 import type { ResourceDef } from "../types.js";
 import { ALL, AGE_COLUMN, CONTAINERS_COLUMN, IMAGES_COLUMN, NAME_COLUMN, SELECTOR_COLUMN, age, as, col, resetForStatus, selectorCell, templateCells } from "./common.js";
@@ -35,7 +36,7 @@ export const replicasets: ResourceDef = {
       obj.status = { replicas: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateWorkloadSpec(specOf(obj), "replicaset"),

@@ -1,4 +1,5 @@
 // core/v1 replicationcontrollers: map selectors defaulted from the template labels, validation, scale, table.
+import { deepClone } from "../../api/object.js";
 import type { ReplicationController, ReplicationControllerSpec } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { validateLabels } from "../../machinery/labels.js";
@@ -60,7 +61,7 @@ export const replicationControllers: ResourceDef = {
       obj.status = { replicas: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateSpec(as<ReplicationController>(obj).spec),

@@ -1,4 +1,5 @@
 // core/v1 resourcequotas: hard limits as quantities, known scopes; the table shows used/hard for requests and limits.
+import { deepClone } from "../../api/object.js";
 import type { ResourceQuota } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
 import { invalid, notSupported, type FieldError } from "../../api/validation/field.js";
@@ -50,7 +51,7 @@ export const resourceQuotas: ResourceDef = {
       obj.status = {};
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validate(as<ResourceQuota>(obj)),

@@ -1,7 +1,7 @@
 // core/v1 services: defaults, validation (ports, types, cluster IPs), allocated values kept across updates, and
 // the `kubectl get svc` table. Cluster IPs and node ports are allocated by the write hooks in ../service_alloc/.
 import type { Service, ServicePort, ServiceSpec } from "kubernetes-types/core/v1.js";
-import type { StoredObject } from "../../api/object.js";
+import { deepClone, type StoredObject } from "../../api/object.js";
 import type { ResourceDef } from "../types.js";
 import { defaultServiceSpec } from "../../api/defaults/service.js";
 import { validateLabels } from "../../machinery/labels.js";
@@ -187,7 +187,7 @@ export const services: ResourceDef = {
       obj.status = { loadBalancer: {} };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
       const n = as<Service>(obj).spec;
       const o = as<Service>(old).spec;
       if (n && o) keepAllocated(n, o);

@@ -1,5 +1,6 @@
 // apps/v1 statefulsets: defaults (OrderedReady, RollingUpdate partition 0, PVC retention Retain/Retain), validation
 // (only replicas, ordinals, template, updateStrategy, history, retention and minReadySeconds may change), scale.
+import { deepClone } from "../../api/object.js";
 import type { StatefulSet, StatefulSetSpec } from "kubernetes-types/apps/v1.js";
 import type { PersistentVolumeClaim } from "kubernetes-types/core/v1.js";
 import type { ResourceDef } from "../types.js";
@@ -97,7 +98,7 @@ export const statefulsets: ResourceDef = {
       obj.status = { replicas: 0, availableReplicas: 0 };
     },
     prepareForUpdate(obj, old) {
-      obj.status = structuredClone(old.status);
+      obj.status = deepClone(old.status);
     },
     prepareForStatusUpdate: resetForStatus,
     validate: (obj) => validateSpec(as<StatefulSet>(obj).spec ?? ({} as StatefulSetSpec)),
