@@ -13,6 +13,12 @@ export class CycleState {
   /** Plugins whose PreFilter returned Skip: their Filter is not called in this cycle. */
   readonly skipFilterPlugins = new Set<string>();
   readonly skipScorePlugins = new Set<string>();
+  /**
+   * The framework's Filter and Score plugins less the skipped ones, worked out once per cycle rather than per node
+   * (with the skip-set sizes they were computed for: the sets only grow, so a new size means a new list).
+   */
+  activeFilters?: { skips: number; list: unknown[] };
+  activeScores?: { skips: number; list: unknown[] };
 
   constructor(
     /** The cluster as this cycle sees it. */

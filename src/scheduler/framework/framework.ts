@@ -172,9 +172,26 @@ export class Framework implements Handle {
     return { result: nodeNames ? { nodeNames } : undefined, status: Status.success() };
   }
 
+  /** The Filter plugins not skipped in this cycle. */
+  private activeFilters(state: CycleState): FilterPlugin[] {
+    const skips = state.skipFilterPlugins.size;
+    let a = state.activeFilters;
+    if (!a || a.skips !== skips) a = state.activeFilters = { skips, list: skips ? this.filter.filter((pl) => !state.skipFilterPlugins.has(pl.name)) : this.filter };
+    return a.list as FilterPlugin[];
+  }
+
+  /** The Score plugins not skipped in this cycle. */
+  private activeScores(state: CycleState): ScorePlugin[] {
+    const skips = state.skipScorePlugins.size;
+    let a = state.activeScores;
+    if (!a || a.skips !== skips) a = state.activeScores = { skips, list: skips ? this.score.filter((pl) => !state.skipScorePlugins.has(pl.name)) : this.score };
+    return a.list as ScorePlugin[];
+  }
+
   runFilterPlugins(state: CycleState, pod: Pod, node: NodeInfo): Status {
-    for (const pl of this.filter) {
-      if (state.skipFilterPlugins.has(pl.name)) continue;
+    const filters = this.activeFilters(state);
+    for (let i = 0; i < filters.length; i++) {
+      const pl = filters[i]!;
       const s = pl.filter(state, pod, node);
       if (!s.isSuccess()) return s.withPlugin(pl.name);
     }
@@ -234,8 +251,7 @@ export class Framework implements Handle {
     const out: NodePluginScores[] = nodes.map((n) => ({ name: n.name, total: 0 }));
     // One NodeScore list reused across plugins (each plugin's normalizeScore may rewrite it in place).
     const list: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
-    for (const pl of this.score) {
-      if (state.skipScorePlugins.has(pl.name)) continue;
+    for (const pl of this.activeScores(state)) {
       for (let i = 0; i < nodes.length; i++) {
         const { score, status } = pl.score(state, pod, nodes[i]!);
         if (!status.isSuccess()) return { scores: [], status: status.withPlugin(pl.name) };

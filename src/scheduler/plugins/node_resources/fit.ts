@@ -13,6 +13,7 @@ import { leastRequestedScore, mostRequestedScore, requestedToCapacityRatioScore 
 
 export const NAME = "NodeResourcesFit";
 const STATE_KEY = "PreFilter" + NAME;
+const SUCCESS = Status.success();
 
 class RequestsState implements StateData {
   constructor(readonly info: PodInfo) {}
@@ -102,6 +103,9 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
     return leastRequestedScore(requested, capacity);
   };
 
+  // The default scoring (LeastAllocated over cpu and memory, weight 1 each) reads the two fields directly.
+  const defaultScoring = strategy === "LeastAllocated" && resources.length === 2 && resources[0]!.name === CPU && resources[1]!.name === MEMORY && (resources[0]!.weight ?? 1) === 1 && (resources[1]!.weight ?? 1) === 1;
+
   return {
     name: NAME,
     preFilter(state, pod) {
@@ -122,6 +126,21 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
     },
     score(state, pod, node) {
       const info = infoOf(state, pod);
+      if (defaultScoring) {
+        const cpuCap = node.allocatable.cpu;
+        const memCap = node.allocatable.memory;
+        let total = 0;
+        let weights = 0;
+        if (cpuCap !== 0) {
+          total += leastRequestedScore(node.nonZeroRequested.cpu + info.nonZeroRequests.cpu, cpuCap);
+          weights++;
+        }
+        if (memCap !== 0) {
+          total += leastRequestedScore(node.nonZeroRequested.memory + info.nonZeroRequests.memory, memCap);
+          weights++;
+        }
+        return { score: weights === 0 ? 0 : Math.trunc(total / weights), status: SUCCESS };
+      }
       let total = 0;
       let weights = 0;
       for (const r of resources) {
