@@ -8,23 +8,55 @@ import { bodyEncoding, type BodyEncoding } from "./negotiation.js";
 /** Kubernetes' own limit on request bodies (etcd's value limit plus headroom). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/** The whole request body in one Buffer (a single chunk as it came, more chunks concatenated once). Listens to the
+ *  stream's events directly: an async iterator per request cost several times the read itself. A client that goes
+ *  away before the body is complete rejects with an error. */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw errors.tooLarge(`the request body is too large: ${declared} bytes, limit ${limit}`);
+    return Promise.reject(errors.tooLarge(`the request body is too large: ${declared} bytes, limit ${limit}`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw errors.tooLarge(`the request body is too large: more than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  return new Promise<Buffer>((resolve, reject) => {
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(errors.tooLarge(`the request body is too large: more than ${limit} bytes`));
+        return;
+      }
+      if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks ? Buffer.concat(chunks, size) : first ?? Buffer.alloc(0));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    // "close" before "end": the client went away mid-body.
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error("the client closed the connection before the request body was complete"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 /** Deeper values are refused: no API object comes close, and recursive object machinery (patches, defaulting,

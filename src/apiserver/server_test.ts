@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { parse as parseYaml } from "yaml";
 import { errors } from "../machinery/errors.js";
@@ -369,6 +370,48 @@ describe("hostile bodies", () => {
       const r = await request(h.url, "PATCH", "/api/v1/namespaces/default/configmaps/x", { body, headers: { "content-type": "application/merge-patch+json" } });
       assert.equal(r.status, 400, r.text);
       assert.match(r.json().message, /nests deeper than 512 levels/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("bodies sent in pieces", () => {
+  it("decodes a body that arrives in several chunks, and keeps serving after a client leaves mid-body", async () => {
+    const h = await startHarness();
+    const port = Number(new URL(h.url).port);
+    try {
+      const body = JSON.stringify({ ...CM, metadata: { name: "pieces" }, data: { k: "v".repeat(100_000) } });
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(port, "127.0.0.1");
+        let got = "";
+        s.on("data", (d) => (got += d));
+        s.on("end", () => resolve(got));
+        s.on("error", reject);
+        s.write(`POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+        let at = 0;
+        const next = (): void => {
+          s.write(body.slice(at, at + 7_000));
+          at += 7_000;
+          if (at < body.length) setTimeout(next, 2);
+        };
+        next();
+      });
+      assert.match(answer, /^HTTP\/1.1 201 /);
+      const r = await request(h.url, "GET", "/api/v1/namespaces/default/configmaps/pieces");
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json().data.k.length, 100_000);
+      // A client that sends half its body and leaves: the server answers the next request.
+      await new Promise<void>((resolve) => {
+        const s = net.connect(port, "127.0.0.1", () => {
+          s.write(`POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"apiVersion":"v1",`);
+          setTimeout(() => s.destroy(), 50);
+        });
+        s.on("close", () => resolve());
+        s.on("error", () => {});
+      });
+      const after = await request(h.url, "GET", "/api/v1/namespaces/default/configmaps/pieces");
+      assert.equal(after.status, 200, after.text);
     } finally {
       await h.close();
     }
