@@ -3,8 +3,10 @@
 // the same operation made directly on a SQLite store in this process, and (create, get, patch) the same requests
 // to a null Node.js server that only parses and answers JSON (bench/null_server_child.ts), in one process and in
 // two (node:cluster). A sweep then shows create p99 against the number of requests in flight.
-// Requests go through a raw keep-alive client (bench/http_load.ts), cheap enough not to be the bottleneck.
-//   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--sweep=200,50,20] [--watchers=200] [--samples=2000]
+// Requests go through a raw keep-alive client (bench/http_load.ts), cheap enough not to be the bottleneck. Each
+// comparison is cut into rounds the contenders take in turn, so load from elsewhere falls on all of them alike.
+//   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--sweep=200,50,20] [--watchers=200]
+//     [--samples=2000] [--rounds=4]
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -25,6 +27,8 @@ const NAMESPACES = 10;
 const SAMPLES = Number(args.get("samples") ?? 2000);
 /** Requests made and thrown away before each measured phase, so JIT and connection setup are not measured. */
 const WARMUP = 400;
+/** Rounds each comparison is cut into, taken in turn by its contenders (see interleaved). */
+const ROUNDS = Number(args.get("rounds") ?? 4);
 const WATCH_WRITES = 50;
 const CLK_TCK = 100; // getconf CLK_TCK on Linux: /proc/PID/stat counts CPU time in 1/100 s
 
@@ -229,50 +233,89 @@ async function main(): Promise<void> {
     }
     const [floor1, floor2] = floors as [Target, Target];
 
-    /** Warms `t`'s connections, then WARMUP throw-away operations (`warm`) lead straight into `n` measured (`op`). */
-    const run = async (t: Target, conc: number, op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>): Promise<Measured> => {
-      await t.client.warm(conc);
-      return measure(SAMPLES, conc, (i) => (i < WARMUP ? warm(t.client, i) : op(t.client, i - WARMUP)), t.pids, WARMUP);
-    };
     const req = (c: RawHttpClient, method: string, path: string, body?: unknown, contentType?: string): Promise<string> =>
       expectOk(c.request(method, path, body === undefined ? undefined : JSON.stringify(body), contentType));
+    type Op = (i: number) => Promise<unknown>;
+    /** One server's (or the store's) part in a comparison: `op(i)` measured, `warm(i)` thrown away, never the same i twice. */
+    interface Contender {
+      pids: number[];
+      client?: RawHttpClient;
+      op: Op;
+      warm: Op;
+    }
+    const over = (t: Target, op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>): Contender => ({
+      pids: t.pids,
+      client: t.client,
+      op: (i) => op(t.client, i),
+      warm: (i) => warm(t.client, i),
+    });
     const create = (prefix: string) => (c: RawHttpClient, i: number) => req(c, "POST", `/api/v1/namespaces/bench-0/pods`, pod("bench-0", `${prefix}-${i}`));
     const rnd = (i: number): number => (i * 7919) % PODS;
     const get = (c: RawHttpClient, i: number): Promise<string> => req(c, "GET", `/api/v1/namespaces/${nsOf(rnd(i))}/pods/p-${rnd(i)}`);
-    // Updates: each request patches a distinct pod's labels (no self-conflicts), like controllers labelling pods.
+    // Updates: each request patches a distinct pod's labels (no self-conflicts), like controllers labelling pods;
+    // measured on pods 0..SAMPLES-1, warm-ups on the pods after them.
     const patch = (offset: number) => (c: RawHttpClient, i: number) =>
       req(c, "PATCH", `/api/v1/namespaces/${nsOf(i + offset)}/pods/p-${i + offset}`, { metadata: { labels: { touched: String(i) } } }, "application/merge-patch+json");
-    const all = async (op: (c: RawHttpClient, i: number) => Promise<unknown>, warm: (c: RawHttpClient, i: number) => Promise<unknown>) => ({
-      api: await run(api, CONC, op, warm),
-      floor: await run(floor1, CONC, op, warm),
-      floor2: await run(floor2, CONC, op, warm),
-    });
-
-    const c = await all(create("c"), create("wc"));
-    const storeCreate = (prefix: string, i: number) => store.create(`/registry/pods/bench-0/${prefix}-${i}`, JSON.stringify(pod("bench-0", `${prefix}-${i}`)));
-    report({ what: "create", ...c, store: await measure(SAMPLES, CONC, (i) => (i < WARMUP ? storeCreate("wc", i) : storeCreate("c", i - WARMUP)), [], WARMUP) });
-    const g = await all(get, get);
-    report({ what: "get", ...g, store: await measure(SAMPLES, CONC, (i) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`), [], WARMUP) });
-    const u = await all(patch(0), patch(SAMPLES));
-    // Pods 0..SAMPLES-1 measured, the WARMUP after them warm up (as for the API).
-    const updStore = await measure(SAMPLES, CONC, async (j) => {
-      const i = j < WARMUP ? SAMPLES + j : j - WARMUP;
+    const storeCreate = (prefix: string) => (i: number) => store.create(`/registry/pods/bench-0/${prefix}-${i}`, JSON.stringify(pod("bench-0", `${prefix}-${i}`)));
+    const storeGet = (i: number) => store.get(`/registry/pods/${nsOf(rnd(i))}/p-${rnd(i)}`);
+    const storeUpdate = (offset: number) => async (j: number) => {
+      const i = j + offset;
       const kv = (await store.get(`/registry/pods/${nsOf(i)}/p-${i}`))!;
       const obj = JSON.parse(kv.value) as { metadata: { labels: Record<string, string> } };
       obj.metadata.labels.touched = String(i);
       await store.update(kv.key, JSON.stringify(obj), { expectedRevision: kv.modRevision });
-    }, [], WARMUP);
-    report({ what: "update (merge patch of labels)", ...u, store: updStore });
+    };
+
+    /**
+     * SAMPLES operations on each contender with `conc` in flight, in ROUNDS rounds taken in turn (A B C A B C ...), so
+     * a burst of load from elsewhere on the shared machine falls on every contender alike. Each round opens with
+     * throw-away operations that fill the queue (WARMUP in the first round, which also warms the JIT; `conc` after).
+     */
+    const interleaved = async (cs: Contender[], conc: number): Promise<Measured[]> => {
+      const per = Math.ceil(SAMPLES / ROUNDS);
+      const acc = cs.map(() => ({ lat: [] as number[], wall: 0, server: 0, client: 0, n: 0 }));
+      let warmed = 0;
+      for (let r = 0; r < ROUNDS; r++) {
+        const w = r === 0 ? WARMUP : conc;
+        for (const [k, c] of cs.entries()) {
+          await c.client?.warm(conc);
+          const m = await measure(per, conc, (i) => (i < w ? c.warm(warmed + i) : c.op(r * per + i - w)), c.pids, w);
+          const a = acc[k]!;
+          a.lat.push(...m.lat);
+          a.wall += (per / m.perSec) * 1000;
+          a.server += m.serverMs * per;
+          a.client += m.clientMs * per;
+          a.n += per;
+        }
+        warmed += w;
+      }
+      return acc.map((a) => ({ lat: a.lat.sort((x, y) => x - y), perSec: (a.n / a.wall) * 1000, serverMs: a.server / a.n, clientMs: a.client / a.n }));
+    };
+    type ClientOp = (c: RawHttpClient, i: number) => Promise<unknown>;
+    const compare = async (what: string, op: ClientOp, warm: ClientOp, store: Contender): Promise<Row> => {
+      const [a, f1, f2, s] = await interleaved([...[api, floor1, floor2].map((t) => over(t, op, warm)), store], CONC);
+      const row = { what, api: a!, floor: f1!, floor2: f2!, store: s! };
+      report(row);
+      return row;
+    };
+
+    // The API server is warm from the fill; the floors get as many mixed requests before any is measured.
+    for (const f of [floor1, floor2]) {
+      await f.client.warm(CONC);
+      await load(Math.min(PODS, 10_000), CONC, (i) => [create("prime"), get, patch(0)][i % 3]!(f.client, i));
+    }
+    const cr = await compare("create", create("c"), create("wc"), { pids: [], op: storeCreate("c"), warm: storeCreate("wc") });
+    await compare("get", get, get, { pids: [], op: storeGet, warm: storeGet });
+    const up = await compare("update (merge patch of labels)", patch(0), patch(SAMPLES), { pids: [], op: storeUpdate(0), warm: storeUpdate(SAMPLES) });
 
     // Create p99 against concurrency: at which number in flight 25 ms is reachable, for k8ts and for the floor.
     const sweep: Array<{ conc: number; api: Measured; floor: Measured; floor2: Measured }> = [];
     for (const conc of SWEEP) {
-      const m = {
+      const [a, f1, f2] = await interleaved(
+        [api, floor1, floor2].map((t) => over(t, create(`s${conc}`), create(`ws${conc}`))),
         conc,
-        api: await run(api, conc, create(`s${conc}`), create(`ws${conc}`)),
-        floor: await run(floor1, conc, create(`s${conc}`), create(`ws${conc}`)),
-        floor2: await run(floor2, conc, create(`s${conc}`), create(`ws${conc}`)),
-      };
+      );
+      const m = { conc, api: a!, floor: f1!, floor2: f2! };
       sweep.push(m);
       process.stdout.write(
         `create at ${String(conc).padStart(3)} in flight: p99 api ${fmt(pct(m.api.lat, 99))} ms (${m.api.perSec.toFixed(0)}/s), floor x1 ${fmt(pct(m.floor.lat, 99))} ms (${m.floor.perSec.toFixed(0)}/s), floor x2 ${fmt(pct(m.floor2.lat, 99))} ms (${m.floor2.perSec.toFixed(0)}/s)\n`,
@@ -346,9 +389,9 @@ async function main(): Promise<void> {
     for (const m of sweep) {
       process.stdout.write(`| ${m.conc} | ${ms(m.api, 99)} | ${ms(m.floor, 99)} | ${ms(m.floor2, 99)} | ${m.api.perSec.toFixed(0)} / ${m.floor.perSec.toFixed(0)} / ${m.floor2.perSec.toFixed(0)} |\n`);
     }
-    const mut = [c.api, u.api].map((m) => pct(m.lat, 99));
+    const mut = [cr.api, up.api].map((m) => pct(m.lat, 99));
     process.stdout.write(
-      `\ntargets: mutating p99 ${fmt(Math.max(...mut))} ms (target < 25; null floor x1 ${fmt(Math.max(pct(c.floor.lat, 99), pct(u.floor.lat, 99)))} ms at the same ${CONC} in flight), cluster-wide list p99 ${fmt(pct(listAllApi.lat, 99))} ms (target < 1000), watch fan-out p99 ${fmt(pct(fanApi, 99))} ms (target < 50)\n`,
+      `\ntargets: mutating p99 ${fmt(Math.max(...mut))} ms (target < 25; null floor x1 ${fmt(Math.max(pct(cr.floor!.lat, 99), pct(up.floor!.lat, 99)))} ms at the same ${CONC} in flight), cluster-wide list p99 ${fmt(pct(listAllApi.lat, 99))} ms (target < 1000), watch fan-out p99 ${fmt(pct(fanApi, 99))} ms (target < 50)\n`,
     );
   } finally {
     for (const c of clients) c.close();
