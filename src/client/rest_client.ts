@@ -1,9 +1,12 @@
-// The REST client: JSON over HTTP(S) to the API server, one keep-alive agent per client. Non-2xx answers throw a
-// StatusError rebuilt from the Status body; watches stream newline-delimited {"type","object"} events.
+// The REST client: JSON over HTTP(S) to the API server. Unary requests to an http:// server go through a pool of
+// keep-alive sockets (http1_pool.ts, about a quarter of node:http's CPU per request); https:// servers and watches
+// (long-lived streams) use node:http with one keep-alive agent per client. Non-2xx answers throw a StatusError
+// rebuilt from the Status body; watches stream newline-delimited {"type","object"} events.
 import http from "node:http";
 import https from "node:https";
 import type { KubeList, KubeObject } from "../api/object.js";
 import type { Status } from "../machinery/errors.js";
+import { createHttp1Pool } from "./http1_pool.js";
 import { errorFromResponse } from "./response_error.js";
 import {
   PATCH_CONTENT_TYPES,
@@ -33,8 +36,14 @@ export interface ClientOptions {
   /** Used for non-streaming requests when given (tests, other runtimes); watches always use node:http. */
   fetchImpl?: typeof fetch;
   tls?: TlsOptions;
-  /** Limit for one non-watch request, so a hung connection cannot wedge a controller (default 60 s). */
+  /** Limit for one non-watch request, so a hung connection cannot wedge a controller (default 60 s): a connection
+   * silent this long while a request waits on it is destroyed and the request rejects. */
   requestTimeoutMs?: number;
+  /** Sockets the client opens at once for unary requests to an http:// server (default 64); more wait their turn. */
+  maxConnections?: number;
+  /** "node:http" sends unary requests to http:// servers through node:http as https:// ones are (the transport
+   * before http1_pool.ts; bench/client.ts measures against it). */
+  unaryTransport?: "pool" | "node:http";
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -109,6 +118,19 @@ export function createClient(opts: ClientOptions): Client {
     ...extra,
   });
 
+  // Header lines every unary request carries, rendered once. A CR or LF in them would split the request: such a
+  // client fails each request, as node:http does, rather than sending it.
+  const fixedHeaders =
+    `Host: ${base.host}\r\nAccept: application/json\r\nUser-Agent: ${opts.userAgent ?? "k8ts/0.1"}\r\n` +
+    (opts.token ? `Authorization: Bearer ${opts.token}\r\n` : "");
+  const badHeaders = /[\r\n]/.test(`${opts.userAgent ?? ""}${opts.token ?? ""}`) ? new TypeError("user agent or token contains a line break") : undefined;
+  const pool =
+    isHttps || opts.fetchImpl || opts.unaryTransport === "node:http"
+      ? undefined
+      : createHttp1Pool({ host: base.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(base.port || 80), timeoutMs, maxSockets: opts.maxConnections });
+  // Paths and queries the client builds are already percent-encoded; anything else goes through URL's encoding.
+  const PLAIN_TARGET = /^[\x21-\x7e]*$/;
+
   const viaNode = (req: RawRequest, url: URL, body: string | undefined, hdrs: Record<string, string>): Promise<{ code: number; text: string }> =>
     new Promise((resolve, reject) => {
       const r = (isHttps ? https : http).request(url, { method: req.method, agent, headers: hdrs }, (res) => {
@@ -122,9 +144,25 @@ export function createClient(opts: ClientOptions): Client {
       r.end(body);
     });
 
+  const viaPool = (req: RawRequest, body: string | undefined): Promise<{ status: number; text: string }> => {
+    if (badHeaders) return Promise.reject(badHeaders);
+    let target = basePath + req.path + buildQuery(req.query);
+    if (!PLAIN_TARGET.test(target)) {
+      const url = new URL(target, base);
+      target = url.pathname + url.search;
+    }
+    const hdrs = body === undefined ? fixedHeaders : `${fixedHeaders}Content-Type: ${req.contentType ?? "application/json"}\r\n`;
+    return pool!.request(req.method, target, hdrs, body);
+  };
+
   const request = async <T>(req: RawRequest): Promise<T> => {
-    const url = new URL(basePath + req.path + buildQuery(req.query), base);
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    if (pool) {
+      const { status, text } = await viaPool(req, body);
+      if (status < 200 || status > 299) throw errorFromResponse(status, text);
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
+    const url = new URL(basePath + req.path + buildQuery(req.query), base);
     // Content-Length always: node sends DELETE bodies neither chunked nor sized otherwise, which servers reject.
     const hdrs = headers(body === undefined ? {} : { "Content-Type": req.contentType ?? "application/json", "Content-Length": String(Buffer.byteLength(body)) });
     let code: number;
@@ -189,6 +227,9 @@ export function createClient(opts: ClientOptions): Client {
     resource,
     request,
     watchPath,
-    close: () => agent.destroy(),
+    close: () => {
+      pool?.close();
+      agent.destroy();
+    },
   };
 }

@@ -1,6 +1,9 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeObject } from "../api/object.js";
@@ -131,7 +134,6 @@ contexts:
 });
 
 test("watch decodes events split across chunks and reports a non-2xx answer as a StatusError", async (t) => {
-  const http = await import("node:http");
   const server = http.createServer((req, res) => {
     if (req.url?.includes("/secrets")) {
       res.writeHead(403, { "Content-Type": "application/json" });
@@ -156,4 +158,283 @@ test("watch decodes events split across chunks and reports a non-2xx answer as a
   let failure: unknown;
   await c.resource(resources.secrets).watch("default", {}, { onEvent: () => {}, onError: (e) => (failure = e) }).done;
   assert.ok(isStatusError(failure, "Forbidden"));
+});
+
+// --- The unary transport (http1_pool.ts) against real servers -------------------------------------------------
+
+const log = (msg: string): void => void process.stderr.write(`# ${msg}\n`);
+
+async function until(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+interface Served {
+  url: string;
+  /** TCP connections the server accepted. */
+  connections: () => number;
+  /** Most connections open at once. */
+  peak: () => number;
+}
+
+async function serveNode(t: TestContext, handler: http.RequestListener, tune?: (s: http.Server) => void): Promise<Served> {
+  const server = http.createServer(handler);
+  tune?.(server);
+  let connections = 0;
+  let open = 0;
+  let peak = 0;
+  server.on("connection", (s) => {
+    connections++;
+    peak = Math.max(peak, ++open);
+    s.on("close", () => open--);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => (server.closeAllConnections(), server.close()));
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => connections, peak: () => peak };
+}
+
+/** A raw TCP server: `onRequest` sees each request head (the part before the empty line) and answers on the socket. */
+async function serveRaw(t: TestContext, onRequest: (sock: net.Socket, head: string, nth: number) => void): Promise<Served> {
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    connections++;
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => {});
+    let buf = "";
+    let nth = 0;
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      let end: number;
+      while ((end = buf.indexOf("\r\n\r\n")) >= 0) {
+        const head = buf.slice(0, end);
+        const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + len) return;
+        buf = buf.slice(end + 4 + len);
+        onRequest(sock, head, nth++);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => connections, peak: () => 0 };
+}
+
+/** Writes `data` in pieces of the given sizes, one event-loop turn apart, so the client sees them as separate reads. */
+async function dribble(sock: net.Socket, data: Buffer, sizes: number[]): Promise<void> {
+  let pos = 0;
+  for (let i = 0; pos < data.length; i++) {
+    const n = sizes[i % sizes.length]!;
+    sock.write(data.subarray(pos, pos + n));
+    pos += n;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+const json = (res: http.ServerResponse, code: number, body: unknown): void => {
+  res.writeHead(code, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+
+test("unary requests read sized and chunked bodies, over one reused keep-alive connection", async (t) => {
+  const srv = await serveNode(t, (req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const echo = { method: req.method, url: req.url, contentType: req.headers["content-type"], body: body ? JSON.parse(body) : null };
+      if (req.url?.startsWith("/chunked")) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        const text = JSON.stringify(echo);
+        res.write(text.slice(0, 7));
+        setTimeout(() => res.end(text.slice(7)), 2);
+      } else json(res, 200, echo);
+    });
+  });
+  const c = createClient({ server: srv.url });
+  t.after(() => c.close());
+  for (let i = 0; i < 30; i++) {
+    const sized = await c.request<{ method: string; url: string; body: unknown }>({ method: "PUT", path: `/sized/${i}`, query: { a: "x y" }, body: { i, s: "é€" } });
+    assert.deepEqual(sized, { method: "PUT", url: `/sized/${i}?a=x%20y`, contentType: "application/json", body: { i, s: "é€" } });
+    const chunked = await c.request<{ method: string; body: unknown }>({ method: "GET", path: `/chunked/${i}` });
+    assert.deepEqual(chunked, { method: "GET", url: `/chunked/${i}`, body: null });
+  }
+  assert.equal(srv.connections(), 1, "60 sequential requests share one connection");
+});
+
+test("responses split at every byte, with chunk extensions, trailers, an interim 100 and read-to-close bodies", async (t) => {
+  const payload = JSON.stringify({ kind: "ConfigMap", data: { k: "v".repeat(300), u: "ü" } });
+  const bytes = Buffer.from(payload);
+  const chunked = Buffer.concat([
+    Buffer.from("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"),
+    Buffer.from(`a;ext=1\r\n`),
+    bytes.subarray(0, 10),
+    Buffer.from(`\r\n${(bytes.length - 10).toString(16).toUpperCase()}\r\n`),
+    bytes.subarray(10),
+    Buffer.from("\r\n0\r\nX-Trailer: yes\r\n\r\n"),
+  ]);
+  const sized = Buffer.concat([Buffer.from(`HTTP/1.1 201 Created\r\ncontent-length: ${bytes.length}\r\nKeep-Alive: timeout=30\r\n\r\n`), bytes]);
+  const toClose = Buffer.concat([Buffer.from("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"), bytes]);
+  const srv = await serveRaw(t, (sock, head) => {
+    const path = head.split(" ")[1]!;
+    const [kind, size] = path.slice(1).split("/") as [string, string];
+    const sizes = [Number(size), 3, 7];
+    if (kind === "chunked") void dribble(sock, chunked, sizes);
+    else if (kind === "sized") void dribble(sock, sized, sizes);
+    else if (kind === "none") sock.write("HTTP/1.1 204 No Content\r\n\r\n");
+    else void dribble(sock, toClose, sizes).then(() => sock.end());
+  });
+  const c = createClient({ server: srv.url });
+  t.after(() => c.close());
+  for (const size of [1, 2, 5, 64, 4096]) {
+    assert.deepEqual(await c.request({ method: "GET", path: `/chunked/${size}` }), JSON.parse(payload), `chunked in pieces of ${size}`);
+    assert.deepEqual(await c.request({ method: "GET", path: `/sized/${size}` }), JSON.parse(payload), `sized in pieces of ${size}`);
+    assert.equal(await c.request({ method: "DELETE", path: "/none/0" }), undefined);
+    assert.deepEqual(await c.request({ method: "GET", path: `/close/${size}` }), JSON.parse(payload), `read to close in pieces of ${size}`);
+  }
+  // Sized, chunked and empty answers keep their connection; each HTTP/1.0 answer without keep-alive ends it.
+  assert.equal(srv.connections(), 5);
+});
+
+test("error answers become StatusErrors; malformed answers and refused connections reject", async (t) => {
+  const srv = await serveRaw(t, (sock, head) => {
+    const path = head.split(" ")[1]!;
+    if (path === "/garbage") return void sock.end("SMTP ready\r\n\r\n");
+    if (path === "/badlength") return void sock.write("HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n{}");
+    const status = JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: 'pods "p" not found' });
+    if (path === "/404") return void sock.write(`HTTP/1.1 404 Not Found\r\nContent-Length: ${status.length}\r\n\r\n${status}`);
+    sock.write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 8\r\n\r\noverload");
+  });
+  const c = createClient({ server: srv.url });
+  t.after(() => c.close());
+  await assert.rejects(c.request({ method: "GET", path: "/404" }), (e) => isNotFound(e) && (e as StatusError).status.message === 'pods "p" not found');
+  await assert.rejects(c.request({ method: "GET", path: "/503" }), (e: unknown) => e instanceof StatusError && e.code === 503 && e.status.message === "overload");
+  await assert.rejects(c.request({ method: "GET", path: "/garbage" }), /malformed status line/);
+  await assert.rejects(c.request({ method: "GET", path: "/badlength" }), /bad Content-Length/);
+  await assert.rejects(c.request({ method: "GET", path: "/404" }), isNotFound, "the client still works after malformed answers");
+
+  const closed = net.createServer();
+  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+  const port = (closed.address() as net.AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const refused = createClient({ server: `http://127.0.0.1:${port}` });
+  t.after(() => refused.close());
+  await assert.rejects(refused.request({ method: "GET", path: "/" }), (e: NodeJS.ErrnoException) => e.code === "ECONNREFUSED");
+  const badToken = createClient({ server: srv.url, token: "abc\r\nX-Injected: 1" });
+  await assert.rejects(badToken.request({ method: "GET", path: "/404" }), /line break/);
+});
+
+test("responses over 3 MiB, sized and chunked, and a 3 MiB request body", async (t) => {
+  const big = { items: Array.from({ length: 20_000 }, (_, i) => ({ name: `item-${i}`, pad: "x".repeat(150) })) };
+  const text = JSON.stringify(big);
+  assert.ok(text.length > 3 * 1024 * 1024);
+  const srv = await serveNode(t, (req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      if (req.method === "POST") return json(res, 200, { received: body.length });
+      res.writeHead(200, { "Content-Type": "application/json" });
+      if (req.url === "/sized") return void res.end(text);
+      for (let i = 0; i < text.length; i += 100_000) res.write(text.slice(i, i + 100_000));
+      res.end();
+    });
+  });
+  const c = createClient({ server: srv.url });
+  t.after(() => c.close());
+  assert.deepEqual(await c.request({ method: "GET", path: "/sized" }), big);
+  assert.deepEqual(await c.request({ method: "GET", path: "/chunked" }), big);
+  assert.deepEqual(await c.request({ method: "POST", path: "/echo", body: big }), { received: text.length });
+});
+
+test("requests beyond the connection cap wait for a free connection and all complete", async (t) => {
+  let inFlight = 0;
+  let peakInFlight = 0;
+  const srv = await serveNode(t, (req, res) => {
+    peakInFlight = Math.max(peakInFlight, ++inFlight);
+    setTimeout(() => {
+      inFlight--;
+      json(res, 200, { url: req.url });
+    }, 5);
+  });
+  const c = createClient({ server: srv.url, maxConnections: 4 });
+  t.after(() => c.close());
+  const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => c.request<{ url: string }>({ method: "GET", path: `/r/${i}` })));
+  assert.deepEqual(answers.map((a) => a.url), Array.from({ length: 60 }, (_, i) => `/r/${i}`));
+  assert.equal(peakInFlight, 4);
+  assert.equal(srv.connections(), 4);
+  log(`60 requests over ${srv.connections()} connections`);
+});
+
+test("a connection the server closed while idle is replaced; a reset before any answer byte retries GET once, not POST", async (t) => {
+  // The server's keep-alive window is shorter than the pause: the client must not fail on the closed socket.
+  const short = await serveNode(t, (req, res) => json(res, 200, { ok: req.url }), (s) => (s.keepAliveTimeout = 100));
+  const c1 = createClient({ server: short.url });
+  t.after(() => c1.close());
+  assert.deepEqual(await c1.request({ method: "GET", path: "/a" }), { ok: "/a" });
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(await c1.request({ method: "GET", path: "/b" }), { ok: "/b" });
+  assert.equal(short.connections(), 2);
+
+  // A server that answers the first request on a connection and resets on the second: what a client sees when its
+  // request crosses the server's close of an idle connection.
+  const attempts: string[] = [];
+  const racy = await serveRaw(t, (sock, head, nth) => {
+    attempts.push(`${head.split(" ")[0]} ${nth}`);
+    if (nth === 0) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}');
+    else sock.resetAndDestroy();
+  });
+  const c2 = createClient({ server: racy.url });
+  t.after(() => c2.close());
+  await c2.request({ method: "GET", path: "/1" });
+  assert.deepEqual(await c2.request({ method: "GET", path: "/2" }), {}, "the GET is retried on a new connection");
+  assert.deepEqual(attempts, ["GET 0", "GET 1", "GET 0"]);
+  await assert.rejects(c2.request({ method: "POST", path: "/3", body: {} }), (e: NodeJS.ErrnoException) => e.code === "ECONNRESET");
+  assert.deepEqual(attempts.slice(3), ["POST 1"], "a POST is never sent twice");
+  assert.equal(racy.connections(), 2);
+});
+
+test("a request with no answer within requestTimeoutMs rejects and its connection is destroyed", async (t) => {
+  const closedByClient: number[] = [];
+  let n = 0;
+  const srv = await serveRaw(t, (sock, head) => {
+    const id = n++;
+    sock.on("close", () => closedByClient.push(id));
+    if (head.startsWith("GET /hang")) return; // never answers
+    sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+  });
+  const c = createClient({ server: srv.url, requestTimeoutMs: 300 });
+  t.after(() => c.close());
+  const t0 = performance.now();
+  await assert.rejects(c.request({ method: "GET", path: "/hang" }), /GET \/hang: no answer within 300 ms/);
+  log(`timed out after ${(performance.now() - t0).toFixed(0)} ms`);
+  await until(() => closedByClient.includes(0), "the server sees the hung connection closed");
+  assert.deepEqual(await c.request({ method: "GET", path: "/fine" }), {});
+});
+
+test("idle keep-alive connections do not keep a process from exiting", async (t) => {
+  // The server keeps idle connections open (it would close them after 5 s by default, ending the child anyway).
+  const srv = await serveNode(t, (_req, res) => json(res, 200, { ok: true }), (s) => (s.keepAliveTimeout = 600_000));
+  const script = `const { createClient } = await import(${JSON.stringify(new URL("./rest_client.ts", import.meta.url).pathname)});
+const c = createClient({ server: ${JSON.stringify(srv.url)}, requestTimeoutMs: 600000 });
+await c.request({ method: "GET", path: "/" });
+process.stdout.write("answered\\n");`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    // Far longer than a start-up under load, far shorter than the client's idle timeout (10 minutes, above).
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("exit", (c) => (clearTimeout(timer), resolve(c)));
+  });
+  log(`child exited after ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.equal(out, "answered\n");
+  assert.equal(code, 0, "the child exits on its own with its client open");
 });
