@@ -14,6 +14,15 @@ const isAssigned = (p: Pod): boolean => !!p.spec?.nodeName;
 /** Finished pods hold no resources: the cache forgets them. */
 const isTerminal = (p: Pod): boolean => TERMINAL.has(p.status?.phase ?? "");
 
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  const ka = a ? Object.keys(a) : [];
+  const kb = b ? Object.keys(b) : [];
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (a![k] !== b?.[k]) return false;
+  return true;
+}
+
 export interface EventHandlerDeps {
   inf: SchedulerInformers;
   cache: SchedulerCache;
@@ -47,9 +56,15 @@ return [
             if (!isTerminal(oldPod)) move({ resource: "AssignedPod", action: "Delete" });
             return;
           }
+          // Newly bound: an add to the assigned pods, as Kubernetes' filtered handler makes it (and the
+          // confirmation of the pod this scheduler assumed there).
+          if (!isAssigned(oldPod)) {
+            cache.addPod(pod);
+            move({ resource: "AssignedPod", action: "Add" });
+            return;
+          }
           cache.updatePod(pod);
-          if (isAssigned(oldPod) && JSON.stringify(oldPod.metadata?.labels) !== JSON.stringify(pod.metadata?.labels)) move({ resource: "AssignedPod", action: "UpdatePodLabel" });
-          else if (!isAssigned(oldPod)) move({ resource: "AssignedPod", action: "Add" });
+          if (!sameLabels(oldPod.metadata?.labels, pod.metadata?.labels)) move({ resource: "AssignedPod", action: "UpdatePodLabel" });
           return;
         }
         if (!responsible(pod)) return;

@@ -2,7 +2,7 @@
 // FailedScheduling, Preempted. The same event again (same pod, reason and message) within ten minutes bumps the
 // count and lastTimestamp of the first one, as client-go's event correlator does, so `kubectl describe` shows
 // "(x4 over 3m)" instead of a wall of repeats. Recording is best effort: a failed write is logged, never retried.
-import { randomBytes } from "node:crypto";
+import { randomInt } from "node:crypto";
 import type { Clock } from "../client/clock.js";
 import type { Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
@@ -42,7 +42,19 @@ export class EventRecorder {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly recent = new Map<string, Remembered>();
 
+  /** Makes event names unique within this recorder; starts at random so two recorders rarely meet. */
+  private seq = randomInt(0x1000000);
+
   constructor(private readonly opts: EventRecorderOptions) {}
+
+  /**
+   * The unique part of an event's name, in hex like client-go's (which uses the time in nanoseconds): the time in
+   * milliseconds then a 24-bit sequence, so names stay unique at any rate without a random draw per event.
+   */
+  private suffix(now: number): string {
+    this.seq = (this.seq + 1) & 0xffffff;
+    return Math.trunc(now).toString(16) + this.seq.toString(16).padStart(6, "0");
+  }
 
   record(pod: Pod, type: "Normal" | "Warning", reason: string, message: string, component = this.opts.component): void {
     const now = this.opts.clock.now();
@@ -55,7 +67,7 @@ export class EventRecorder {
       seen.last = this.track(seen.last.then(() => this.bump(seen, count, now, pod, type, reason, message, component)));
       return;
     }
-    const name = `${pod.metadata?.name ?? "pod"}.${randomBytes(8).toString("hex")}`;
+    const name = `${pod.metadata?.name ?? "pod"}.${this.suffix(now)}`;
     const r: Remembered = { name, namespace: ns, count: 1, first: now, last: Promise.resolve() };
     this.remember(key, r);
     r.last = this.track(this.create(name, now, 1, pod, type, reason, message, component));

@@ -108,12 +108,25 @@ export class SchedulerCache {
     const nodeName = pod.spec?.nodeName;
     if (!nodeName) return;
     const uid = this.uidOf(pod);
-    if (this.pods.has(uid)) this.unplace(uid);
+    const st = this.pods.get(uid);
+    if (st?.assumed && st.nodeName === nodeName) {
+      // The binding observed where it was assumed: confirmed, as Kubernetes' cache does, without touching the
+      // node (its NodeInfo already counts the pod, so the next snapshot has nothing to clone for it).
+      st.assumed = false;
+      st.deadline = undefined;
+      return;
+    }
+    if (st) this.unplace(uid);
     this.place(pod, nodeName, false);
   }
 
+  /** A bound pod changed (status, labels, resources): its node counts the new version. */
   updatePod(pod: Pod): void {
-    this.addPod(pod);
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) return;
+    const uid = this.uidOf(pod);
+    if (this.pods.has(uid)) this.unplace(uid);
+    this.place(pod, nodeName, false);
   }
 
   removePod(pod: Pod): void {

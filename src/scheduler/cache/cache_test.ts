@@ -22,6 +22,26 @@ describe("SchedulerCache", () => {
     assert.deepEqual(cache.cleanupExpiredAssumedPods(), []);
   });
 
+  it("confirms an assumed pod bound where it was assumed without touching its node; one bound elsewhere moves", () => {
+    const cache = new SchedulerCache({ clock: new FakeClock() });
+    cache.addNode(makeNode("a", { cpu: "2" }));
+    cache.addNode(makeNode("b", { cpu: "2" }));
+    const pod = makePod("p", { cpu: "1" });
+    const q = makePod("q", { cpu: "1" });
+    cache.assumePod({ ...pod, spec: { ...pod.spec!, nodeName: "a" } }, "a");
+    cache.assumePod({ ...q, spec: { ...q.spec!, nodeName: "a" } }, "a");
+    const gen = cache.nodeInfo("a")!.generation;
+    cache.addPod({ ...pod, spec: { ...pod.spec!, nodeName: "a" } });
+    assert.equal(cache.isAssumed(pod), false);
+    assert.equal(cache.nodeInfo("a")!.generation, gen, "the node's NodeInfo is unchanged");
+    // Bound by someone else to another node than assumed: counted there instead.
+    cache.addPod({ ...q, spec: { ...q.spec!, nodeName: "b" } });
+    assert.equal(cache.isAssumed(q), false);
+    assert.equal(cache.nodeInfo("a")!.requested.get("cpu"), 1000);
+    assert.equal(cache.nodeInfo("b")!.requested.get("cpu"), 1000);
+    assert.equal(cache.podCount(), 2);
+  });
+
   it("forgets an assumed pod whose binding was never observed after the TTL", () => {
     const clock = new FakeClock();
     const cache = new SchedulerCache({ clock, assumedTtlMs: 30_000 });
