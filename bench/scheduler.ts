@@ -189,7 +189,10 @@ async function startApiServer(dataDir: string): Promise<{ url: string; stop: () 
 async function createPods(client: Client, n: number, prefix: string, spec: (i: number) => PodSpecInput): Promise<void> {
   const pods = client.resource<Pod>(resources.pods);
   await pool(n, CONCURRENCY, (i) => {
-    const pod = forCreate(makePod(`${prefix}-${i}`, spec(i)));
+    // makePod builds a new object each time: drop its uid in place (forCreate's structuredClone would only add
+    // load-generator CPU to the scheduler's process).
+    const pod = makePod(`${prefix}-${i}`, spec(i));
+    delete (pod.metadata as { uid?: string }).uid;
     // No kubelet finishes a graceful deletion here: preemption victims must go at once.
     pod.spec!.terminationGracePeriodSeconds = 0;
     return pods.create("default", pod);
