@@ -127,6 +127,33 @@ export function specChanged(obj: StoredObject, old: StoredObject): boolean {
 
 /** True when a write would change nothing stored (managedFields timestamps and resourceVersion aside). */
 export function sameObject(a: StoredObject, b: StoredObject): boolean {
-  const strip = (o: StoredObject) => ({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
-  return jsonEqual(JSON.parse(JSON.stringify(strip(a))), JSON.parse(JSON.stringify(strip(b))));
+  return sameJson(a, b, TOP_SKIP) && sameJson(a.metadata, b.metadata, META_SKIP);
+}
+
+const TOP_SKIP = new Set(["metadata"]);
+const META_SKIP = new Set(["resourceVersion", "managedFields"]);
+const NO_SKIP = new Set<string>();
+
+/** Whether a and b serialize to equal JSON values, key order aside (undefined fields are absent, undefined list
+ *  items null, as JSON.stringify writes them); keys in `skip` are not compared. No intermediate copies. */
+function sameJson(a: unknown, b: unknown, skip: Set<string> = NO_SKIP): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  let na = 0;
+  for (const k in ra) {
+    if (!Object.prototype.hasOwnProperty.call(ra, k) || skip.has(k) || ra[k] === undefined) continue;
+    na++;
+    if (!Object.prototype.hasOwnProperty.call(rb, k) || !sameJson(ra[k], rb[k])) return false;
+  }
+  let nb = 0;
+  for (const k in rb) if (Object.prototype.hasOwnProperty.call(rb, k) && !skip.has(k) && rb[k] !== undefined) nb++;
+  return na === nb;
 }
