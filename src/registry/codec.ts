@@ -18,6 +18,14 @@ export function decodeKv(kv: KeyValue, revision: number = kv.modRevision): Store
   return obj;
 }
 
+/** The object a write stored, with the write's resourceVersion: `obj` is what was encoded (encodeObject) and
+ *  written, so parsing the stored text again would only rebuild it (fields whose value is undefined aside, which
+ *  serialize to nothing either way). Takes over `obj`: the caller must not change it afterwards. */
+export function written(obj: StoredObject, kv: KeyValue): StoredObject {
+  (obj.metadata as { resourceVersion?: string }).resourceVersion = String(kv.modRevision);
+  return obj;
+}
+
 /** Metadata fields Kubernetes serializes with omitempty: an emptied map or list disappears (e.g. after
  *  `kubectl label x key-` removes the last label). */
 const OMIT_EMPTY_META = ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"] as const;

@@ -5,7 +5,7 @@ import type { KubeList, StoredObject } from "../api/object.js";
 import { errors, StatusError, type GroupResource, type Status } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
 import { CacheWatcher } from "./cache_watcher.js";
-import { apiVersionOf, decodeKv, encodeObject, VersionCodec } from "./codec.js";
+import { apiVersionOf, decodeKv, encodeObject, VersionCodec, written } from "./codec.js";
 import { checkNamespaceForCreate, isNamespaceResource, prepareNamespaceCreate } from "./namespace_lifecycle.js";
 import { prepareCreateMeta, reconcileNamespace, validateObjectMeta } from "./object_meta.js";
 import { updateManagedFields } from "./managed_fields.js";
@@ -110,7 +110,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
     const name = obj.metadata.name ?? "";
     try {
       const kv = await this.deps.storage.update(this.key(obj.metadata.namespace, name), encodeObject(obj), { expectedRevision: parseResourceVersion(obj.metadata.resourceVersion ?? "0") });
-      return decodeKv(kv);
+      return written(obj, kv);
     } catch (err) {
       throw this.storageError(err, name);
     }
@@ -264,7 +264,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
           if (await this.deps.storage.get(key)) throw errors.alreadyExists(this.gr, name);
           return obj;
         }
-        return decodeKv(await this.deps.storage.create(key, encodeObject(obj)));
+        return written(obj, await this.deps.storage.create(key, encodeObject(obj)));
       } catch (err) {
         const collided = isStorageError(err, "KeyExists") || (err instanceof Error && "status" in err && (err as { status: Status }).status.reason === "AlreadyExists");
         if (collided && generated && attempt < GENERATE_NAME_ATTEMPTS) {

@@ -6,7 +6,7 @@
 import { deepClone, type StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
-import { decodeKv, encodeObject } from "./codec.js";
+import { decodeKv, encodeObject, written as writtenObject } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import { updateManagedFields } from "./managed_fields.js";
 import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldDeleteNamespace } from "./namespace_lifecycle.js";
@@ -97,9 +97,9 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
         return { object: store.out(next, ctx), created: false };
       }
       if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
-      const written = await storage.update(key, encodeObject(next), { expectedRevision: kv.modRevision });
+      const kv2 = await storage.update(key, encodeObject(next), { expectedRevision: kv.modRevision });
       committed = true;
-      return { object: store.out(decodeKv(written), ctx), created: false };
+      return { object: store.out(writtenObject(next, kv2), ctx), created: false };
     } catch (err) {
       if (isStorageError(err, "Conflict") || isStorageError(err, "KeyNotFound")) continue;
       throw store.storageError(err, name);
