@@ -19,7 +19,7 @@ export interface Exchange {
   query: URLSearchParams;
   def: ResourceDef;
   ctx: RequestContext;
-  out: Negotiated;
+  out: Readonly<Negotiated>;
   pretty: boolean;
 }
 

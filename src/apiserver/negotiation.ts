@@ -42,11 +42,31 @@ const JSON_TYPES = new Set(["application/json", "*/*", "application/*", "applica
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml"]);
 const TRANSFORMS = new Set<string>(["Table", "PartialObjectMetadata", "PartialObjectMetadataList"]);
 
+/** Answers by Accept header and transforms offered: clients send a handful of distinct Accept values, and parsing
+ *  one (split, trim, sort) on every request cost more than the lookup. Bounded: cleared when full. */
+const negotiated = new Map<string, Readonly<Negotiated>>();
+const NEGOTIATED_MAX = 256;
+
 /**
  * Picks the first acceptable representation. `transforms` says which `as=` representations the endpoint offers
  * (resource reads); an entry asking for another is skipped, as Kubernetes does, so clients fall back to the next.
+ * The answer is shared between requests: callers must not modify it.
  */
-export function negotiate(accept: string | undefined, transforms: readonly Transform[] = []): Negotiated {
+export function negotiate(accept: string | undefined, transforms: readonly Transform[] = []): Readonly<Negotiated> {
+  if (!accept) return JSON_ONLY;
+  const key = transforms.length === 0 ? accept : `${transforms.join(",")}\u0000${accept}`;
+  let out = negotiated.get(key);
+  if (out === undefined) {
+    out = Object.freeze(negotiateUncached(accept, transforms));
+    if (negotiated.size >= NEGOTIATED_MAX) negotiated.clear();
+    negotiated.set(key, out);
+  }
+  return out;
+}
+
+const JSON_ONLY: Readonly<Negotiated> = Object.freeze({ format: "json" });
+
+function negotiateUncached(accept: string | undefined, transforms: readonly Transform[]): Negotiated {
   for (const mt of parseMediaTypes(accept)) {
     const format: Format | undefined = YAML_TYPES.has(mt.type) ? "yaml" : JSON_TYPES.has(mt.type) ? "json" : undefined;
     if (!format) continue;
