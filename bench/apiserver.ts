@@ -389,6 +389,11 @@ async function main(): Promise<void> {
     for (const m of sweep) {
       process.stdout.write(`| ${m.conc} | ${ms(m.api, 99)} | ${ms(m.floor, 99)} | ${ms(m.floor2, 99)} | ${m.api.perSec.toFixed(0)} / ${m.floor.perSec.toFixed(0)} / ${m.floor2.perSec.toFixed(0)} |\n`);
     }
+    // One event loop serves a queue of N requests at S ms of CPU each in N x S ms: a bound no tuning of waits removes.
+    const bound = (m: Measured): string => `${fmt(CONC * m.serverMs)} ms`;
+    process.stdout.write(
+      `\nqueue bound at ${CONC} in flight (in flight x server CPU per request): create api ${bound(cr.api)}, floor x1 ${bound(cr.floor!)}; update api ${bound(up.api)}, floor x1 ${bound(up.floor!)}\n`,
+    );
     const mut = [cr.api, up.api].map((m) => pct(m.lat, 99));
     process.stdout.write(
       `\ntargets: mutating p99 ${fmt(Math.max(...mut))} ms (target < 25; null floor x1 ${fmt(Math.max(pct(cr.floor!.lat, 99), pct(up.floor!.lat, 99)))} ms at the same ${CONC} in flight), cluster-wide list p99 ${fmt(pct(listAllApi.lat, 99))} ms (target < 1000), watch fan-out p99 ${fmt(pct(fanApi, 99))} ms (target < 50)\n`,
