@@ -36,20 +36,25 @@ export function parseResponseHead(head: string): ResponseHead {
     if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
       const name = head.slice(pos, colon).toLowerCase();
       const value = head.slice(colon + 1, end).trim();
+      // The common values (what node:http and Go servers send) are compared whole before any regular expression.
       if (name === "content-length") {
-        if (!/^\d+$/.test(value) || (out.contentLength >= 0 && out.contentLength !== Number(value))) throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
-        out.contentLength = Number(value);
+        const n = Number(value);
+        if (!(Number.isSafeInteger(n) && n >= 0 && value.length > 0 && isDigits(value)) || (out.contentLength >= 0 && out.contentLength !== n)) {
+          throw new Error(`bad Content-Length ${JSON.stringify(value)}`);
+        }
+        out.contentLength = n;
       } else if (name === "transfer-encoding") {
-        const codings = value.toLowerCase().split(",");
-        if (codings[codings.length - 1]!.trim() === "chunked") out.chunked = true;
+        const v = value.toLowerCase();
+        if (v === "chunked" || v.split(",").at(-1)!.trim() === "chunked") out.chunked = true;
         else otherEncoding = true;
       } else if (name === "connection") {
         const v = value.toLowerCase();
-        if (/(^|,)\s*close\s*(,|$)/.test(v)) out.close = true;
+        if (v === "keep-alive") out.close = false;
+        else if (v === "close" || /(^|,)\s*close\s*(,|$)/.test(v)) out.close = true;
         else if (/(^|,)\s*keep-alive\s*(,|$)/.test(v)) out.close = false;
       } else if (name === "keep-alive") {
-        const m = /(?:^|[,\s])timeout\s*=\s*(\d+)/i.exec(value);
-        if (m) out.keepAliveMs = Number(m[1]) * 1000;
+        const seconds = value.startsWith("timeout=") && isDigits(value.slice(8)) ? value.slice(8) : /(?:^|[,\s])timeout\s*=\s*(\d+)/i.exec(value)?.[1];
+        if (seconds) out.keepAliveMs = Number(seconds) * 1000;
       }
     }
     pos = end + 2;
@@ -65,4 +70,12 @@ export function parseResponseHead(head: string): ResponseHead {
     out.close = true;
   }
   return out;
+}
+
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
