@@ -2,7 +2,7 @@
 // controllers) in this process, with hollow nodes (simulated kubelets that run pods to Running/Ready). Measures the
 // time until N Deployments of R replicas are all Available, then the time of a rolling update of all of them (new
 // image); beside it, in the same run, the floor: the same N*R pods created straight through the API.
-//   node --import tsx bench/controllers.ts [--deployments=1000] [--replicas=10] [--nodes=100] [--parallel=20] [--sample=1]
+//   node --import tsx bench/controllers.ts [--deployments=1000] [--replicas=10] [--nodes=100] [--parallel=20] [--sample=1] [--workers=5]
 // --sample=1 logs, every second, where the pods are (unbound, bound but not Running, Running but not Ready, Ready,
 // terminating), how deep the work queues are and how long their items waited; it costs a pod list per second.
 // Each phase ends with the API requests it took, by verb and resource (from the server's /metrics).
@@ -25,6 +25,8 @@ const REPLICAS = Number(args.get("replicas") ?? 10);
 const NODES = Number(args.get("nodes") ?? Math.max(1, Math.ceil((DEPLOYMENTS * REPLICAS * 1.3) / 110)));
 const PARALLEL = Number(args.get("parallel") ?? 20);
 const SAMPLE = args.get("sample") === "1";
+/** Workers per controller (default: the controllers' own, 5 as in Kubernetes). */
+const WORKERS = args.has("workers") ? Number(args.get("workers")) : undefined;
 // Progress is sampled, not awaited event by event: one list per period stays cheap beside the work measured.
 const POLL_MS = 1000;
 const NS = "bench";
@@ -70,7 +72,7 @@ function metric(m: Map<string, number>, name: string, labels: Record<string, str
   return sum;
 }
 
-/** API requests between two scrapes by "VERB resource[/subresource]", most first (watches and lists left out). */
+/** API requests between two scrapes by "VERB resource[/subresource]" (and the code when not 2xx), most first (watches and lists left out). */
 function requestsBetween(a: Map<string, number>, b: Map<string, number>): Array<[string, number]> {
   const by = new Map<string, number>();
   for (const [k, v] of b) {
@@ -78,7 +80,8 @@ function requestsBetween(a: Map<string, number>, b: Map<string, number>): Array<
     const verb = seriesLabel(k, "verb");
     if (verb === "WATCH" || verb === "LIST") continue;
     const sub = seriesLabel(k, "subresource");
-    const what = `${verb} ${seriesLabel(k, "resource")}${sub ? `/${sub}` : ""}`;
+    const code = seriesLabel(k, "code");
+    const what = `${verb} ${seriesLabel(k, "resource")}${sub ? `/${sub}` : ""}${code.startsWith("2") ? "" : ` ${code}`}`;
     const d = v - (a.get(k) ?? 0);
     if (d > 0) by.set(what, (by.get(what) ?? 0) + d);
   }
@@ -93,7 +96,10 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 /** CPU time over wall time since a start: near 1 (or above, with GC and I/O threads) means one core saturated. */
-const busy = (cpu0: number, ms: number): string => `CPU ${((cpuMs() - cpu0) / ms).toFixed(2)} cores`;
+const busy = (cpu0: number, ms: number, pods: number): string => {
+  const cpu = cpuMs() - cpu0;
+  return `CPU ${(cpu / ms).toFixed(2)} cores, ${(cpu / pods).toFixed(1)} ms CPU/pod`;
+};
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-controllers-"));
@@ -104,7 +110,7 @@ async function main(): Promise<void> {
     leaderElect: false,
     metrics: false,
     logger: silentLogger,
-    controllerManager: { controllers: ["deployment", "replicaset"] },
+    controllerManager: { controllers: ["deployment", "replicaset"], workers: WORKERS },
   });
   const client = createClient({ server: server.url, userAgent: "k8ts-bench" });
   const nodesClient = createClient({ server: server.url, userAgent: "k8ts-sim" });
@@ -137,7 +143,7 @@ async function main(): Promise<void> {
       const wait = n ? ((d("workqueue_queue_duration_seconds_sum") / n) * 1000).toFixed(0) : "-";
       const wn = d("workqueue_work_duration_seconds_count");
       const work = wn ? ((d("workqueue_work_duration_seconds_sum") / wn) * 1000).toFixed(0) : "-";
-      return `${name} depth ${metric(m, "workqueue_depth", { name })} syncs ${n} wait ${wait} ms work ${work} ms`;
+      return `${name} depth ${metric(m, "workqueue_depth", { name })} syncs ${n} wait ${wait} ms work ${work} ms retries ${d("workqueue_retries_total")}`;
     };
     const writes = requestsBetween(last.m, m).filter(([k]) => !k.startsWith("GET"));
     const line =
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
     const floorMs = await pool(total, PARALLEL, (i) =>
       pods.create(FLOOR_NS, { apiVersion: "v1", kind: "Pod", metadata: { name: `p${i}` }, spec: { nodeName: "floor-node", containers: [{ name: "app", image: "img:a" }] } } as PodObject),
     );
-    const floorCpu = busy(cpuFloor, floorMs);
+    const floorCpu = busy(cpuFloor, floorMs, total);
     log(`floor: ${total} pods in ${secs(floorMs)}`);
     await pods.deleteCollection(FLOOR_NS, { gracePeriodSeconds: 0 });
 
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
     const createMs = await pool(DEPLOYMENTS, PARALLEL, (i) => deploys.create(NS, deployment(i, "img:a")));
     await waitAll("create");
     const availableMs = performance.now() - t0;
-    const createCpu = busy(cpuCreate, availableMs);
+    const createCpu = busy(cpuCreate, availableMs, total);
     log(`available: ${secs(availableMs)}`);
     const m1 = await scrape(server.url);
     log(`requests to Available: ${requestReport(m0, m1)}`);
@@ -216,14 +222,14 @@ async function main(): Promise<void> {
     await pool(DEPLOYMENTS, PARALLEL, (i) => deploys.patch(NS, `d${i}`, "strategic", { spec: { template: { spec: { containers: [{ name: "app", image: "img:b" }] } } } }));
     await waitAll("rollout");
     const rolloutMs = performance.now() - t1;
-    const rolloutCpu = busy(cpuRollout, rolloutMs);
+    const rolloutCpu = busy(cpuRollout, rolloutMs, total);
     log(`rolled out: ${secs(rolloutMs)}`);
     log(`requests of the rolling update: ${requestReport(m1, await scrape(server.url))}`);
     log(`events of the rolling update: ${await eventReport()}`);
 
     const podsPerS = (ms: number): string => `${(total / (ms / 1000)).toFixed(0)} pods/s`;
     process.stdout.write(
-      `controllers: ${DEPLOYMENTS} Deployments x ${REPLICAS} replicas = ${total} pods, ${NODES} hollow nodes, in one process (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})\n` +
+      `controllers: ${DEPLOYMENTS} Deployments x ${REPLICAS} replicas = ${total} pods, ${NODES} hollow nodes, ${WORKERS ?? "default"} workers per controller, in one process (${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version})\n` +
         `  floor: ${total} pods created through the API (${PARALLEL} in flight): ${secs(floorMs)} (${podsPerS(floorMs)}, ${floorCpu})\n` +
         `  create ${DEPLOYMENTS} Deployments (${PARALLEL} in flight): ${secs(createMs)}; all Available: ${secs(availableMs)} (${podsPerS(availableMs)}, ${createCpu}), ${(availableMs / floorMs).toFixed(2)}x the floor\n` +
         `  rolling update of all (image a -> b, ${total} new pods, ${total} deleted): ${secs(rolloutMs)} (${podsPerS(rolloutMs)}, ${rolloutCpu}), ${(rolloutMs / floorMs).toFixed(2)}x the floor\n`,
