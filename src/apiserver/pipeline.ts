@@ -13,9 +13,14 @@ import type {
 
 export const ADMIN_USER: UserInfo = { username: "system:admin", groups: ["system:masters", "system:authenticated"] };
 
+/** A fresh copy of the cluster admin (callers may modify it). */
+export function adminUser(): UserInfo {
+  return { ...ADMIN_USER, groups: [...ADMIN_USER.groups] };
+}
+
 /** Until authentication is configured every caller is the cluster admin. */
 export const adminAuthenticator: Authenticator = {
-  authenticate: async () => ({ ...ADMIN_USER, groups: [...ADMIN_USER.groups] }),
+  authenticate: async () => adminUser(),
 };
 
 export const allowAllAuthorizer: Authorizer = {
