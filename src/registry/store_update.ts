@@ -6,7 +6,7 @@
 import { deepClone, type StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
-import { decodeKv, encodeObject, written as writtenObject } from "./codec.js";
+import { encodeObject, written as writtenObject } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import { updateManagedFields } from "./managed_fields.js";
 import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldDeleteNamespace } from "./namespace_lifecycle.js";
@@ -65,17 +65,14 @@ export function checkUidPrecondition(store: GenericStore, op: { name: string; ui
 export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Subresource; build: Build }): Promise<WriteResult> {
   const { ctx, name, sub, build } = op;
   const { storage } = store.deps;
-  const key = store.key(store.ns(ctx), name);
+  const ns = store.ns(ctx);
+  const key = store.key(ns, name);
   for (let attempt = 0; attempt < store.deps.tuning.maxRetries; attempt++) {
-    let kv;
-    try {
-      kv = await storage.get(key);
-    } catch (err) {
-      throw store.storageError(err, name);
-    }
-    const cur = kv ? decodeKv(kv) : null;
+    // The current object as a consistent read gives it (from the watch cache when it has every acknowledged write:
+    // shared and frozen, so nothing below may change it); the compare-and-swap is on its resourceVersion.
+    const cur = await store.readFresh(ns, name);
     const built = await build(cur);
-    if (built.create || !cur || !kv) {
+    if (built.create || !cur) {
       if (!built.create) throw errors.notFound(store.gr, name);
       try {
         return { object: store.out(await store.createStored(ctx, built.obj, { managedFieldsDone: built.managedFieldsDone }), ctx), created: true };
@@ -84,6 +81,7 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
         throw err;
       }
     }
+    const expectedRevision = Number(cur.metadata.resourceVersion);
     const next = prepareUpdate(store, { ctx, built, current: cur, sub });
     const finish = await store.hooks.beforeUpdate?.(next, cur, { dryRun: ctx.dryRun });
     let committed = false;
@@ -91,13 +89,13 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
       if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
       if (shouldDeleteOnUpdate(store, next)) {
         if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
-        const gone = await storage.delete(key, { expectedRevision: kv.modRevision });
+        const gone = await storage.delete(key, { expectedRevision });
         await store.hooks.afterDelete?.(cur);
         writableMeta(next).resourceVersion = String(gone.modRevision);
         return { object: store.out(next, ctx), created: false };
       }
       if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
-      const kv2 = await storage.update(key, encodeObject(next), { expectedRevision: kv.modRevision });
+      const kv2 = await storage.update(key, encodeObject(next), { expectedRevision });
       committed = true;
       return { object: store.out(writtenObject(next, kv2), ctx), created: false };
     } catch (err) {
