@@ -128,12 +128,12 @@ class Connection {
           if (head.status >= 100 && head.status < 200) continue; // interim answer (100 Continue, 103): the real one follows
           this.head = head;
           this.chunks = [];
-          if (ex.method === "HEAD" || head.status === 204 || head.status === 304) this.finish();
+          if (ex.method === "HEAD" || head.status === 204 || head.status === 304) this.finish(pos < buf.length);
           else if (head.chunked) this.state = State.ChunkSize;
           else if (head.contentLength >= 0) {
             this.remaining = head.contentLength;
             this.state = State.Sized;
-            if (this.remaining === 0) this.finish();
+            if (this.remaining === 0) this.finish(pos < buf.length);
           } else this.state = State.UntilClose;
           break;
         }
@@ -144,7 +144,7 @@ class Connection {
           pos += take;
           this.remaining -= take;
           if (this.remaining === 0) {
-            if (this.state === State.Sized) this.finish();
+            if (this.state === State.Sized) this.finish(pos < buf.length);
             else this.state = State.ChunkEnd;
           }
           break;
@@ -160,7 +160,7 @@ class Connection {
             if (line !== "") return this.fail(new Error(`${ex.method} ${ex.path}: malformed chunked body`));
             this.state = State.ChunkSize;
           } else if (this.state === State.Trailers) {
-            if (line === "") this.finish();
+            if (line === "") this.finish(pos < buf.length);
           } else {
             const size = parseInt(line, 16); // chunk extensions after ';' are ignored by parseInt
             if (!/^[0-9a-fA-F]+/.test(line) || !(size >= 0)) return this.fail(new Error(`${ex.method} ${ex.path}: bad chunk size ${JSON.stringify(line.slice(0, 40))}`));
@@ -178,8 +178,6 @@ class Connection {
           break;
       }
     }
-    // Bytes beyond the answer: the server is out of step with us, so the socket cannot be reused.
-    if (pos < buf.length && this.current !== ex) this.destroy();
   }
 
   /** Keeps an incomplete line or head for the next read. */
@@ -188,7 +186,8 @@ class Connection {
     this.leftover = buf.subarray(pos);
   }
 
-  private finish(): void {
+  /** The answer is complete. Bytes after it (`trailing`) mean the server is out of step: the socket is not reused. */
+  private finish(trailing: boolean): void {
     const ex = this.current!;
     const head = this.head!;
     const chunks = this.chunks;
@@ -198,7 +197,7 @@ class Connection {
     this.served++;
     const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8");
     if (head.keepAliveMs !== undefined) this.keepAliveMs = head.keepAliveMs;
-    if (head.close || this.state === State.UntilClose) this.destroy();
+    if (trailing || head.close || this.state === State.UntilClose) this.destroy();
     else this.pool.release(this);
     ex.resolve({ status: head.status, text });
   }
@@ -226,7 +225,7 @@ class Connection {
   }
 
   private onClose(): void {
-    if (this.state === State.UntilClose && this.current) return this.finish();
+    if (this.state === State.UntilClose && this.current) return this.finish(false);
     this.fail(undefined);
   }
 }

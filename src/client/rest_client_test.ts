@@ -307,6 +307,7 @@ test("error answers become StatusErrors; malformed answers and refused connectio
     const path = head.split(" ")[1]!;
     if (path === "/garbage") return void sock.end("SMTP ready\r\n\r\n");
     if (path === "/badlength") return void sock.write("HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n{}");
+    if (path === "/extra") return void sock.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n");
     const status = JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404, message: 'pods "p" not found' });
     if (path === "/404") return void sock.write(`HTTP/1.1 404 Not Found\r\nContent-Length: ${status.length}\r\n\r\n${status}`);
     sock.write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 8\r\n\r\noverload");
@@ -318,6 +319,10 @@ test("error answers become StatusErrors; malformed answers and refused connectio
   await assert.rejects(c.request({ method: "GET", path: "/garbage" }), /malformed status line/);
   await assert.rejects(c.request({ method: "GET", path: "/badlength" }), /bad Content-Length/);
   await assert.rejects(c.request({ method: "GET", path: "/404" }), isNotFound, "the client still works after malformed answers");
+  // Bytes after a complete answer: the answer counts, the socket (out of step with the server) is not reused.
+  assert.deepEqual(await c.request({ method: "GET", path: "/extra" }), {});
+  await assert.rejects(c.request({ method: "GET", path: "/404" }), isNotFound);
+  assert.equal(srv.connections(), 4, "one socket per malformed answer or trailing bytes, plus the last one");
 
   const closed = net.createServer();
   await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
