@@ -29,11 +29,19 @@ export interface ServeWatchOptions {
   logger: Logger;
 }
 
+/** The text before each event's object, per event type. */
+const EVENT_HEADS: Record<string, string> = Object.fromEntries(["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"].map((t) => [t, `{"type":"${t}","object":`]));
+
 export function serveWatch(res: ServerResponse, stream: WatchStream, opts: ServeWatchOptions): void {
   res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
   res.flushHeaders();
   let ended = false;
   let first = true;
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   const end = (): void => {
     if (ended) return;
     ended = true;
@@ -56,9 +64,16 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
       if (ended) return;
       const object = opts.transform && e.type !== "ERROR" && e.type !== "BOOKMARK" ? opts.transform(e, first) : e.object;
       if (e.type !== "ERROR" && e.type !== "BOOKMARK") first = false;
+      // Events delivered in the same tick (a replay, a burst of writes) leave in one socket write: the first corks
+      // the response and the next tick uncorks it, instead of a write (chunk head, data, CRLF) per event.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       // Returning false pauses the registry's delivery until the socket drains (backpressure).
       // The object's text is shared by every watcher of it (jsonOf memoizes frozen cached objects).
-      return res.write(`{"type":${JSON.stringify(e.type)},"object":${jsonOf(object)}}\n`);
+      return res.write(`${EVENT_HEADS[e.type] ?? `{"type":${JSON.stringify(e.type)},"object":`}${jsonOf(object)}}\n`);
     },
     onClose: end,
   });
