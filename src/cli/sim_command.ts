@@ -53,7 +53,14 @@ export const simCommand: Command = async (args) => {
     log,
   });
   process.stdout.write(`k8ts sim: ${flags.nodes} hollow nodes against ${client.server}\n`);
+  // What the shared client is holding back, for whoever watches the logs of a large run.
+  const statsTimer = setInterval(() => {
+    const s = sim.client.stats();
+    log.info("hollow node requests", { sent: s.sent, inFlight: s.inFlight, queuedHeartbeats: s.queued[0], queued: s.queued[1], queuedEvents: s.queued[2], droppedEvents: s.droppedEvents, pods: sim.podCount() });
+  }, 30_000);
+  statsTimer.unref();
   await untilSignal(log, (signal) => sim.run(signal));
+  clearInterval(statsTimer);
   client.close();
   return 0;
 };

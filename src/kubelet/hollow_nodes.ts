@@ -1,18 +1,26 @@
 // Many hollow nodes in one process (`k8ts sim --nodes N`): each is a full node agent with its own Node, Lease,
 // status, capacity, labels, simulated runtime and pod workers, but they share one API client and one pod informer
-// (every bound pod, fanned out by spec.nodeName), so a hundred nodes cost one watch instead of a hundred.
+// (every bound pod, fanned out by spec.nodeName), so a hundred nodes cost one watch instead of a hundred. The
+// client bounds the requests in flight and sends node heartbeats first (hollow_client.ts); the service list for
+// pods' env is read once for all nodes, and one node watch (label k8ts.io/hollow=true) replaces each agent's GET of
+// its Node every status period.
 import { setMaxListeners } from "node:events";
 import { realClock, type Clock } from "../client/clock.js";
 import type { Client } from "../client/rest_client.js";
 import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
+import { hollowClient, type HollowClient, type HollowClientOptions } from "./hollow_client.js";
 import { Kubelet, type KubeletOptions } from "./kubelet.js";
 import type { NodeConfig } from "./node_status.js";
 import { annotationFetcher } from "./pod_metrics.js";
 import { InformerPodSource } from "./pod_source.js";
+import { SharedInformer } from "../client/informer.js";
+import { resources } from "../client/resources.js";
+import type { NodeObject } from "./types.js";
 import { intToIp } from "./runtime/simulated/ip_allocator.js";
 import { SimulatedProber } from "./runtime/simulated/simulated_prober.js";
 import { SimulatedRuntime } from "./runtime/simulated/simulated_runtime.js";
+import { clientObjectSource } from "./volumes/sources.js";
 
 export interface HollowNodesOptions {
   client: Client;
@@ -27,6 +35,8 @@ export interface HollowNodesOptions {
   clock?: Clock;
   log?: Logger;
   /** Passed to every agent (intervals, workers). */
+  /** Bounds on the shared client's requests (hollow_client.ts). */
+  requests?: HollowClientOptions;
   agent?: Pick<KubeletOptions, "leaseRenewIntervalMs" | "statusUpdateIntervalMs" | "statusReportIntervalMs" | "resyncIntervalMs" | "workers">;
 }
 
@@ -40,16 +50,32 @@ export function hollowAddresses(i: number): { address: string; podCIDR: string }
   return { address: intToIp((base + n) >>> 0), podCIDR: `${podNet}/24` };
 }
 
+/** Every pod is synced again at least this often: the kubelet's default syncFrequency (1 min). Changes (pod
+ *  updates, container events, probe results, wake-ups) sync a pod at once regardless; the agent's own 10 s default
+ *  made 100,000 hollow pods cost 10,000 syncs a second in one process. */
+export const HOLLOW_RESYNC_MS = 60_000;
+
+/** The label every hollow Node carries. */
+export const HOLLOW_LABEL = "k8ts.io/hollow";
+
 export class HollowNodes {
   readonly kubelets: Kubelet[] = [];
   readonly runtimes: SimulatedRuntime[] = [];
   readonly pods: InformerPodSource;
+  /** Every hollow Node, for the agents' status updates. */
+  readonly nodes: SharedInformer<NodeObject>;
+  /** The client every agent sends through. */
+  readonly client: HollowClient;
   private readonly log: Logger;
 
   constructor(private readonly o: HollowNodesOptions) {
     const clock = o.clock ?? realClock;
     this.log = o.log ?? silentLogger;
-    this.pods = new InformerPodSource({ client: o.client, clock, log: this.log });
+    this.client = hollowClient(o.client, o.requests);
+    this.pods = new InformerPodSource({ client: this.client, clock, log: this.log });
+    const objectSource = clientObjectSource(this.client, { now: () => clock.now() });
+    this.nodes = new SharedInformer<NodeObject>({ source: { client: this.client.resource<NodeObject>(resources.nodes), labelSelector: `${HOLLOW_LABEL}=true` }, name: "nodes@hollow", clock, log: this.log });
+    const nodeLister = (name: string): NodeObject | undefined => this.nodes.indexer.get(name);
     const prober = new SimulatedProber(clock);
     for (let k = 0; k < o.count; k++) {
       const i = (o.startIndex ?? 0) + k;
@@ -60,12 +86,12 @@ export class HollowNodes {
         address,
         capacity: o.capacity,
         instanceType: o.instanceType,
-        labels: { "k8ts.io/hollow": "true", ...o.labels },
+        labels: { ...o.labels, [HOLLOW_LABEL]: "true" },
         kernelVersion: "simulated",
         osImage: "k8ts hollow node",
       };
       this.runtimes.push(runtime);
-      this.kubelets.push(new Kubelet({ client: o.client, nodeName: name, runtime, prober, node, podSource: this.pods, clock, log: this.log, workers: 2, podMetrics: annotationFetcher, ...o.agent }));
+      this.kubelets.push(new Kubelet({ client: this.client, objectSource, nodeLister, nodeName: name, runtime, prober, node, podSource: this.pods, clock, log: this.log, workers: 2, podMetrics: annotationFetcher, resyncIntervalMs: HOLLOW_RESYNC_MS, ...o.agent }));
     }
   }
 
@@ -74,7 +100,7 @@ export class HollowNodes {
     // Every agent listens on this one signal: that is by design, not a leak.
     setMaxListeners(0, signal);
     this.log.info("starting hollow nodes", { count: this.kubelets.length });
-    await Promise.all([this.pods.run(signal), ...this.kubelets.map((k) => k.run(signal))]);
+    await Promise.all([this.pods.run(signal), this.nodes.run(signal), ...this.kubelets.map((k) => k.run(signal))]);
   }
 
   /** Pods being handled across all nodes. */

@@ -77,6 +77,13 @@ describe("hollow nodes", () => {
       assert.equal(sim.podCount(), PODS);
       const podWatches = server.requests.filter((r) => r.path === "/api/v1/pods" && r.query.includes("watch=true")).length;
       assert.equal(podWatches, 1, "one shared pod watch");
+      const nodeWatches = server.requests.filter((r) => r.path === "/api/v1/nodes" && r.query.includes("watch=true")).length;
+      assert.equal(nodeWatches, 1, "one shared node watch");
+      // Containers' service env comes from one service list the nodes share (a few seconds old at most), not one
+      // list per node.
+      const serviceLists = server.requests.filter((r) => r.method === "GET" && r.path === "/api/v1/namespaces/default/services").length;
+      assert.ok(serviceLists >= 1 && serviceLists <= 20, `service lists: ${serviceLists} for ${PODS} pods on ${NODES} nodes`);
+      assert.equal(sim.client.stats().droppedEvents, 0);
       assert.equal(server.store.list(resources.leases, "kube-node-lease").length, NODES);
     } finally {
       ac.abort();

@@ -24,7 +24,7 @@ import { collectSummary, type Summary } from "./stats.js";
 import type { ContainerRuntime, RuntimeVersion } from "./runtime/types.js";
 import type { LeaseObject, NodeObject, PodObject, PodSource, Prober } from "./types.js";
 import { ContainerInputs } from "./volumes/container_inputs.js";
-import { clientObjectSource } from "./volumes/sources.js";
+import { clientObjectSource, type PodObjectSource } from "./volumes/sources.js";
 
 export interface KubeletOptions {
   client: Client;
@@ -58,6 +58,12 @@ export interface KubeletOptions {
   /** How the Prometheus metrics of pods annotated prometheus.io/scrape are read for /stats/summary (default: HTTP
    *  GET of the pod IP; hollow nodes read the sim.k8ts.io/metrics annotation); false: not at all. */
   podMetrics?: ExpositionFetcher | false;
+  /** Where config maps, secrets and services for pods are read (default: the client, services cached a few
+   *  seconds); hollow nodes share one, so one service list serves every node of the process. */
+  objectSource?: PodObjectSource;
+  /** The Node as an informer last saw it (hollow nodes share one node watch): when it answers, the periodic status
+   *  update reads the Node from it instead of a GET each period; when it does not, the GET is made as before. */
+  nodeLister?: (name: string) => NodeObject | undefined;
 }
 
 /** Until a real prober exists (exec/http/tcp come with the CRI runtime), probes fail: a pod never looks healthier than it is. */
@@ -117,7 +123,7 @@ export class Kubelet {
       allocatable: () => nodeAllocatable(o.node),
       enqueue: (uid, ms) => this.queue.addAfter(uid, ms ?? 0),
       inputs: new ContainerInputs({
-        source: clientObjectSource(o.client, { now: () => this.clock.now() }),
+        source: o.objectSource ?? clientObjectSource(o.client, { now: () => this.clock.now() }),
         log: this.log,
         rootDir: o.rootDir,
         now: () => this.clock.now(),
@@ -248,14 +254,16 @@ export class Kubelet {
 
   /** Reads the Node (registering it again if someone deleted it), hands a new pod CIDR to the runtime, reports status. */
   private async syncNodeStatus(): Promise<void> {
-    let node: NodeObject;
-    try {
-      node = await this.o.client.resource<NodeObject>(resources.nodes).get(undefined, this.o.nodeName);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      this.log.warn("node object is gone, registering again");
-      this.podCIDR = "";
-      node = await this.status.register();
+    let node = this.o.nodeLister?.(this.o.nodeName);
+    if (!node) {
+      try {
+        node = await this.o.client.resource<NodeObject>(resources.nodes).get(undefined, this.o.nodeName);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        this.log.warn("node object is gone, registering again");
+        this.podCIDR = "";
+        node = await this.status.register();
+      }
     }
     const cidr = node.spec?.podCIDR;
     if (cidr && cidr !== this.podCIDR) {
