@@ -138,7 +138,8 @@ async function main(): Promise<void> {
       partial = lines.pop()!;
       for (const line of lines) {
         if (line.includes('"msg":"hollow node requests"')) simRequests = line.replace(/^.*"component":"sim",?/, "").slice(0, 300);
-        const m = /"level":"(warn|error)","msg":"([^"]*)"/.exec(line);
+        // Warnings, and the pod informer's relists (its watch dropped as too slow, then a LIST of every pod).
+        const m = /"level":"(warn|error)","msg":"([^"]*)"/.exec(line) ?? /"level":"(info)","msg":"([^"]*relist[^"]*)"/.exec(line);
         if (!m) continue;
         const key = `${m[1]}: ${m[2]}`;
         warnings.set(key, (warnings.get(key) ?? 0) + 1);
