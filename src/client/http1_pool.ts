@@ -1,14 +1,17 @@
-// A keep-alive HTTP/1.1 client for unary requests to one plain-HTTP server: a pool of TCP sockets, one request
+// A keep-alive HTTP/1.1 client for unary requests to one server: a pool of TCP or TLS sockets, one request
 // at a time per socket (no pipelining), responses framed by Content-Length, chunked encoding or connection close.
 // It exists because node:http's client costs about four times as much CPU per request (ClientRequest and
 // IncomingMessage streams, header objects, the Agent's bookkeeping), and every component talks to the API server
 // through it. Watches (long-lived streams) keep node:http.
 import net from "node:net";
+import tls from "node:tls";
 import { parseResponseHead, type ResponseHead } from "./http1_response.js";
 
 export interface Http1PoolOptions {
   host: string;
   port: number;
+  /** Connect with TLS (ca, cert, key, rejectUnauthorized) instead of plain TCP; the server name is `host`. */
+  tls?: tls.ConnectionOptions;
   /** Sockets open at once (busy and idle); requests beyond it wait for a free socket. */
   maxSockets?: number;
   /** Idle sockets kept for reuse; a socket freed when this many are idle is closed. */
@@ -87,7 +90,9 @@ class Connection {
     private readonly pool: Pool,
     opts: Http1PoolOptions,
   ) {
-    this.socket = net.connect({ host: opts.host, port: opts.port, noDelay: true, keepAlive: true });
+    const where = { host: opts.host, port: opts.port, noDelay: true, keepAlive: true };
+    // SNI carries host names only (RFC 6066 section 3); an IP address is checked against the certificate's IP SANs.
+    this.socket = opts.tls ? tls.connect({ ...opts.tls, ...where, servername: net.isIP(opts.host) ? undefined : opts.host }) : net.connect(where);
     this.socket.setTimeout(opts.timeoutMs);
     this.socket.on("data", (b: Buffer) => this.onData(b));
     this.socket.on("timeout", () => this.fail(this.current ? new Error(`${this.current.method} ${this.current.path}: no answer within ${opts.timeoutMs} ms`) : undefined));

@@ -1,7 +1,7 @@
-// The REST client: JSON over HTTP(S) to the API server. Unary requests to an http:// server go through a pool of
-// keep-alive sockets (http1_pool.ts, about a quarter of node:http's CPU per request); https:// servers and watches
-// (long-lived streams) use node:http with one keep-alive agent per client. Non-2xx answers throw a StatusError
-// rebuilt from the Status body; watches stream newline-delimited {"type","object"} events.
+// The REST client: JSON over HTTP(S) to the API server. Unary requests go through a pool of keep-alive sockets
+// (http1_pool.ts, a third to a half of node:http's CPU per request); watches (long-lived streams) use node:http with
+// one keep-alive agent per client. Non-2xx answers throw a StatusError rebuilt from the Status body; watches stream
+// newline-delimited {"type","object"} events.
 import http from "node:http";
 import https from "node:https";
 import type { KubeList, KubeObject } from "../api/object.js";
@@ -39,10 +39,10 @@ export interface ClientOptions {
   /** Limit for one non-watch request, so a hung connection cannot wedge a controller (default 60 s): a connection
    * silent this long while a request waits on it is destroyed and the request rejects. */
   requestTimeoutMs?: number;
-  /** Sockets the client opens at once for unary requests to an http:// server (default 64); more wait their turn. */
+  /** Sockets the client opens at once for unary requests (default 64); more requests wait their turn. */
   maxConnections?: number;
-  /** "node:http" sends unary requests to http:// servers through node:http as https:// ones are (the transport
-   * before http1_pool.ts; bench/client.ts measures against it). */
+  /** "node:http" sends unary requests through node:http/node:https, as watches are (the transport before
+   * http1_pool.ts; bench/client.ts measures against it). */
   unaryTransport?: "pool" | "node:http";
 }
 
@@ -125,9 +125,15 @@ export function createClient(opts: ClientOptions): Client {
     (opts.token ? `Authorization: Bearer ${opts.token}\r\n` : "");
   const badHeaders = /[\r\n]/.test(`${opts.userAgent ?? ""}${opts.token ?? ""}`) ? new TypeError("user agent or token contains a line break") : undefined;
   const pool =
-    isHttps || opts.fetchImpl || opts.unaryTransport === "node:http"
+    opts.fetchImpl || opts.unaryTransport === "node:http"
       ? undefined
-      : createHttp1Pool({ host: base.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(base.port || 80), timeoutMs, maxSockets: opts.maxConnections });
+      : createHttp1Pool({
+          host: base.hostname.replace(/^\[(.*)\]$/, "$1"),
+          port: Number(base.port || (isHttps ? 443 : 80)),
+          tls: isHttps ? { ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key, rejectUnauthorized: !opts.tls?.insecureSkipVerify } : undefined,
+          timeoutMs,
+          maxSockets: opts.maxConnections,
+        });
   // Paths and queries the client builds are already percent-encoded; anything else goes through URL's encoding.
   const PLAIN_TARGET = /^[\x21-\x7e]*$/;
 

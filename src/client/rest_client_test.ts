@@ -1,8 +1,9 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -442,4 +443,35 @@ process.stdout.write("answered\\n");`;
   log(`child exited after ${(performance.now() - t0).toFixed(0)} ms`);
   assert.equal(out, "answered\n");
   assert.equal(code, 0, "the child exits on its own with its client open");
+});
+
+test("https: unary requests verify the server against the CA, or skip verification when asked", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "rest-tls-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  try {
+    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=k8ts-test",
+      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+  } catch (e) {
+    t.skip(`openssl cannot make a test certificate: ${(e as Error).message}`);
+    return;
+  }
+  const cert = readFileSync(join(dir, "cert.pem"));
+  let connections = 0;
+  const server = https.createServer({ cert, key: readFileSync(join(dir, "key.pem")) }, (req, res) => json(res, 200, { url: req.url, auth: req.headers.authorization }));
+  server.on("secureConnection", () => connections++);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => (server.closeAllConnections(), server.close()));
+  const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+
+  const c = createClient({ server: url, token: "t0k", tls: { ca: cert } });
+  t.after(() => c.close());
+  for (let i = 0; i < 5; i++) assert.deepEqual(await c.request({ method: "GET", path: `/v/${i}` }), { url: `/v/${i}`, auth: "Bearer t0k" });
+  assert.equal(connections, 1, "five requests over one TLS connection");
+
+  const untrusting = createClient({ server: url });
+  t.after(() => untrusting.close());
+  await assert.rejects(untrusting.request({ method: "GET", path: "/" }), (e: NodeJS.ErrnoException) => e.code === "DEPTH_ZERO_SELF_SIGNED_CERT");
+  const insecure = createClient({ server: url, tls: { insecureSkipVerify: true } });
+  t.after(() => insecure.close());
+  assert.deepEqual(await insecure.request({ method: "GET", path: "/x" }), { url: "/x" });
 });
