@@ -11,7 +11,7 @@
 //   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no]
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -169,7 +169,19 @@ async function until(what: string, cond: () => boolean, maxMs: number): Promise<
   }
 }
 
-async function startApiServer(dataDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN where that is not readable. */
+function processCpuSec(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 (utime, stime) in clock ticks, 100 per second on Linux.
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function startApiServer(dataDir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const here = dirname(fileURLToPath(import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, join(here, "apiserver_child.ts"), dataDir], { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -178,6 +190,7 @@ async function startApiServer(dataDir: string): Promise<{ url: string; stop: () 
   });
   return {
     url: (JSON.parse(line) as { url: string }).url,
+    pid: child.pid!,
     stop: async () => {
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
@@ -199,7 +212,17 @@ async function createPods(client: Client, n: number, prefix: string, spec: (i: n
   });
 }
 
-async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<{ podsPerSec: number; seconds: number; setupSec: number; createSec: number }> {
+interface Result {
+  podsPerSec: number;
+  seconds: number;
+  setupSec: number;
+  createSec: number;
+  /** CPU ms per measured pod of this process (scheduler + pod creator) and of the API server, measured phase. */
+  cpuMsPerPod: number;
+  serverCpuMsPerPod: number;
+}
+
+async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<Result> {
   const server = await startApiServer(join(dir, `${w.name}-${kind}`));
   const client = createClient({ server: server.url });
   const stop = new AbortController();
@@ -229,14 +252,19 @@ async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<{ p
     const setupSec = (performance.now() - t0) / 1000;
     const before = scheduled();
     const t1 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const server0 = processCpuSec(server.pid);
     await createPods(client, w.pods, "measured", w.pod);
     const createSec = (performance.now() - t1) / 1000;
     await until("measured pods bound", () => scheduled() - before >= w.pods, 900_000);
     const seconds = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / w.pods;
+    const serverCpuMsPerPod = ((processCpuSec(server.pid) - server0) * 1000) / w.pods;
     const list = await client.resource<Pod>(resources.pods).list("default");
     const unbound = list.items.filter((p) => p.metadata?.name?.startsWith("measured-") && !p.spec?.nodeName).length;
     if (unbound) throw new Error(`${w.name}: ${unbound} measured pods have no node in the API`);
-    return { podsPerSec: w.pods / seconds, seconds, setupSec, createSec };
+    return { podsPerSec: w.pods / seconds, seconds, setupSec, createSec, cpuMsPerPod, serverCpuMsPerPod };
   } finally {
     stop.abort();
     await done;
@@ -248,16 +276,20 @@ async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<{ p
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sched-"));
   process.stdout.write(`k8ts scheduler benchmark: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
-  process.stdout.write(`| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | null scheduler pods/s (creates done s) | ratio | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|---|---|\n`);
+  process.stdout.write(
+    "CPU ms per pod = CPU time of the measured phase over measured pods, of this process (scheduler + pod creator) / of the API server; the null scheduler's beside it.\n" +
+      `| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | null scheduler pods/s | ratio | CPU ms/pod: scheduler proc / API server | null: proc / API server | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`,
+  );
   try {
     for (const w of WORKLOADS) {
       if (ONLY && !ONLY.some((o) => w.name.toLowerCase().includes(o.toLowerCase()))) continue;
       // The floor first, so both runs see the machine in about the same state.
       const f = WITH_NULL && !w.noNull ? await run(w, dir, "null") : undefined;
       const r = await run(w, dir, "real");
-      const floor = f ? `${f.podsPerSec.toFixed(0)} (${f.createSec.toFixed(1)})` : "-";
+      const floor = f ? f.podsPerSec.toFixed(0) : "-";
       const ratio = f ? (r.podsPerSec / f.podsPerSec).toFixed(2) : "-";
-      process.stdout.write(`| ${w.name} | ${w.nodes} | ${w.initPods ?? 0} | ${w.pods} | ${r.setupSec.toFixed(1)} | ${r.createSec.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.podsPerSec.toFixed(0)} | ${floor} | ${ratio} | ${w.floor ?? "-"} |\n`);
+      const cpu = (x: Result): string => `${x.cpuMsPerPod.toFixed(2)} / ${x.serverCpuMsPerPod.toFixed(2)}`;
+      process.stdout.write(`| ${w.name} | ${w.nodes} | ${w.initPods ?? 0} | ${w.pods} | ${r.setupSec.toFixed(1)} | ${r.createSec.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.podsPerSec.toFixed(0)} | ${floor} | ${ratio} | ${cpu(r)} | ${f ? cpu(f) : "-"} | ${w.floor ?? "-"} |\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
