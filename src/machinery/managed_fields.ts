@@ -91,9 +91,19 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** metav1.Time as Kubernetes writes it: RFC 3339, whole seconds, UTC. */
+let lastSecond = NaN;
+let lastText = "";
+
+/** metav1.Time as Kubernetes writes it: RFC 3339, whole seconds, UTC. The text of the last second is kept: every
+ *  write in that second (creationTimestamp, managedFields times) reuses it. */
 export function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    // An invalid Date (NaN) never matches and throws here, as toISOString does.
+    lastText = d.toISOString().replace(/\.\d{3}Z$/, "Z");
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /** A copy of the object without metadata.managedFields. */

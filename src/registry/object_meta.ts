@@ -5,6 +5,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import type { ObjectMeta, StoredObject } from "../api/object.js";
 import { errors, type FieldError } from "../machinery/errors.js";
 import { jsonEqual } from "../machinery/json_patch.js";
+import { formatTime } from "../machinery/managed_fields.js";
 import { isDNS1123Subdomain, isQualifiedName } from "../machinery/label_validation.js";
 import { validateAnnotations, validateLabels } from "../machinery/labels.js";
 import type { ResourceDef } from "./types.js";
@@ -28,10 +29,8 @@ export function generateName(prefix: string): string {
   return s;
 }
 
-/** RFC 3339 with second precision, as metav1.Time marshals. */
-export function formatTime(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
+/** RFC 3339 with second precision, as metav1.Time marshals (one implementation, with its per-second cache). */
+export { formatTime };
 
 const namespaceMismatch = () => errors.badRequest("the namespace of the provided object does not match the namespace sent on the request");
 
