@@ -8,15 +8,34 @@ export const MAX_KEY_BYTES = 2048;
 
 export function validateKey(key: string): void {
   if (typeof key !== "string" || key.length === 0) throw new StorageError("InvalidKey", "key must be a non-empty string");
-  if (!key.startsWith("/")) throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} must start with "/"`, { key });
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+  if (key.charCodeAt(0) !== SLASH) throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} must start with "/"`, { key });
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long key needs counting.
+  if (key.length * 3 > MAX_KEY_BYTES && Buffer.byteLength(key) > MAX_KEY_BYTES)
     throw new StorageError("InvalidKey", `key is ${Buffer.byteLength(key)} bytes, over the ${MAX_KEY_BYTES}-byte limit`, { key });
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} contains a control character`, { key });
-  for (const seg of key.slice(1).split("/")) {
-    if (seg === "." || seg === "..") throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} contains a "${seg}" segment`, { key });
+  // One pass for control characters and "." or ".." segments (each segment starts after a "/").
+  let control = false;
+  let dotSegment: string | undefined;
+  let dots = 0;
+  let segmentStart = true;
+  for (let i = 1; i <= key.length; i++) {
+    const c = i < key.length ? key.charCodeAt(i) : SLASH;
+    if (c < 0x20 || c === 0x7f) control = true;
+    if (c === SLASH) {
+      if (segmentStart && dots > 0 && dots <= 2 && dotSegment === undefined) dotSegment = dots === 1 ? "." : "..";
+      dots = 0;
+      segmentStart = true;
+    } else if (c === DOT && segmentStart) dots++;
+    else {
+      segmentStart = false;
+      dots = 0;
+    }
   }
+  if (control) throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} contains a control character`, { key });
+  if (dotSegment) throw new StorageError("InvalidKey", `key ${JSON.stringify(key)} contains a "${dotSegment}" segment`, { key });
 }
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
 
 /** A prefix for list/watch: same rules as a key, and it may end with "/". */
 export function validatePrefix(prefix: string): void {
