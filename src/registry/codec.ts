@@ -35,14 +35,28 @@ export function omitEmptyMeta(obj: StoredObject): void {
   const m = obj.metadata as Record<string, unknown>;
   for (const f of OMIT_EMPTY_META) {
     const v = m[f];
-    if (v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[f];
+    if (v === undefined) continue;
+    if (v === null || (Array.isArray(v) ? v.length === 0 : typeof v === "object" && isEmptyObject(v))) delete m[f];
   }
+}
+
+function isEmptyObject(v: object): boolean {
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return false;
+  return true;
 }
 
 export function encodeObject(obj: StoredObject): string {
   omitEmptyMeta(obj);
-  const { resourceVersion: _rv, ...meta } = obj.metadata;
-  return JSON.stringify({ ...obj, metadata: meta });
+  const m = obj.metadata as { resourceVersion?: string };
+  const rv = m.resourceVersion;
+  if (rv === undefined) return JSON.stringify(obj);
+  // Serialized without resourceVersion (an undefined field is not written), without copying the object to drop it.
+  m.resourceVersion = undefined;
+  try {
+    return JSON.stringify(obj);
+  } finally {
+    m.resourceVersion = rv;
+  }
 }
 
 export class VersionCodec {
