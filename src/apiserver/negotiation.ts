@@ -42,24 +42,30 @@ const JSON_TYPES = new Set(["application/json", "*/*", "application/*", "applica
 const YAML_TYPES = new Set(["application/yaml", "application/x-yaml", "text/yaml"]);
 const TRANSFORMS = new Set<string>(["Table", "PartialObjectMetadata", "PartialObjectMetadataList"]);
 
-/** Answers by Accept header and transforms offered: clients send a handful of distinct Accept values, and parsing
- *  one (split, trim, sort) on every request cost more than the lookup. Bounded: cleared when full. */
-const negotiated = new Map<string, Readonly<Negotiated>>();
+/** Answers by offered transforms (by identity: callers pass constant arrays) and Accept header. Clients send a
+ *  handful of distinct Accept values, and parsing one (split, trim, sort) on every request cost more than the
+ *  lookup. Bounded: a map is cleared when it reaches 256 entries. */
+const negotiated = new WeakMap<readonly Transform[], Map<string, Readonly<Negotiated>>>();
 const NEGOTIATED_MAX = 256;
+const NO_TRANSFORMS: readonly Transform[] = Object.freeze([]);
 
 /**
  * Picks the first acceptable representation. `transforms` says which `as=` representations the endpoint offers
  * (resource reads); an entry asking for another is skipped, as Kubernetes does, so clients fall back to the next.
  * The answer is shared between requests: callers must not modify it.
  */
-export function negotiate(accept: string | undefined, transforms: readonly Transform[] = []): Readonly<Negotiated> {
+export function negotiate(accept: string | undefined, transforms: readonly Transform[] = NO_TRANSFORMS): Readonly<Negotiated> {
   if (!accept) return JSON_ONLY;
-  const key = transforms.length === 0 ? accept : `${transforms.join(",")}\u0000${accept}`;
-  let out = negotiated.get(key);
+  let byAccept = negotiated.get(transforms);
+  if (byAccept === undefined) {
+    byAccept = new Map();
+    negotiated.set(transforms, byAccept);
+  }
+  let out = byAccept.get(accept);
   if (out === undefined) {
     out = Object.freeze(negotiateUncached(accept, transforms));
-    if (negotiated.size >= NEGOTIATED_MAX) negotiated.clear();
-    negotiated.set(key, out);
+    if (byAccept.size >= NEGOTIATED_MAX) byAccept.clear();
+    byAccept.set(accept, out);
   }
   return out;
 }

@@ -40,6 +40,10 @@ const SUBRESOURCE_KINDS: Record<string, { apiVersions: string[]; kind: string }>
   binding: { apiVersions: ["v1"], kind: "Binding" },
 };
 
+/** The meta.k8s.io representations objects and lists are offered in (constants: negotiation caches by identity). */
+const OBJECT_TRANSFORMS: readonly Transform[] = Object.freeze(["Table", "PartialObjectMetadata", "PartialObjectMetadataList"]);
+const NO_TRANSFORMS: readonly Transform[] = Object.freeze([]);
+
 function gv(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
@@ -68,7 +72,7 @@ export async function handleResource(
     throw errors.pathNotFound(`the server could not find the requested resource: ${info.resource} are namespaced, the path must name a namespace`);
   }
   const sub = info.subresource;
-  const transforms: Transform[] = sub === undefined || sub === "status" ? ["Table", "PartialObjectMetadata", "PartialObjectMetadataList"] : [];
+  const transforms = sub === undefined || sub === "status" ? OBJECT_TRANSFORMS : NO_TRANSFORMS;
   const out = negotiate(req.headers.accept, transforms);
   const ctx: RequestContext = {
     namespace: info.namespace,
