@@ -54,7 +54,30 @@ export function parseTarget(target: string): RequestTarget {
   return { pathname: url.pathname, query: url.searchParams };
 }
 
+/** Parsed paths by method, watch flag and path: clients repeat the same paths (a collection they create in, the
+ *  objects they read and update), and a lookup costs a fraction of a parse. Bounded: cleared at PARSED_MAX. */
+const parsedPaths = new Map<string, PathInfo>();
+const PARSED_MAX = 4096;
+
+/** What a path names (the answer is frozen and shared between requests). */
 export function parsePath(method: string, pathname: string, query: URLSearchParams): PathInfo {
+  const qw = query.get("watch");
+  const key = `${method}${qw === "true" || qw === "1" ? "\u0000w\u0000" : "\u0000\u0000"}${pathname}`;
+  let info = parsedPaths.get(key);
+  if (info === undefined) {
+    info = parsePathUncached(method, pathname, query);
+    if (info.kind === "resource") {
+      Object.freeze(info.info.rest);
+      Object.freeze(info.info);
+    }
+    Object.freeze(info);
+    if (parsedPaths.size >= PARSED_MAX) parsedPaths.clear();
+    parsedPaths.set(key, info);
+  }
+  return info;
+}
+
+function parsePathUncached(method: string, pathname: string, query: URLSearchParams): PathInfo {
   // Percent-escapes are rare in API paths: without a "%" no segment needs decoding.
   const decode = pathname.includes("%");
   const parts: string[] = [];
