@@ -1,9 +1,11 @@
 // The API client the hollow nodes of one `k8ts sim` process share: at most maxInFlight requests at a time (watches
 // aside), the rest queued by priority. Thousands of agents in one process otherwise each send whatever they have
 // at once: under load the process held thousands of sockets to the API server, thousands more stuck connecting,
-// and Lease renewals failed or waited behind pod Events. Order: node heartbeats (Leases, Nodes) first, then
-// everything else (pod status, pod and volume reads), then Events, except that every 8th request sent is an Event
-// when one waits. Like the kubelet's event broadcaster, which
+// and Lease renewals failed or waited behind pod Events. Three classes share the slots by turns: node heartbeats
+// (Leases, Nodes) about half, everything else (pod status, pod and volume reads) about 3/8, Events 1/8; a class
+// with nothing waiting gives its turn to the others. (Strict priority for heartbeats left 5,000 nodes' renewals
+// holding every slot on a starved server and no pod ever Running; Kubernetes' API Priority and Fairness likewise
+// shares, rather than orders, its priority levels.) Like the kubelet's event broadcaster, which
 // drops events once 1000 are queued, Event writes beyond maxQueuedEvents waiting are dropped (the recorder logs
 // them at debug); nothing else is ever dropped.
 import type { Client, RawRequest } from "../client/rest_client.js";
@@ -17,7 +19,7 @@ export interface HollowClientOptions {
   maxQueuedEvents?: number;
 }
 
-/** One request in this many goes to a waiting Event even when other requests wait. */
+/** One turn in this many goes to a waiting Event even when other requests wait. */
 const EVENT_TURN = 8;
 
 /** 0: node heartbeats, 1: the rest, 2: events. */
@@ -73,9 +75,11 @@ export function hollowClient(inner: Client, opts: HollowClientOptions = {}): Hol
   let turn = 0;
   const next = (): void => {
     while (inFlight < max) {
-      // Every EVENT_TURN-th request is an Event if one waits, so Events still trickle out under a steady load.
-      const eventsFirst = ++turn % EVENT_TURN === 0;
-      const start = (eventsFirst ? queues[2].shift() : undefined) ?? queues[0].shift() ?? queues[1].shift() ?? queues[2].shift();
+      // Turns: every EVENT_TURN-th goes to a waiting Event first, the other even ones to pod work first, the odd
+      // ones to heartbeats first; a turn whose class has nothing waiting takes the next class that has.
+      const t = ++turn;
+      const [a, b, c] = t % EVENT_TURN === 0 ? queues.slice().reverse() : t % 2 === 0 ? [queues[1], queues[0], queues[2]] : queues;
+      const start = a!.shift() ?? b!.shift() ?? c!.shift();
       if (!start) return void turn--;
       start();
     }
