@@ -59,8 +59,18 @@ export function mapResolver(schemas: Record<string, OpenAPISchema>): SchemaResol
   for (const [name, s] of Object.entries(schemas)) {
     for (const gvk of s["x-kubernetes-group-version-kind"] ?? []) byKind.set(`${gvk.group}/${gvk.version}/${gvk.kind}`, name);
   }
+  // Refs found are remembered (a bounded set: the names and $refs of these schemas), so a walk over a large object
+  // does not strip the same prefix once per field.
+  const found = new Map<string, OpenAPISchema>();
   return {
-    resolve: (ref) => schemas[ref.replace(/^#\/components\/schemas\//, "").replace(/^#\/definitions\//, "")],
+    resolve: (ref) => {
+      let s = found.get(ref);
+      if (s === undefined) {
+        s = schemas[ref.replace(/^#\/components\/schemas\//, "").replace(/^#\/definitions\//, "")];
+        if (s !== undefined) found.set(ref, s);
+      }
+      return s;
+    },
     forKind: (gvk) => byKind.get(`${gvk.group}/${gvk.version}/${gvk.kind}`),
   };
 }

@@ -9,29 +9,55 @@ export function findUnknownFields(obj: unknown, schema: string, resolver: Schema
   const root = resolver.resolve(schema);
   if (!root) throw new Error(`findUnknownFields: no schema named ${schema}`);
   const out: string[] = [];
-  walk(obj, root, "", resolver, out);
+  walk(obj, root, { resolver, out, path: [] });
   return out;
 }
 
-function walk(value: unknown, schema: OpenAPISchema | undefined, path: string, resolver: SchemaResolver, out: string[]): void {
-  const s = derefSchema(schema, resolver);
-  if (!s || value === null || value === undefined || s["x-kubernetes-preserve-unknown-fields"]) return;
+interface Walk {
+  resolver: SchemaResolver;
+  out: string[];
+  /** The keys and list indexes leading to the value being walked; a path string is built only for an unknown field. */
+  path: (string | number)[];
+}
+
+function pathString(path: (string | number)[]): string {
+  let s = "";
+  for (const p of path) s = typeof p === "number" ? `${s}[${p}]` : s === "" ? p : `${s}.${p}`;
+  return s;
+}
+
+function walk(value: unknown, schema: OpenAPISchema | undefined, w: Walk): void {
+  if (value === null || typeof value !== "object") return;
+  const s = derefSchema(schema, w.resolver);
+  if (!s || s["x-kubernetes-preserve-unknown-fields"]) return;
+  const path = w.path;
   if (Array.isArray(value)) {
     if (!s.items) return;
-    value.forEach((v, i) => walk(v, s.items, `${path}[${i}]`, resolver, out));
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walk(value[i], s.items, w);
+      path.pop();
+    }
     return;
   }
-  if (typeof value !== "object") return;
   const props = s.properties;
   const additional = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
   // An object schema declaring neither properties nor a value schema (RawExtension, FieldsV1, JSON) holds any JSON.
   if (!props && !additional) return;
-  for (const [key, v] of Object.entries(value)) {
-    const child = path === "" ? key : `${path}.${key}`;
+  for (const key of Object.keys(value)) {
     const known = props?.[key];
-    if (known) walk(v, known, child, resolver, out);
-    else if (additional) walk(v, additional, child, resolver, out);
-    else if (s.additionalProperties !== true) out.push(child);
+    const v = (value as Record<string, unknown>)[key];
+    if (known || additional) {
+      // Scalars need no walk: only objects and lists can hold unknown fields.
+      if (v === null || typeof v !== "object") continue;
+      path.push(key);
+      walk(v, known ?? additional, w);
+      path.pop();
+    } else if (s.additionalProperties !== true) {
+      path.push(key);
+      w.out.push(pathString(path));
+      path.pop();
+    }
   }
 }
 
