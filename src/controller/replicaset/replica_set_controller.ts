@@ -25,6 +25,7 @@ import { podsToDelete } from "./ranking.js";
 import { slowStartBatch } from "./slow_start.js";
 import { calculateStatus, statusUpToDate, type ManageError } from "./status.js";
 import { REPLICA_SET, type ReplicaSetLike, type WorkloadKind } from "./workload_kind.js";
+import { WrittenObjects } from "./written_objects.js";
 
 /** Kubernetes' burstReplicas: at most this many creates or deletes per sync, so one sync cannot flood the API. */
 export const BURST_REPLICAS = 500;
@@ -58,6 +59,8 @@ export class ReplicaSetController implements Controller {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly apiVersion: string;
+  /** Our status writes the owner informer has not delivered yet. */
+  private readonly written = new WrittenObjects<ReplicaSetLike>();
 
   constructor(private readonly opts: ReplicaSetControllerOptions) {
     this.kind = opts.kind ?? REPLICA_SET;
@@ -78,6 +81,7 @@ export class ReplicaSetController implements Controller {
       onDelete: (obj) => {
         const rs = unwrapTombstone(obj);
         this.expectations.deleteExpectations(keyOf(rs));
+        this.written.forget(keyOf(rs));
         this.enqueue(rs);
       },
     });
@@ -183,9 +187,10 @@ export class ReplicaSetController implements Controller {
     const cached = this.owners.indexer.get(key);
     if (!cached) {
       this.expectations.deleteExpectations(key);
+      this.written.forget(key);
       return;
     }
-    const rs = cached;
+    const rs = this.written.latest(key, cached)!;
     const needsSync = this.expectations.satisfiedExpectations(key);
     const selector = this.kind.selectorOf(rs);
     const candidates = claimCandidates(this.pods.lister(), namespace, rs.metadata?.uid).filter(isPodActive);
@@ -209,7 +214,8 @@ export class ReplicaSetController implements Controller {
     let manageErr: ManageError | undefined;
     if (needsSync && !rs.metadata?.deletionTimestamp) manageErr = await this.manageReplicas(key, active, rs);
     const status = calculateStatus(rs, active, manageErr, this.clock.now());
-    await this.writeStatus(rs, status);
+    const answer = await this.writeStatus(rs, status);
+    if (answer) this.written.written(key, cached.metadata?.resourceVersion, rs, answer);
     if (manageErr) throw manageErr.error;
     const minReady = rs.spec?.minReadySeconds ?? 0;
     const replicas = rs.spec?.replicas ?? 1;
@@ -275,20 +281,22 @@ export class ReplicaSetController implements Controller {
     return owners.flatMap((o) => this.pods.lister().byIndex(OWNER_UID_INDEX, o.metadata?.uid ?? "")).filter(isPodActive);
   }
 
-  private async writeStatus(rs: ReplicaSetLike, status: ReturnType<typeof calculateStatus>): Promise<void> {
-    if (statusUpToDate(rs, status)) return;
+  /** Writes the status when it changed; answers the written object (undefined: nothing written). */
+  private async writeStatus(rs: ReplicaSetLike, status: ReturnType<typeof calculateStatus>): Promise<ReplicaSetLike | undefined> {
+    if (statusUpToDate(rs, status)) return undefined;
     const ns = rs.metadata?.namespace;
     let current = rs;
     // One retry with a fresh read on a conflict, as Kubernetes' statusUpdateRetries = 1.
     for (let attempt = 0; ; attempt++) {
       const next: ReplicaSetLike = { ...current, status: { ...status, observedGeneration: current.metadata?.generation } };
       try {
-        await this.ownerClient.updateStatus(ns, next);
-        return;
+        return await this.ownerClient.updateStatus(ns, next);
       } catch (err) {
-        if (isNotFound(err)) return;
+        if (isNotFound(err)) return undefined;
         if (attempt >= 1 || !isConflict(err)) throw err;
         current = await this.ownerClient.get(ns, rs.metadata?.name ?? "");
+        // Someone (often our own earlier write, not yet in the cache) already stored this status.
+        if (statusUpToDate(current, status)) return current;
       }
     }
   }
