@@ -249,7 +249,7 @@ function isClosedByPeer(err: Error | undefined): boolean {
 class Pool implements Http1Pool {
   private readonly all = new Set<Connection>();
   private readonly idle: Connection[] = [];
-  private readonly waiting: Exchange[] = [];
+  private readonly waiting: (Exchange | undefined)[] = [];
   private waitingHead = 0;
   private open = 0;
   private closed = false;
@@ -299,12 +299,8 @@ class Pool implements Http1Pool {
   }
 
   release(c: Connection): void {
-    if (this.waitingHead < this.waiting.length) {
-      const ex = this.waiting[this.waitingHead]!;
-      this.waiting[this.waitingHead++] = undefined as unknown as Exchange;
-      if (this.waitingHead === this.waiting.length) this.waiting.length = this.waitingHead = 0;
-      return c.send(ex);
-    }
+    const next = this.nextWaiting();
+    if (next) return c.send(next);
     if (this.closed || this.idle.length >= this.maxIdle) return c.destroy();
     c.idleSince = performance.now();
     // Idle sockets do not keep the process alive (as with http.Agent): a command exits once its work is done.
@@ -318,17 +314,23 @@ class Pool implements Http1Pool {
     this.open--;
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
-    if (!this.closed && this.waitingHead < this.waiting.length && this.open < this.maxSockets) {
-      const ex = this.waiting[this.waitingHead]!;
-      this.waiting[this.waitingHead++] = undefined as unknown as Exchange;
-      if (this.waitingHead === this.waiting.length) this.waiting.length = this.waitingHead = 0;
-      this.connect().send(ex);
-    }
+    if (this.closed || this.open >= this.maxSockets) return;
+    const next = this.nextWaiting();
+    if (next) this.connect().send(next);
+  }
+
+  /** The oldest queued request, if any (a queue read from its head, emptied when drained). */
+  private nextWaiting(): Exchange | undefined {
+    if (this.waitingHead === this.waiting.length) return undefined;
+    const ex = this.waiting[this.waitingHead];
+    this.waiting[this.waitingHead++] = undefined;
+    if (this.waitingHead === this.waiting.length) this.waiting.length = this.waitingHead = 0;
+    return ex;
   }
 
   close(): void {
     this.closed = true;
-    for (const ex of this.waiting.slice(this.waitingHead)) ex.reject(new Error(`${ex.method} ${ex.path}: client closed`));
+    for (const ex of this.waiting.slice(this.waitingHead)) ex?.reject(new Error(`${ex.method} ${ex.path}: client closed`));
     this.waiting.length = this.waitingHead = 0;
     for (const c of [...this.all]) c.destroy();
   }

@@ -475,3 +475,14 @@ test("https: unary requests verify the server against the CA, or skip verificati
   t.after(() => insecure.close());
   assert.deepEqual(await insecure.request({ method: "GET", path: "/x" }), { url: "/x" });
 });
+
+test("close() fails the request on the wire and those queued behind the connection cap", async (t) => {
+  let seen = 0;
+  const srv = await serveRaw(t, () => void seen++); // never answers
+  const c = createClient({ server: srv.url, maxConnections: 1 });
+  const pending = [0, 1, 2].map((i) => c.request({ method: "GET", path: `/q/${i}` }).then(() => "answered", (e: Error) => e.message));
+  await until(() => seen === 1, "the first request reaches the server");
+  c.close();
+  assert.deepEqual(await Promise.all(pending), ["GET /q/0: socket hang up", "GET /q/1: client closed", "GET /q/2: client closed"]);
+  await assert.rejects(c.request({ method: "GET", path: "/after" }), /client closed/);
+});
