@@ -16,6 +16,7 @@ import { selectorFromLabelSelector, type Selector } from "../../machinery/labels
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { claimCandidates, claimObjects, ORPHAN_INDEX, orphanIndexFunc } from "../replicaset/claim.js";
+import { WrittenObjects } from "../replicaset/written_objects.js";
 import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
 import { controllerRefOf, newControllerRef, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
@@ -48,6 +49,8 @@ export class DeploymentController implements Controller {
   private readonly recorder: EventRecorder;
   private readonly clock: Clock;
   private readonly log: Logger;
+  /** Our status writes the Deployment informer has not delivered yet. */
+  private readonly written = new WrittenObjects<DeploymentObject>();
 
   constructor(private readonly opts: DeploymentControllerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -61,7 +64,11 @@ export class DeploymentController implements Controller {
     this.deployments.addEventHandler({
       onAdd: (d) => this.enqueue(d),
       onUpdate: (_old, d) => this.enqueue(d),
-      onDelete: (d) => this.enqueue(unwrapTombstone(d)),
+      onDelete: (obj) => {
+        const d = unwrapTombstone(obj);
+        this.written.forget(`${d.metadata?.namespace ?? ""}/${d.metadata?.name ?? ""}`);
+        this.enqueue(d);
+      },
     });
     this.replicaSets.addEventHandler({
       onAdd: (rs) => this.rsChanged(undefined, rs),
@@ -141,12 +148,25 @@ export class DeploymentController implements Controller {
   }
 
   private async syncOnce(key: string): Promise<SyncResult | void> {
-    const { namespace, name } = splitKey(key);
     const cached = this.deployments.indexer.get(key);
-    if (!cached) return;
-    const d: DeploymentObject = { ...cached, apiVersion: "apps/v1", kind: "Deployment" };
-    const selector = safeSelector(d);
+    if (!cached) {
+      this.written.forget(key);
+      return;
+    }
+    const d: DeploymentObject = { ...this.written.latest(key, cached)!, apiVersion: "apps/v1", kind: "Deployment" };
     const ctx = new DeploymentSync({ control: this.control, recorder: this.recorder, clock: this.clock, log: this.log }, d, [], new Map());
+    try {
+      return await this.syncWith(ctx, key);
+    } finally {
+      // Status written and nothing else after it: the next sync may start before the informer shows it.
+      if (ctx.written && ctx.d === ctx.written) this.written.written(key, cached.metadata?.resourceVersion, d, ctx.written);
+    }
+  }
+
+  private async syncWith(ctx: DeploymentSync, key: string): Promise<SyncResult | void> {
+    const { namespace, name } = splitKey(key);
+    const d = ctx.d;
+    const selector = safeSelector(d);
     if (!selector || selector.empty()) {
       this.recorder.event(d, "Warning", "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");
       if ((d.status?.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) await ctx.writeStatus({ ...d.status, observedGeneration: d.metadata?.generation });

@@ -48,6 +48,8 @@ export interface SyncDeps {
 export class DeploymentSync {
   /** When set, the controller looks at the Deployment again after this long (progress deadline checks). */
   requeueAfterMs?: number;
+  /** The API's whole answer to this sync's last write of the Deployment, while `d` is exactly that answer. */
+  written?: DeploymentObject;
 
   constructor(
     readonly deps: SyncDeps,
@@ -165,13 +167,14 @@ export class DeploymentSync {
       const patched = await this.deps.control.patchDeploymentAnnotations(this.ns, this.d.metadata?.name ?? "", { [REVISION_ANNOTATION]: revision });
       // Keep our view of the status: the patch answer carries what the server had.
       this.d = { ...patched, status: this.d.status };
+      this.written = undefined;
     }
     if (JSON.stringify(normalize(status)) !== JSON.stringify(normalize(this.d.status ?? {}))) await this.writeStatus(status);
   }
 
   /** Writes the Deployment's status (via the status subresource) and adopts the answer. */
   async writeStatus(status: DeploymentStatus): Promise<void> {
-    this.d = await this.deps.control.updateDeploymentStatus(this.ns, { ...this.d, status });
+    this.d = this.written = await this.deps.control.updateDeploymentStatus(this.ns, { ...this.d, status });
   }
 
   /**
