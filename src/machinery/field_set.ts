@@ -75,19 +75,44 @@ export class FieldSet {
     return out;
   }
 
+  // Set operations walk the two trees node by node (no path lists, no sorting). A child node with no member below it
+  // is never created, as building the result from its member paths would not create one.
   union(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths([...this.paths(), ...other.paths()]);
+    const out = new FieldSet();
+    out.addAll(this);
+    out.addAll(other);
+    return out;
   }
   difference(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths(this.paths().filter((p) => !other.has(p)));
+    return FieldSet.combine(this, other, false);
   }
   intersection(other: FieldSet): FieldSet {
-    return FieldSet.fromPaths(this.paths().filter((p) => other.has(p)));
+    return FieldSet.combine(this, other, true);
   }
   equals(other: FieldSet): boolean {
-    const a = this.paths().map((p) => JSON.stringify(p));
-    const b = other.paths().map((p) => JSON.stringify(p));
-    return a.length === b.length && a.every((x, i) => x === b[i]);
+    if (this.members.size !== other.members.size) return false;
+    for (const m of this.members) if (!other.members.has(m)) return false;
+    for (const [pe, c] of this.children) if (!c.empty() && !c.equals(other.children.get(pe) ?? EMPTY)) return false;
+    for (const [pe, c] of other.children) if (!c.empty() && !this.children.get(pe)?.equals(c)) return false;
+    return true;
+  }
+
+  private addAll(src: FieldSet): void {
+    for (const m of src.members) this.members.add(m);
+    for (const [pe, c] of src.children) if (!c.empty()) this.child(pe, true)!.addAll(c);
+  }
+
+  /** The members of a that are (keep = true) or are not (keep = false) members of b at the same place. */
+  private static combine(a: FieldSet, b: FieldSet | undefined, keep: boolean): FieldSet {
+    const out = new FieldSet();
+    for (const m of a.members) if ((b?.members.has(m) ?? false) === keep) out.members.add(m);
+    for (const [pe, c] of a.children) {
+      const bc = b?.children.get(pe);
+      if (keep && !bc) continue;
+      const sub = FieldSet.combine(c, bc, keep);
+      if (!sub.empty()) out.children.set(pe, sub);
+    }
+    return out;
   }
 
   /** The FieldsV1 JSON object. */
@@ -121,6 +146,8 @@ export class FieldSet {
     return s;
   }
 }
+
+const EMPTY = new FieldSet();
 
 /** FieldsV1 order: fields, then keyed items, then values, then indices; each group in Kubernetes' order. */
 function sortElements(pes: Set<PathElement>): PathElement[] {
