@@ -101,3 +101,28 @@ describe("SchedulerCache", () => {
     assert.equal(normalizeImageName("app@sha256:abc"), "app@sha256:abc");
   });
 });
+
+describe("Snapshot.withNode", () => {
+  it("swaps one node in a what-if view and leaves the original as it was", () => {
+    const cache = new SchedulerCache({ clock: new FakeClock() });
+    for (const n of ["a", "b", "c"]) cache.addNode(makeNode(n, { cpu: "2" }));
+    cache.addPod(makePod("p", { nodeName: "b", cpu: "1" }));
+    const snap = new Snapshot();
+    cache.updateSnapshot(snap);
+    const sim = snap.get("b")!.clone();
+    sim.removePod(sim.pods[0]!.uid);
+    const whatIf = snap.withNode(sim);
+    assert.equal(whatIf.get("b"), sim);
+    assert.equal(whatIf.list()[1], sim);
+    assert.equal(whatIf.get("a"), snap.get("a"));
+    assert.equal(whatIf.numNodes(), 3);
+    assert.equal(snap.get("b")!.pods.length, 1, "the original still has the pod");
+    assert.equal(snap.list()[1]!.pods.length, 1);
+    // A what-if of the what-if for another node sees both changes.
+    const simC = snap.get("c")!.clone();
+    const both = whatIf.withNode(simC);
+    assert.equal(both.get("b"), sim);
+    assert.equal(both.get("c"), simC);
+    assert.equal(snap.get("c") === simC, false);
+  });
+});
