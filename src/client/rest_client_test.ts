@@ -427,7 +427,7 @@ test("a request with no answer within requestTimeoutMs rejects and its connectio
 test("idle keep-alive connections do not keep a process from exiting", async (t) => {
   // The server keeps idle connections open (it would close them after 5 s by default, ending the child anyway).
   const srv = await serveNode(t, (_req, res) => json(res, 200, { ok: true }), (s) => (s.keepAliveTimeout = 600_000));
-  const script = `const { createClient } = await import(${JSON.stringify(new URL("./rest_client.ts", import.meta.url).pathname)});
+  const script = `const { createClient } = await import(${JSON.stringify(new URL(`./rest_client${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).pathname)});
 const c = createClient({ server: ${JSON.stringify(srv.url)}, requestTimeoutMs: 600000 });
 await c.request({ method: "GET", path: "/" });
 process.stdout.write("answered\\n");`;
