@@ -275,7 +275,13 @@ spec:
     log(`web re-created in ${Date.now() - start} ms: ${after.map((p) => `${p.metadata!.name}@${p.spec!.nodeName}`).join(", ")}`);
     const ip = (await services.get("default", "web")).spec!.clusterIP!;
     await until("web Endpoints to follow", async () => ((await serviceIPs("web")).join() === after.map((p) => p.status!.podIP!).sort().join() ? true : undefined));
-    assert.deepEqual(Object.keys(counts(await gets("client-0", `http://${ip}/`, 30))).sort(), after.map((p) => p.metadata!.name!).sort());
+    // kube-proxy follows the EndpointSlices, which trail the Endpoints: wait for the traffic itself to reach the new set.
+    const want = after.map((p) => p.metadata!.name!).sort();
+    const seen = await until("ClusterIP traffic to reach the 3 web pods", async () => {
+      const names = Object.keys(counts(await gets("client-0", `http://${ip}/`, 30))).sort();
+      return names.join() === want.join() ? names : undefined;
+    });
+    assert.deepEqual(seen, want);
 
     start = Date.now();
     const added = await tc.clusters.addNode(tc.name);
