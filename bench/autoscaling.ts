@@ -25,12 +25,9 @@ import type { Pod } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../src/api/object.js";
 import { createClient, type Client } from "../src/client/rest_client.js";
 import { resources } from "../src/client/resources.js";
-import { startServer } from "../src/daemons/server.js";
-import { HollowNodes } from "../src/kubelet/hollow_nodes.js";
-import { startKubeletServer, type KubeletServer } from "../src/kubelet/kubelet_server.js";
+import { startHollowServer } from "../src/daemons/hollow_testing.js";
 import { MetricsServer } from "../src/metrics/metrics_server.js";
 import { HttpSummarySource } from "../src/metrics/summary_source.js";
-import { silentLogger } from "../src/util/log.js";
 import { firstLine, sleep, stopChild } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -60,25 +57,14 @@ const stats = (xs: number[]): string => {
 };
 
 async function reaction(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-hpa-"));
-  const urls = new Map<string, string>();
-  const server = await startServer({
-    dataDir: dir,
-    port: 0,
-    logger: silentLogger,
-    metrics: { scrapeIntervalMs: SCRAPE_MS, nodeUrl: (n) => urls.get(n.name) },
-    controllerManager: { horizontalPodAutoscaler: { syncPeriodMs: SYNC_MS } },
+  const h = await startHollowServer({
+    prefix: "k8ts-bench-hpa-",
+    scrapeIntervalMs: SCRAPE_MS,
+    hpaSyncPeriodMs: SYNC_MS,
+    nodes: 4,
+    capacity: { cpu: "16", memory: "32Gi", pods: "50" },
   });
-  const client = createClient({ server: server.url });
-  const sim = new HollowNodes({ client, count: 4, capacity: { cpu: "16", memory: "32Gi", pods: "50" } });
-  const endpoints: KubeletServer[] = [];
-  for (const [i, kubelet] of sim.kubelets.entries()) {
-    const ep = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0 });
-    endpoints.push(ep);
-    urls.set(`hollow-node-${i}`, ep.url);
-  }
-  const ac = new AbortController();
-  const running = sim.run(ac.signal);
+  const { client } = h;
   try {
     const pods = client.resource<Pod & KubeObject>(resources.pods);
     const deployments = client.resource<KubeObject & { spec?: { replicas?: number } }>(resources.deployments);
@@ -154,12 +140,7 @@ async function reaction(): Promise<void> {
     process.stdout.write(`| load up -> new replica count (window 0) | ${stats(ups)} | ${stats(ups.map((x) => x / P))} |\n`);
     process.stdout.write(`| load down -> new replica count (window ${W} s) | ${stats(downs)} | ${stats(downs.map((x) => x / (P + W)))} |\n\n`);
   } finally {
-    ac.abort();
-    await running;
-    for (const ep of endpoints) await ep.close();
-    client.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await h.stop();
   }
 }
 

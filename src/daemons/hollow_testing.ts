@@ -1,5 +1,6 @@
 // For tests: a k8ts server with hollow nodes whose agent endpoints listen on loopback (their InternalIPs are not
-// routable), the metrics server scraping them every 500 ms and the HPA syncing every second, driven by a real kubectl.
+// routable), the metrics server scraping them every 500 ms and the HPA syncing every second (both settable), driven by
+// a real kubectl. bench/autoscaling uses it too.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -50,18 +51,30 @@ export function okOutput(r: Run): string {
   return r.stdout;
 }
 
-export async function startHollowServer(opts: { prefix: string; kubectl: string }): Promise<HollowServer> {
+export interface HollowServerOptions {
+  prefix: string;
+  /** The kubectl binary `kubectl()` runs (default: the one on PATH). */
+  kubectl?: string;
+  /** The metrics server's scrape interval (default 500 ms) and the HPA's sync period (default 1 s). */
+  scrapeIntervalMs?: number;
+  hpaSyncPeriodMs?: number;
+  /** How many hollow nodes, and the capacity of each (default 2 nodes of 8 CPU, 16Gi, 50 pods). */
+  nodes?: number;
+  capacity?: Record<string, string>;
+}
+
+export async function startHollowServer(opts: HollowServerOptions): Promise<HollowServer> {
   const dir = await mkdtemp(join(tmpdir(), opts.prefix));
   const urls = new Map<string, string>();
   const server = await startServer({
     dataDir: dir,
     port: 0,
     logger: silentLogger,
-    metrics: { scrapeIntervalMs: 500, nodeUrl: (n) => urls.get(n.name) },
-    controllerManager: { horizontalPodAutoscaler: { syncPeriodMs: 1000 } },
+    metrics: { scrapeIntervalMs: opts.scrapeIntervalMs ?? 500, nodeUrl: (n) => urls.get(n.name) },
+    controllerManager: { horizontalPodAutoscaler: { syncPeriodMs: opts.hpaSyncPeriodMs ?? 1000 } },
   });
   const client = createClient({ server: server.url });
-  const sim = new HollowNodes({ client, count: 2, capacity: { cpu: "8", memory: "16Gi", pods: "50" } });
+  const sim = new HollowNodes({ client, count: opts.nodes ?? 2, capacity: opts.capacity ?? { cpu: "8", memory: "16Gi", pods: "50" } });
   const endpoints: KubeletServer[] = [];
   for (const [i, kubelet] of sim.kubelets.entries()) {
     const ep = await startKubeletServer(kubelet, { host: "127.0.0.1", port: 0 });
@@ -77,7 +90,7 @@ export async function startHollowServer(opts: { prefix: string; kubectl: string 
     sim,
     kubectl: (args, input) =>
       new Promise((resolve) => {
-        const child = execFile(opts.kubectl, ["--kubeconfig", server.kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args], { env: { ...process.env, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) =>
+        const child = execFile(opts.kubectl ?? "kubectl", ["--kubeconfig", server.kubeconfigPath, "--cache-dir", join(dir, "cache"), ...args], { env: { ...process.env, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) =>
           resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
         if (input !== undefined) child.stdin!.end(input);
