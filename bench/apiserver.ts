@@ -3,8 +3,9 @@
 // the same operation made directly on a SQLite store in this process, and (create, get, patch) the same requests
 // to a null Node.js server that only parses and answers JSON (bench/null_server_child.ts), in one process and in
 // two (node:cluster). A sweep then shows create p99 against the number of requests in flight.
-// Requests go through a raw keep-alive client (bench/http_load.ts), cheap enough not to be the bottleneck. Each
-// comparison is cut into rounds the contenders take in turn, so load from elsewhere falls on all of them alike.
+// Requests go through a keep-alive socket pool (bench/http_load.ts over src/client/http1_pool.ts), cheap enough not
+// to be the bottleneck. Each comparison is cut into rounds the contenders take in turn, so load from elsewhere falls
+// on all of them alike.
 //   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--sweep=200,50,20] [--watchers=200]
 //     [--samples=2000] [--rounds=4]
 import { spawn, type ChildProcess } from "node:child_process";
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
     const store: Storage = await openSqliteStorage({ path: join(dir, "baseline.db") });
     process.stdout.write(
       `k8ts API server benchmark: ${PODS} pods, ${CONC} concurrent, sweep ${SWEEP.join("/")}, ${WATCHERS} watchers, ${cpus().length} cores, Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}\n` +
-        `client: raw keep-alive HTTP/1.1 over node:net (bench/http_load.ts); floor: bench/null_server_child.ts (x1: one process, x2: node:cluster, 2 workers)\n`,
+        `client: keep-alive HTTP/1.1 socket pool (bench/http_load.ts over src/client/http1_pool.ts); floor: bench/null_server_child.ts (x1: one process, x2: node:cluster, 2 workers)\n`,
     );
 
     await api.client.warm(CONC);

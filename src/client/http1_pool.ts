@@ -31,6 +31,8 @@ export interface Http1Pool {
    * added for a body. Resolves with any status; rejects on network errors, timeouts and malformed answers.
    */
   request(method: string, path: string, headers: string, body?: string): Promise<Http1Answer>;
+  /** Sockets open now, busy and idle. */
+  readonly sockets: number;
   /** Destroys every socket, idle or busy (as http.Agent.destroy does); outstanding requests reject. */
   close(): void;
 }
@@ -259,6 +261,10 @@ class Pool implements Http1Pool {
   constructor(private readonly opts: Http1PoolOptions) {
     this.maxSockets = opts.maxSockets ?? DEFAULT_MAX_SOCKETS;
     this.maxIdle = Math.min(opts.maxIdle ?? DEFAULT_MAX_IDLE, this.maxSockets);
+  }
+
+  get sockets(): number {
+    return this.open;
   }
 
   request(method: string, path: string, headers: string, body?: string): Promise<Http1Answer> {
