@@ -5,6 +5,7 @@
 // through it. Watches (long-lived streams) keep node:http.
 import net from "node:net";
 import tls from "node:tls";
+import { Fifo } from "../util/fifo.js";
 import { parseResponseHead, type ResponseHead } from "./http1_response.js";
 
 export interface Http1PoolOptions {
@@ -251,8 +252,7 @@ function isClosedByPeer(err: Error | undefined): boolean {
 class Pool implements Http1Pool {
   private readonly all = new Set<Connection>();
   private readonly idle: Connection[] = [];
-  private readonly waiting: (Exchange | undefined)[] = [];
-  private waitingHead = 0;
+  private readonly waiting = new Fifo<Exchange>();
   private open = 0;
   private closed = false;
   private readonly maxSockets: number;
@@ -305,7 +305,7 @@ class Pool implements Http1Pool {
   }
 
   release(c: Connection): void {
-    const next = this.nextWaiting();
+    const next = this.waiting.shift();
     if (next) return c.send(next);
     if (this.closed || this.idle.length >= this.maxIdle) return c.destroy();
     c.idleSince = performance.now();
@@ -321,23 +321,13 @@ class Pool implements Http1Pool {
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
     if (this.closed || this.open >= this.maxSockets) return;
-    const next = this.nextWaiting();
+    const next = this.waiting.shift();
     if (next) this.connect().send(next);
-  }
-
-  /** The oldest queued request, if any (a queue read from its head, emptied when drained). */
-  private nextWaiting(): Exchange | undefined {
-    if (this.waitingHead === this.waiting.length) return undefined;
-    const ex = this.waiting[this.waitingHead];
-    this.waiting[this.waitingHead++] = undefined;
-    if (this.waitingHead === this.waiting.length) this.waiting.length = this.waitingHead = 0;
-    return ex;
   }
 
   close(): void {
     this.closed = true;
-    for (const ex of this.waiting.slice(this.waitingHead)) ex?.reject(new Error(`${ex.method} ${ex.path}: client closed`));
-    this.waiting.length = this.waitingHead = 0;
+    for (const ex of this.waiting.drain()) ex.reject(new Error(`${ex.method} ${ex.path}: client closed`));
     for (const c of [...this.all]) c.destroy();
   }
 }

@@ -11,6 +11,7 @@
 import type { Client, RawRequest } from "../client/rest_client.js";
 import type { ResourceClient, ResourceRef } from "../client/types.js";
 import type { KubeObject } from "../api/object.js";
+import { Fifo } from "../util/fifo.js";
 
 export interface HollowClientOptions {
   /** Requests in flight at once (default 128). */
@@ -29,28 +30,6 @@ function priorityOf(resource: string): Priority {
   if (resource === "leases" || resource === "nodes") return 0;
   if (resource === "events") return 2;
   return 1;
-}
-
-/** A FIFO with an advancing head: no O(n) shift per dequeue. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-  get size(): number {
-    return this.items.length - this.head;
-  }
-  push(x: T): void {
-    this.items.push(x);
-  }
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const x = this.items[this.head]!;
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return x;
-  }
 }
 
 export interface HollowClientStats {
