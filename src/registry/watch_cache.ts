@@ -119,25 +119,19 @@ export class WatchCache {
 
   /** The bucket (resource prefix) of a key: /registry/<group>/<resource>/ first, then /registry/<resource>/. */
   private bucketOf(key: string): string | undefined {
-    if (key.startsWith(REGISTRY_PREFIX)) {
-      // The same answer as below without splitting the key: the prefix up to the second and first "/" after it.
-      const first = key.indexOf("/", REGISTRY_PREFIX.length);
-      const second = first < 0 ? -1 : key.indexOf("/", first + 1);
-      if (second >= 0) {
-        const two = key.slice(0, second + 1);
-        if (this.buckets.has(two)) return two;
-      }
-      const one = first < 0 ? `${key}/` : key.slice(0, first + 1);
-      return this.buckets.has(one) ? one : undefined;
-    }
-    const segs = key.slice(REGISTRY_PREFIX.length).split("/");
-    if (segs.length >= 3) {
-      const two = `${REGISTRY_PREFIX}${segs[0]}/${segs[1]}/`;
+    // Every key the cache sees comes from storage under REGISTRY_PREFIX. The prefix up to the second "/" after it
+    // (/registry/<group>/<resource>/), else up to the first (/registry/<resource>/).
+    if (!key.startsWith(REGISTRY_PREFIX)) return undefined;
+    const first = key.indexOf("/", REGISTRY_PREFIX.length);
+    const second = first < 0 ? -1 : key.indexOf("/", first + 1);
+    if (second >= 0) {
+      const two = key.slice(0, second + 1);
       if (this.buckets.has(two)) return two;
     }
-    const one = `${REGISTRY_PREFIX}${segs[0]}/`;
+    const one = first < 0 ? `${key}/` : key.slice(0, first + 1);
     return this.buckets.has(one) ? one : undefined;
   }
+
 
   /** A stored value that is not a JSON object is logged and skipped: one bad value must not stop the cache. */
   private decode(kv: KeyValue, revision: number = kv.modRevision): StoredObject | undefined {
