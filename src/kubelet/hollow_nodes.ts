@@ -1,9 +1,9 @@
 // Many hollow nodes in one process (`k8ts sim --nodes N`): each is a full node agent with its own Node, Lease,
 // status, capacity, labels, simulated runtime and pod workers, but they share one API client and one pod informer
 // (every bound pod, fanned out by spec.nodeName), so a hundred nodes cost one watch instead of a hundred. The
-// client bounds the requests in flight and sends node heartbeats first (hollow_client.ts); the service list for
-// pods' env is read once for all nodes, and one node watch (label k8ts.io/hollow=true) replaces each agent's GET of
-// its Node every status period.
+// client bounds the requests in flight and gives node heartbeats about half the turns (hollow_client.ts); the
+// service list for pods' env is read once for all nodes, and one node watch (label k8ts.io/hollow=true) replaces
+// each agent's GET of its Node every status period.
 import { setMaxListeners } from "node:events";
 import { realClock, type Clock } from "../client/clock.js";
 import type { Client } from "../client/rest_client.js";
@@ -34,9 +34,9 @@ export interface HollowNodesOptions {
   instanceType?: string;
   clock?: Clock;
   log?: Logger;
-  /** Passed to every agent (intervals, workers). */
   /** Bounds on the shared client's requests (hollow_client.ts). */
   requests?: HollowClientOptions;
+  /** Passed to every agent (intervals, workers). */
   agent?: Pick<KubeletOptions, "leaseRenewIntervalMs" | "statusUpdateIntervalMs" | "statusReportIntervalMs" | "resyncIntervalMs" | "workers">;
 }
 
