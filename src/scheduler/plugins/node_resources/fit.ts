@@ -36,9 +36,14 @@ function isExtended(name: string): boolean {
   return ![CPU, MEMORY, EPHEMERAL_STORAGE, PODS].includes(name);
 }
 
+/** Whether a positive request does not fit in what `cap` leaves after `used`. */
+function exceeds(want: number, cap: number, used: number): boolean {
+  return want > 0 && want > cap - used;
+}
+
 /** Adds to `out` when `want` does not fit in what `cap` leaves after `used`. */
 function check(out: InsufficientResource[], name: string, want: number, cap: number, used: number): void {
-  if (want > 0 && want > cap - used) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
+  if (exceeds(want, cap, used)) out.push({ resource: name, reason: `Insufficient ${name}`, requested: want, used, capacity: cap, unresolvable: want > cap });
 }
 
 /** Every way the pod's requests do not fit the node (empty when it fits). */
@@ -74,15 +79,13 @@ export function fitsRequest(requests: Resource, node: NodeInfo, opts: { ignored?
  * fits most nodes; fitsRequest then explains a misfit. Only for requests without extended resources.
  */
 function fitsFixed(requests: Resource, node: NodeInfo): boolean {
-  const cap = node.allocatable;
-  const used = node.requested;
-  if (node.pods.length + 1 > cap.pods) return false;
-  const cpu = requests.cpu;
-  if (cpu > 0 && cpu > cap.cpu - used.cpu) return false;
-  const mem = requests.memory;
-  if (mem > 0 && mem > cap.memory - used.memory) return false;
-  const eph = requests.ephemeralStorage;
-  return !(eph > 0 && eph > cap.ephemeralStorage - used.ephemeralStorage);
+  const { allocatable: cap, requested: used } = node;
+  return (
+    !(node.pods.length + 1 > cap.pods) &&
+    !exceeds(requests.cpu, cap.cpu, used.cpu) &&
+    !exceeds(requests.memory, cap.memory, used.memory) &&
+    !exceeds(requests.ephemeralStorage, cap.ephemeralStorage, used.ephemeralStorage)
+  );
 }
 
 export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
