@@ -10,7 +10,7 @@ import type { Histogram, HistogramChild } from "../util/metrics/histogram.js";
 import { MetricsRegistry } from "../util/metrics/registry.js";
 import { renderMetrics, type MetricsSource } from "../util/metrics/render.js";
 import { TEXT_CONTENT_TYPE } from "../util/metrics/text_format.js";
-import { parsePath, parseTarget, type PathInfo, type ResourceRequestInfo } from "./request_info.js";
+import type { PathInfo, ResourceRequestInfo } from "./request_info.js";
 
 /** Kubernetes' buckets for apiserver_request_duration_seconds (5 ms to 60 s). */
 export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -67,9 +67,8 @@ export class ApiServerMetrics {
   /** Tracks the request as in flight (or long-running) now; the returned function counts it by code and observes
    *  its duration, and is to be called once when the response ends or the client goes away (its "close").
    *  `parsed` and `query` are the request's parsed target (parsePath), which the router parses anyway. */
-  instrument(req: IncomingMessage, res: ServerResponse, parsed?: PathInfo, query?: URLSearchParams): () => void {
+  instrument(req: IncomingMessage, res: ServerResponse, parsed: PathInfo, query: URLSearchParams): () => void {
     const started = this.now();
-    if (!parsed || !query) ({ parsed, query } = parseRequest(req));
     const method = (req.method ?? "GET").toUpperCase();
     const dryRun = query.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "";
     let key: string;
@@ -84,7 +83,7 @@ export class ApiServerMetrics {
     }
     let s = this.series.get(key);
     if (!s) {
-      s = this.newSeries(info ? labelsOf(info, verb, dryRun) : { verb: method, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" });
+      s = this.newSeries(labelsOf(info, verb, dryRun));
       this.series.set(key, s);
     }
     const series = s;
@@ -116,25 +115,9 @@ interface RequestSeries {
   byCode: Map<number, CounterChild>;
 }
 
-function parseRequest(req: IncomingMessage): { parsed: PathInfo; query: URLSearchParams } {
-  try {
-    const t = parseTarget(req.url ?? "/");
-    return { parsed: parsePath((req.method ?? "GET").toUpperCase(), t.pathname, t.query), query: t.query };
-  } catch {
-    return { parsed: { kind: "other" }, query: new URLSearchParams() };
-  }
-}
-
-/** Labels as Kubernetes' CleanVerb and CleanScope compute them. */
-export function requestLabels(req: IncomingMessage): RequestLabels {
-  const { parsed, query } = parseRequest(req);
-  const method = (req.method ?? "GET").toUpperCase();
-  const dryRun = query.getAll("dryRun").sort().join(",");
-  if (parsed.kind !== "resource") return { verb: method, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" };
-  return labelsOf(parsed.info, verbOf(parsed.info, method, req.headers["content-type"]), dryRun);
-}
-
-function labelsOf(info: ResourceRequestInfo, verb: string, dryRun: string): RequestLabels {
+/** Labels as Kubernetes' CleanVerb and CleanScope compute them (a non-resource request has only verb and dry_run). */
+function labelsOf(info: ResourceRequestInfo | undefined, verb: string, dryRun: string): RequestLabels {
+  if (!info) return { verb, dry_run: dryRun, group: "", version: "", resource: "", subresource: "", scope: "", component: "apiserver" };
   return {
     verb,
     dry_run: dryRun,
