@@ -9,7 +9,7 @@
 //   node --import tsx bench/apiserver.ts [--pods=30000] [--concurrency=200] [--sweep=200,50,20] [--watchers=200]
 //     [--samples=2000] [--rounds=4]
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { openSqliteStorage } from "../src/storage/sqlite/sqlite_storage.js";
 import type { Storage } from "../src/storage/types.js";
 import { RawHttpClient, type RawResponse } from "./http_load.js";
-import { firstLine, stopChild } from "./support.js";
+import { firstLine, processCpuSec, stopChild } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const PODS = Number(args.get("pods") ?? 30_000);
@@ -31,7 +31,6 @@ const WARMUP = 400;
 /** Rounds each comparison is cut into, taken in turn by its contenders (see interleaved). */
 const ROUNDS = Number(args.get("rounds") ?? 4);
 const WATCH_WRITES = 50;
-const CLK_TCK = 100; // getconf CLK_TCK on Linux: /proc/PID/stat counts CPU time in 1/100 s
 
 // node:http is kept only for the watch phase (long-lived streams, where its per-request cost does not matter).
 const watchAgent = new Agent({ keepAlive: true, maxSockets: WATCHERS + 10 });
@@ -81,19 +80,11 @@ async function load(total: number, conc: number, op: (i: number) => Promise<unkn
 const pct = (s: number[], p: number): number => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
 
-/** CPU seconds a process (all its threads) has used, from /proc; 0 where /proc is missing. */
+/** CPU seconds the processes (all their threads) have used, from /proc; 0 for any whose figure is unreadable. */
 function cpuSecs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of proc(5))
-    } catch {
-      // not Linux, or the process is gone: no CPU figure
-    }
-  }
-  return ticks / CLK_TCK;
+  let secs = 0;
+  for (const pid of pids) secs += processCpuSec(pid) || 0;
+  return secs;
 }
 
 /** A server under load: the k8ts API server or a null floor; `pids` are its processes (for CPU per request). */

@@ -11,7 +11,7 @@
 //   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no]
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -28,6 +28,7 @@ import { SharedInformerFactory } from "../src/client/informer_factory.js";
 import { realClock } from "../src/client/clock.js";
 import { silentLogger } from "../src/util/log.js";
 import { forCreate, makeNode, makePod, type NodeSpec, type PodSpecInput } from "../src/scheduler/testing/builders.js";
+import { processCpuSec } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const NODES = Number(args.get("nodes") ?? 5000);
@@ -96,7 +97,7 @@ class NullScheduler implements Binder {
     pods.addEventHandler({
       onAdd: (pod) => {
         if (pod.spec?.nodeName) return;
-        const p: Promise<void> = bind(pod).catch((err: unknown) => process.stderr.write(`null scheduler: ${String(err)}\n`)).finally(() => inFlight.delete(p));
+        const p: Promise<void> = bind(pod).catch((err: unknown) => void process.stderr.write(`null scheduler: ${String(err)}\n`)).finally(() => inFlight.delete(p));
         inFlight.add(p);
       },
     });
@@ -166,18 +167,6 @@ async function until(what: string, cond: () => boolean, maxMs: number): Promise<
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN where that is not readable. */
-function processCpuSec(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields 14 and 15 (utime, stime) in clock ticks, 100 per second on Linux.
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
   }
 }
 

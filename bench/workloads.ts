@@ -14,7 +14,7 @@
 // Job of 1,000 with parallelism 50 and 10 StatefulSets of 10.
 import { spawn } from "node:child_process";
 import { cpus, loadavg, totalmem, tmpdir } from "node:os";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DaemonSet, StatefulSet } from "kubernetes-types/apps/v1.js";
@@ -25,7 +25,7 @@ import { startServer } from "../src/daemons/server.js";
 import { createClient } from "../src/client/rest_client.js";
 import { resources } from "../src/client/resources.js";
 import { silentLogger } from "../src/util/log.js";
-import { firstLine, pool, sleep } from "./support.js";
+import { firstLine, pool, processCpuSec, sleep } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const SCALE = Number(args.get("scale") ?? 1);
@@ -54,11 +54,8 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000;
 };
 
-/** CPU time (user + system) of another process in ms, from /proc (clock ticks of 10 ms). */
-const procCpuMs = (pid: number): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-};
+/** CPU time (user + system) of another process in ms. */
+const procCpuMs = (pid: number): number => processCpuSec(pid) * 1000;
 
 /** Where a phase stopped when it did not finish within the budget. */
 let stoppedAt: string | undefined;
