@@ -9,4 +9,8 @@ if [ "$#" -gt 0 ]; then
   exec node --test --test-concurrency="${K8TS_TEST_CONCURRENCY:-2}" "$@"
 fi
 mapfile -t files < <(find dist scripts -name '*_test.js' -o -name '*_test.mjs' | sort)
-exec node --test --test-concurrency="${K8TS_TEST_CONCURRENCY:-2}" "${files[@]}"
+# TAP for every test, then a summary of the failures at the very end of the output.
+exec node --test --test-concurrency="${K8TS_TEST_CONCURRENCY:-2}" \
+  --test-reporter=tap --test-reporter-destination=stdout \
+  --test-reporter=./scripts/failures_reporter.mjs --test-reporter-destination=stdout \
+  "${files[@]}"
