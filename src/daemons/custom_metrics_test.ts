@@ -124,8 +124,13 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
       const r = await k(["get", "--raw", `${API}/namespaces/default/pods/counter/jobs`]);
       return r.code === 0 && JSON.parse(r.stdout).items[0].value === "0";
     });
-    ok(await k(["annotate", "pod", "counter", "--overwrite", "sim.k8ts.io/metrics=# TYPE jobs_total counter\njobs_total 1100\n"]));
+    // The rate is between the last two readings, so a counter that stops moving falls back to 0 one scrape later:
+    // keep it counting, as a live process's counter does, until a reading shows the rate (a poll slower than the
+    // scrape interval would otherwise miss the one window that had the increase).
+    let jobs = 100;
     const rate = await pollUntil("a positive rate", async () => {
+      jobs += 1000;
+      ok(await k(["annotate", "pod", "counter", "--overwrite", `sim.k8ts.io/metrics=# TYPE jobs_total counter\njobs_total ${jobs}\n`]));
       const l = await raw(`${API}/namespaces/default/pods/counter/jobs`);
       const v = Number(l.items[0]!.value.replace(/m$/, "e-3"));
       return v > 0 && v;
