@@ -12,7 +12,7 @@ import { test } from "node:test";
 import type { KubeObject } from "../api/object.js";
 import { resources } from "../client/resources.js";
 import { busyboxPod, containerdSkipReason, log, startTestCluster, until, type PodObject } from "./e2e_support.js";
-import { clusterPids } from "./processes.js";
+import { clusterPids, killClusterProcesses } from "./processes.js";
 
 const skip = containerdSkipReason();
 
@@ -54,7 +54,7 @@ test("cluster with containerd nodes: pod to pod across the VXLAN, ClusterIP via 
   // A machine-level restart of the processes: kill every process of the cluster (server, agents, containerds, the
   // registry), run up again with the same name; the objects are back and DNS and Services work again from a pod.
   const dir = clusters.store.dir(name);
-  for (const pid of clusterPids(dir)) process.kill(pid, "SIGKILL");
+  killClusterProcesses(dir);
   await until("every process of the cluster gone", async () => (clusterPids(dir).length === 0 ? true : undefined), 60_000);
   const restartedAt = Date.now();
   await clusters.up({ name });

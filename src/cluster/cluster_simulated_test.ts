@@ -15,7 +15,7 @@ import { resources } from "../client/resources.js";
 import { leaseOf } from "../network/annotations.js";
 import { LocalClusters } from "./cluster.js";
 import { serverUrl } from "./node_ops.js";
-import { clusterPids } from "./processes.js";
+import { clusterPids, killClusterProcesses } from "./processes.js";
 import { StateStore } from "./state_store.js";
 import { REPO_ROOT, tsxK8ts } from "./testing.js";
 
@@ -86,7 +86,7 @@ test("cluster with simulated nodes: up, add-node, remove-node, restart after a k
 
   // Kill every process of the cluster (server, DNS, agents), then bring it back with the same command.
   const dir = clusters.store.dir(name);
-  for (const pid of clusterPids(dir)) process.kill(pid, "SIGKILL");
+  killClusterProcesses(dir);
   await until("every process gone", () => clusterPids(dir).length === 0);
   rec = await clusters.up({ name });
   const again = createClient({ server: serverUrl(rec) });

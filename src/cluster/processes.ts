@@ -64,6 +64,11 @@ export function clusterPids(clusterDir: string): number[] {
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** SIGKILLs every process of the cluster at once, as a machine crash would (tests of recovery); none is waited for. */
+export function killClusterProcesses(clusterDir: string): void {
+  for (const pid of clusterPids(clusterDir)) signal(pid, "SIGKILL");
+}
+
 /** SIGTERM the given processes of the cluster, SIGKILL whatever is left after graceMs; resolves when all are gone. */
 export async function stopProcesses(pids: number[], clusterDir: string, graceMs = 10_000): Promise<void> {
   const mine = pids.filter((p) => isClusterProcess(p, clusterDir));
