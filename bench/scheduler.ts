@@ -8,7 +8,8 @@
 // same API calls per pod (the pods/binding POST, then the Scheduled Event through the same EventRecorder) and the
 // same concurrency (every binding started at once, events not awaited). Its pods/s is what the API path alone
 // allows on this machine; the real scheduler's figure is printed beside it as a ratio.
-//   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no]
+//   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no] [--real=no]
+// --real=no runs only the null scheduler: the API path alone, for work on the API server's cost per pod.
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -35,6 +36,7 @@ const NODES = Number(args.get("nodes") ?? 5000);
 const PODS = Number(args.get("pods") ?? 10000);
 const ONLY = args.get("only")?.split(",");
 const WITH_NULL = args.get("null") !== "no";
+const WITH_REAL = args.get("real") !== "no";
 // Requests in flight while creating objects: enough to keep the server busy without queueing thousands of sockets.
 const CONCURRENCY = 64;
 const ZONES = 3;
@@ -274,7 +276,8 @@ async function main(): Promise<void> {
       if (ONLY && !ONLY.some((o) => w.name.toLowerCase().includes(o.toLowerCase()))) continue;
       // The floor first, so both runs see the machine in about the same state.
       const f = WITH_NULL && !w.noNull ? await run(w, dir, "null") : undefined;
-      const r = await run(w, dir, "real");
+      if (!WITH_REAL && !f) continue;
+      const r = WITH_REAL ? await run(w, dir, "real") : f!;
       const floor = f ? f.podsPerSec.toFixed(0) : "-";
       const ratio = f ? (r.podsPerSec / f.podsPerSec).toFixed(2) : "-";
       const cpu = (x: Result): string => `${x.cpuMsPerPod.toFixed(2)} / ${x.serverCpuMsPerPod.toFixed(2)}`;

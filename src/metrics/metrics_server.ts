@@ -7,7 +7,7 @@ import type { Node, Pod } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../api/object.js";
 import { realClock, sleep, type Clock } from "../client/clock.js";
 import { SharedInformerFactory } from "../client/informer_factory.js";
-import type { SharedInformer } from "../client/informer.js";
+import { SharedInformer } from "../client/informer.js";
 import type { Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import { parseFieldSelector } from "../machinery/fields.js";
@@ -23,6 +23,9 @@ import type { NodeAddressing, NodeMetrics, NodeMetricsPoint, NodeStatsSource, Po
 export const METRICS_API_VERSION = "metrics.k8s.io/v1beta1";
 /** metrics-server's default resolution. */
 export const DEFAULT_SCRAPE_INTERVAL_MS = 15_000;
+/** The pods metrics-server keeps: only running pods have usage to report (its runningPodMetadataInformer). Pods
+ *  being created, scheduled or finished cost the API server no watch events for this informer. */
+export const RUNNING_PODS = "status.phase=Running";
 
 type NodeObject = Node & KubeObject;
 type PodObject = Pod & KubeObject;
@@ -79,7 +82,8 @@ export class MetricsServer {
     this.source = opts.source ?? new HttpSummarySource();
     this.informers = new SharedInformerFactory({ client: opts.client, clock: this.clock, log: this.log });
     this.nodes = this.informers.forResource<NodeObject>(resources.nodes);
-    this.pods = this.informers.forResource<PodObject>(resources.pods);
+    // Not from the factory: it shares one informer per resource, and this one is narrowed to running pods.
+    this.pods = new SharedInformer<PodObject>({ source: { client: opts.client.resource<PodObject>(resources.pods), fieldSelector: RUNNING_PODS }, name: "pods", clock: this.clock, log: this.log });
   }
 
   /** True once a full scrape round has finished: before that, answers would be misleadingly empty. */
@@ -91,14 +95,15 @@ export class MetricsServer {
     // Every node's scrape listens on this one signal (a thousand nodes, a thousand listeners): by design.
     setMaxListeners(0, signal);
     this.informers.start(signal);
+    const pods = this.pods.run(signal);
     try {
-      if (!(await this.informers.waitForCacheSync(signal))) return;
+      if (!(await this.informers.waitForCacheSync(signal)) || !(await this.pods.waitForSync(signal))) return;
       while (!signal.aborted) {
         await this.scrape(signal);
         await sleep(this.clock, this.intervalMs, signal);
       }
     } finally {
-      await this.informers.shutdown();
+      await Promise.allSettled([this.informers.shutdown(), pods]);
       if (this.source instanceof HttpSummarySource) this.source.close();
     }
   }
@@ -160,14 +165,14 @@ export class MetricsServer {
     return this.opts.client;
   }
 
-  /** Pods of a namespace (all namespaces when undefined) matching a label selector, as the informer has them. */
+  /** Running pods of a namespace (all namespaces when undefined) matching a label selector, as the informer has them. */
   listPods(namespace: string | undefined, labelSelector = ""): PodObject[] {
     const lister = this.pods.lister();
     const sel = parseSelector(labelSelector);
     return namespace !== undefined ? lister.namespace(namespace).list(sel) : lister.list(sel);
   }
 
-  /** Whether the API knows the pod. */
+  /** Whether the API knows the pod and it is running. */
   hasPod(namespace: string, name: string): boolean {
     return this.pods.indexer.get(`${namespace}/${name}`) !== undefined;
   }
@@ -182,7 +187,7 @@ export class MetricsServer {
     return this.nodes.lister().list().map((n) => n.metadata?.name ?? "");
   }
 
-  /** Metrics of a pod the API knows; undefined when it has none (yet). */
+  /** Metrics of a running pod the API knows; undefined when it has none (yet). */
   podMetricsOf(namespace: string, name: string): PodMetrics | undefined {
     const pod = this.pods.indexer.get(`${namespace}/${name}`);
     const p = this.store.pod(namespace, name);

@@ -22,6 +22,7 @@ class FakeSource implements NodeStatsSource {
         { podRef: { name: "web-1", namespace: "default" }, containers: [c("app", 200, 100), c("sidecar", 5, 10)] },
         { podRef: { name: "db", namespace: "data" }, containers: [c("pg", 700, 512)] },
         { podRef: { name: "gone", namespace: "default" }, containers: [c("x", 1, 1)] },
+        { podRef: { name: "finished", namespace: "default" }, containers: [c("x", 1, 1)] },
       ],
     };
   }
@@ -44,10 +45,12 @@ describe("metrics server", () => {
     });
     await client.resource(resources.nodes).create(undefined, node("n1", "10.0.0.1"));
     await client.resource(resources.nodes).create(undefined, node("n2", "10.0.0.2"));
-    const pod = (ns: string, name: string, labels: Record<string, string>) => client.resource(resources.pods).create(ns, { metadata: { name, namespace: ns, labels }, spec: { containers: [] } });
+    const pod = (ns: string, name: string, labels: Record<string, string>, phase = "Running") => client.resource(resources.pods).create(ns, { metadata: { name, namespace: ns, labels }, spec: { containers: [] }, status: { phase } });
     for (const ns of ["default", "data"]) await client.resource(resources.namespaces).create(undefined, { metadata: { name: ns } }).catch(() => undefined);
     await pod("default", "web-1", { app: "web" });
     await pod("data", "db", { app: "db" });
+    // Known to the API but no longer running: metrics-server keeps only running pods.
+    await pod("default", "finished", { app: "web" }, "Succeeded");
     // A fake clock-free run: the first round happens at once; the next would be an hour later.
     metrics = new MetricsServer({ client, source, scrapeIntervalMs: 3_600_000 });
     running = metrics.run(ac.signal);
@@ -75,7 +78,7 @@ describe("metrics server", () => {
     assert.deepEqual(n1.usage, { cpu: "1500m", memory: "2Gi" });
   });
 
-  it("lists by namespace, label and field selector; unscraped nodes and pods unknown to the API are left out", async () => {
+  it("lists by namespace, label and field selector; unscraped nodes, pods unknown to the API and pods not running are left out", async () => {
     const names = async (req: Parameters<ReturnType<typeof group>["list"]>[0]): Promise<string[]> =>
       ((await group().list(req)) as { items: Array<{ metadata: { name: string } }> }).items.map((i) => i.metadata.name);
     assert.deepEqual(await names({ resource: "pods" }), ["db", "web-1"]);
@@ -86,6 +89,8 @@ describe("metrics server", () => {
     assert.deepEqual(await names({ resource: "nodes", labelSelector: "zone=b" }), []);
     await assert.rejects(group().get({ resource: "nodes", name: "n2" }), (err) => isStatusError(err, "NotFound") && /nodemetrics.metrics.k8s.io "n2" not found/.test(err.message));
     await assert.rejects(group().get({ resource: "pods", namespace: "default", name: "gone" }), (err) => isStatusError(err, "NotFound"));
+    await assert.rejects(group().get({ resource: "pods", namespace: "default", name: "finished" }), (err) => isStatusError(err, "NotFound"));
+    assert.deepEqual(await names({ resource: "pods", labelSelector: "app=web" }), ["web-1"]);
   });
 
   it("addresses a node by its InternalIP and kubelet port; hollow nodes serve nothing", () => {
