@@ -54,6 +54,10 @@ export interface RawRequest {
   query?: Query;
   body?: unknown;
   contentType?: string;
+  /** The caller does not read a successful answer: its body is not parsed and the request resolves undefined (an
+   * error answer still rejects with the StatusError rebuilt from it). For writes whose answer nobody reads, such as
+   * the scheduler's bindings and events. */
+  discardResponse?: boolean;
 }
 
 export interface Client {
@@ -69,9 +73,12 @@ export interface Client {
 
 export function buildQuery(q: Query | undefined): string {
   if (!q) return "";
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== "") parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
-  return parts.length ? `?${parts.join("&")}` : "";
+  let out = "";
+  for (const k in q) {
+    const v = q[k];
+    if (v !== undefined && v !== "") out += `${out ? "&" : "?"}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+  }
+  return out;
 }
 
 /** The collection path of a resource: /api/v1/namespaces/ns/pods, /apis/apps/v1/deployments. */
@@ -84,8 +91,8 @@ export function resourcePath(ref: ResourceRef, ns?: string, name?: string, subre
   return p;
 }
 
-function writeQuery(opts?: WriteOptions): Query {
-  return { dryRun: opts?.dryRun ? "All" : undefined, fieldManager: opts?.fieldManager };
+function writeQuery(opts?: WriteOptions): Query | undefined {
+  return opts && { dryRun: opts.dryRun ? "All" : undefined, fieldManager: opts.fieldManager };
 }
 
 function listQuery(opts?: ListOptions): Query {
@@ -166,7 +173,7 @@ export function createClient(opts: ClientOptions): Client {
     if (pool) {
       const { status, text } = await viaPool(req, body);
       if (status < 200 || status > 299) throw errorFromResponse(status, text);
-      return (text ? JSON.parse(text) : undefined) as T;
+      return (text && !req.discardResponse ? JSON.parse(text) : undefined) as T;
     }
     const url = new URL(basePath + req.path + buildQuery(req.query), base);
     // Content-Length always: node sends DELETE bodies neither chunked nor sized otherwise, which servers reject.
@@ -182,7 +189,7 @@ export function createClient(opts: ClientOptions): Client {
       ({ code, text } = await viaNode(req, url, body, hdrs));
     }
     if (code < 200 || code > 299) throw errorFromResponse(code, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return (text && !req.discardResponse ? JSON.parse(text) : undefined) as T;
   };
 
   const watchPath = <T extends KubeObject>(path: string, query: Query, handlers: WatchHandlers<T>): WatchHandle => {

@@ -43,6 +43,17 @@ test("create, get, update, patch and delete a configmap; errors are StatusErrors
   });
 });
 
+test("discardResponse: a successful write resolves undefined and still happens; an error answer still rejects as a StatusError", async (t) => {
+  const srv = await startFakeApiServer();
+  const c = createClient({ server: srv.url });
+  t.after(async () => (c.close(), await srv.close()));
+  const path = "/api/v1/namespaces/default/configmaps";
+  const answer = await c.request({ method: "POST", path, body: cm("d", {}, { k: "1" }), discardResponse: true });
+  assert.equal(answer, undefined);
+  assert.deepEqual((await c.resource(resources.configmaps).get("default", "d")).data, { k: "1" });
+  await assert.rejects(c.request({ method: "POST", path, body: cm("d"), discardResponse: true }), (e) => isStatusError(e, "AlreadyExists") && e.code === 409);
+});
+
 test("list pages with limit/continue and filters by label selector", async (t) => {
   const srv = await startFakeApiServer();
   const c = createClient({ server: srv.url });

@@ -4,10 +4,11 @@
 // "(x4 over 3m)" instead of a wall of repeats. Recording is best effort: a failed write is logged, never retried.
 import { randomInt } from "node:crypto";
 import type { Clock } from "../client/clock.js";
-import type { Client } from "../client/rest_client.js";
+import { resourcePath, type Client } from "../client/rest_client.js";
 import { resources } from "../client/resources.js";
 import type { KubeObject } from "../api/object.js";
 import { isNotFound } from "../machinery/errors.js";
+import { PATCH_CONTENT_TYPES } from "../client/types.js";
 import type { Logger } from "../util/log.js";
 import type { Pod } from "./framework/api_types.js";
 
@@ -22,6 +23,18 @@ export interface EventRecorderOptions {
 }
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+
+/** rfc3339 of the latest second asked for, kept: a burst of events shares one timestamp. */
+let stampSecond = NaN;
+let stamp = "";
+function timestamp(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== stampSecond) {
+    stamp = rfc3339(ms);
+    stampSecond = second;
+  }
+  return stamp;
+}
 
 /** How long a recorded event can absorb repeats (client-go's aggregation window). */
 const AGGREGATE_WINDOW_MS = 10 * 60_000;
@@ -59,7 +72,7 @@ export class EventRecorder {
   record(pod: Pod, type: "Normal" | "Warning", reason: string, message: string, component = this.opts.component): void {
     const now = this.opts.clock.now();
     const ns = pod.metadata?.namespace ?? "default";
-    const key = [pod.metadata?.uid, type, reason, message, component].join("\u0000");
+    const key = `${pod.metadata?.uid ?? ""}\u0000${type}\u0000${reason}\u0000${message}\u0000${component}`;
     const seen = this.recent.get(key);
     if (seen && now - seen.first < AGGREGATE_WINDOW_MS) {
       seen.count++;
@@ -68,9 +81,8 @@ export class EventRecorder {
       return;
     }
     const name = `${pod.metadata?.name ?? "pod"}.${this.suffix(now)}`;
-    const r: Remembered = { name, namespace: ns, count: 1, first: now, last: Promise.resolve() };
+    const r: Remembered = { name, namespace: ns, count: 1, first: now, last: this.track(this.create(name, now, 1, pod, type, reason, message, component)) };
     this.remember(key, r);
-    r.last = this.track(this.create(name, now, 1, pod, type, reason, message, component));
   }
 
   private remember(key: string, r: Remembered): void {
@@ -81,16 +93,26 @@ export class EventRecorder {
 
   /** Never rejects: failures are logged. */
   private track(p: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = p
-      .catch((err: unknown) => this.opts.log.warn("recording event failed", { err }))
-      .finally(() => this.inFlight.delete(tracked));
+    const tracked: Promise<void> = p.then(
+      () => void this.inFlight.delete(tracked),
+      (err: unknown) => {
+        this.inFlight.delete(tracked);
+        this.opts.log.warn("recording event failed", { err });
+      },
+    );
     this.inFlight.add(tracked);
     return tracked;
   }
 
   private async bump(seen: Remembered, count: number, now: number, pod: Pod, type: string, reason: string, message: string, component: string): Promise<void> {
     try {
-      await this.opts.client.resource(resources.events).patch(seen.namespace, seen.name, "merge", { count, lastTimestamp: rfc3339(now) });
+      await this.opts.client.request({
+        method: "PATCH",
+        path: resourcePath(resources.events, seen.namespace, seen.name),
+        body: { count, lastTimestamp: timestamp(now) },
+        contentType: PATCH_CONTENT_TYPES.merge,
+        discardResponse: true,
+      });
     } catch (err) {
       // Gone (expired or deleted): start a new series.
       if (!isNotFound(err)) throw err;
@@ -98,8 +120,9 @@ export class EventRecorder {
     }
   }
 
-  private async create(name: string, now: number, count: number, pod: Pod, type: string, reason: string, message: string, component: string): Promise<void> {
+  private create(name: string, now: number, count: number, pod: Pod, type: string, reason: string, message: string, component: string): Promise<void> {
     const ns = pod.metadata?.namespace ?? "default";
+    const at = timestamp(now);
     const event: KubeObject = {
       apiVersion: "v1",
       kind: "Event",
@@ -110,13 +133,14 @@ export class EventRecorder {
       message,
       type,
       source: { component },
-      firstTimestamp: rfc3339(now),
-      lastTimestamp: rfc3339(now),
+      firstTimestamp: at,
+      lastTimestamp: at,
       count,
       reportingComponent: component,
       reportingInstance: this.opts.instance ?? component,
     };
-    await this.opts.client.resource(resources.events).create(ns, event);
+    // Nothing here reads the created Event: its answer is not parsed.
+    return this.opts.client.request<void>({ method: "POST", path: resourcePath(resources.events, ns), body: event, discardResponse: true });
   }
 
   async flush(): Promise<void> {

@@ -23,7 +23,8 @@ export function newDefaultBinder(_args: unknown, handle: Handle): BindPlugin {
         target: { apiVersion: "v1", kind: "Node", name: nodeName },
       };
       try {
-        await handle.client.request({ method: "POST", path: bindingPath(pod), body });
+        // The answer is a Status nobody reads: not parsed.
+        await handle.client.request({ method: "POST", path: bindingPath(pod), body, discardResponse: true });
         return Status.success();
       } catch (err) {
         if (isNotFound(err)) return Status.error(`binding pod ${pod.metadata?.namespace}/${pod.metadata?.name}: pod no longer exists`);
