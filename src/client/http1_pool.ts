@@ -94,10 +94,16 @@ class Connection {
     opts: Http1PoolOptions,
   ) {
     const where = { host: opts.host, port: opts.port, noDelay: true, keepAlive: true };
-    // SNI carries host names only (RFC 6066 section 3); an IP address is checked against the certificate's IP SANs.
-    this.socket = opts.tls ? tls.connect({ ...opts.tls, ...where, servername: net.isIP(opts.host) ? undefined : opts.host }) : net.connect(where);
+    if (opts.tls) {
+      // SNI carries host names only (RFC 6066 section 3); an IP address is checked against the certificate's IP SANs.
+      this.socket = tls.connect({ ...opts.tls, ...where, servername: net.isIP(opts.host) ? undefined : opts.host });
+      this.socket.on("data", (b: Buffer) => this.onData(b, b.length));
+    } else {
+      // Plain TCP reads land in the pool's one read buffer (no stream, no buffer allocated per read): onData copies
+      // out whatever it keeps beyond the read.
+      this.socket = net.connect({ ...where, onread: { buffer: pool.readBuffer, callback: (n, buf) => (this.onData(buf as Buffer, n), true) } });
+    }
     this.socket.setTimeout(opts.timeoutMs);
-    this.socket.on("data", (b: Buffer) => this.onData(b));
     this.socket.on("timeout", () => this.fail(this.current ? new Error(`${this.current.method} ${this.current.path}: no answer within ${opts.timeoutMs} ms`) : undefined));
     this.socket.on("error", (e) => this.fail(e));
     // The server ended an idle socket: out of the pool now, before a request is written to it.
@@ -112,47 +118,56 @@ class Connection {
     this.socket.write(ex.wire);
   }
 
-  private onData(buf: Buffer): void {
+  /** Bytes [0, end) of `buf` arrived. `buf` may be reused by the next read: anything kept is copied. */
+  private onData(buf: Buffer, end: number): void {
     const ex = this.current;
     if (!ex) return this.fail(undefined); // unsolicited bytes: the socket is no longer in step with the server
     this.gotBytes = true;
     if (this.leftover) {
-      buf = Buffer.concat([this.leftover, buf]);
+      buf = Buffer.concat([this.leftover, buf.subarray(0, end)]);
+      end = buf.length;
       this.leftover = undefined;
     }
     let pos = 0;
-    while (pos < buf.length && this.current === ex) {
+    while (pos < end && this.current === ex) {
       switch (this.state) {
         case State.Head: {
-          const end = buf.indexOf("\r\n\r\n", pos, "latin1");
-          if (end < 0) return this.keep(buf, pos, ex);
+          const stop = buf.indexOf("\r\n\r\n", pos, "latin1");
+          if (stop < 0 || stop + 4 > end) return this.keep(buf, pos, end, ex);
           let head: ResponseHead;
           try {
-            head = parseResponseHead(buf.toString("latin1", pos, end));
+            head = parseResponseHead(buf.toString("latin1", pos, stop));
           } catch (e) {
             return this.fail(new Error(`${ex.method} ${ex.path}: ${(e as Error).message}`));
           }
-          pos = end + 4;
+          pos = stop + 4;
           if (head.status >= 100 && head.status < 200) continue; // interim answer (100 Continue, 103): the real one follows
           this.head = head;
           this.chunks = [];
-          if (ex.method === "HEAD" || head.status === 204 || head.status === 304) this.finish(pos < buf.length);
+          if (ex.method === "HEAD" || head.status === 204 || head.status === 304) this.finish(pos < end, "");
           else if (head.chunked) this.state = State.ChunkSize;
           else if (head.contentLength >= 0) {
             this.remaining = head.contentLength;
             this.state = State.Sized;
-            if (this.remaining === 0) this.finish(pos < buf.length);
+            if (this.remaining === 0) this.finish(pos < end, "");
           } else this.state = State.UntilClose;
           break;
         }
         case State.Sized:
         case State.ChunkData: {
-          const take = Math.min(this.remaining, buf.length - pos);
-          this.chunks.push(pos === 0 && take === buf.length ? buf : buf.subarray(pos, pos + take));
-          pos += take;
+          const take = Math.min(this.remaining, end - pos);
           this.remaining -= take;
+          if (this.remaining === 0 && this.state === State.Sized && this.chunks.length === 0) {
+            // The whole body is in this read: decoded in place.
+            const text = buf.toString("utf8", pos, pos + take);
+            pos += take;
+            this.finish(pos < end, text);
+            break;
+          }
+          this.chunks.push(Buffer.from(buf.subarray(pos, pos + take)));
+          pos += take;
           if (this.remaining === 0) {
-            if (this.state === State.Sized) this.finish(pos < buf.length);
+            if (this.state === State.Sized) this.finish(pos < end);
             else this.state = State.ChunkEnd;
           }
           break;
@@ -161,14 +176,14 @@ class Connection {
         case State.ChunkEnd:
         case State.Trailers: {
           const nl = buf.indexOf("\r\n", pos, "latin1");
-          if (nl < 0) return this.keep(buf, pos, ex);
+          if (nl < 0 || nl + 2 > end) return this.keep(buf, pos, end, ex);
           const line = buf.toString("latin1", pos, nl);
           pos = nl + 2;
           if (this.state === State.ChunkEnd) {
             if (line !== "") return this.fail(new Error(`${ex.method} ${ex.path}: malformed chunked body`));
             this.state = State.ChunkSize;
           } else if (this.state === State.Trailers) {
-            if (line === "") this.finish(pos < buf.length);
+            if (line === "") this.finish(pos < end);
           } else {
             const size = parseInt(line, 16); // chunk extensions after ';' are ignored by parseInt
             if (!/^[0-9a-fA-F]+/.test(line) || !(size >= 0)) return this.fail(new Error(`${ex.method} ${ex.path}: bad chunk size ${JSON.stringify(line.slice(0, 40))}`));
@@ -181,21 +196,21 @@ class Connection {
           break;
         }
         case State.UntilClose:
-          this.chunks.push(pos === 0 ? buf : buf.subarray(pos));
-          pos = buf.length;
+          this.chunks.push(Buffer.from(buf.subarray(pos, end)));
+          pos = end;
           break;
       }
     }
   }
 
   /** Keeps an incomplete line or head for the next read. */
-  private keep(buf: Buffer, pos: number, ex: Exchange): void {
-    if (buf.length - pos > MAX_HEAD_BYTES) return this.fail(new Error(`${ex.method} ${ex.path}: response head or chunk line over ${MAX_HEAD_BYTES} bytes`));
-    this.leftover = buf.subarray(pos);
+  private keep(buf: Buffer, pos: number, end: number, ex: Exchange): void {
+    if (end - pos > MAX_HEAD_BYTES) return this.fail(new Error(`${ex.method} ${ex.path}: response head or chunk line over ${MAX_HEAD_BYTES} bytes`));
+    this.leftover = Buffer.from(buf.subarray(pos, end));
   }
 
   /** The answer is complete. Bytes after it (`trailing`) mean the server is out of step: the socket is not reused. */
-  private finish(trailing: boolean): void {
+  private finish(trailing: boolean, body?: string): void {
     const ex = this.current!;
     const head = this.head!;
     const chunks = this.chunks;
@@ -203,7 +218,7 @@ class Connection {
     this.head = undefined;
     this.chunks = [];
     this.served++;
-    const text = chunks.length === 1 ? chunks[0]!.toString("utf8") : chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8");
+    const text = body ?? (chunks.length === 1 ? chunks[0]!.toString("utf8") : chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8"));
     if (head.keepAliveMs !== undefined) this.keepAliveMs = head.keepAliveMs;
     if (trailing || head.close || this.state === State.UntilClose) this.destroy();
     else this.pool.release(this);
@@ -250,6 +265,8 @@ function isClosedByPeer(err: Error | undefined): boolean {
 }
 
 class Pool implements Http1Pool {
+  /** Where every plain TCP socket of the pool reads (one read is handled at a time, to the end, on this thread). */
+  readonly readBuffer = Buffer.allocUnsafe(64 * 1024);
   private readonly all = new Set<Connection>();
   private readonly idle: Connection[] = [];
   private readonly waiting = new Fifo<Exchange>();
