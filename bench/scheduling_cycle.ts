@@ -119,6 +119,7 @@ function buildEnv(random: () => number): Env {
     priorityClassValue: () => undefined,
     defaultSpreadSelectors: () => [],
     nominatedPodsForNode: (n) => queue?.nominator.podsForNode(n) ?? [],
+    hasNominatedPods: () => !(queue?.nominator.empty() ?? true),
     disruptionBudgets: () => [],
     snapshot: () => snapshot,
   });

@@ -66,33 +66,45 @@ export class Algorithm {
     this.ctx.cache.updateSnapshot(this.ctx.snapshot);
     const all = this.ctx.snapshot.list();
     if (all.length === 0) throw new Error(ERR_NO_NODES_AVAILABLE);
-    const { feasible, diagnosis } = this.findNodesThatFit(fwk, state, pod);
+    const { feasible, positions, diagnosis } = this.findNodesThatFit(fwk, state, pod);
     if (feasible.length === 0) throw new FitError(pod, all.length, diagnosis);
     if (feasible.length === 1) return { host: feasible[0]!.name, evaluatedNodes: 1 + diagnosis.nodeToStatus.size, feasibleNodes: 1 };
     const pre = fwk.runPreScorePlugins(state, pod, feasible);
     if (!pre.isSuccess()) throw pre.err ?? new Error(`running PreScore plugin ${pre.plugin}: ${pre.message()}`);
-    const { scores, status } = fwk.runScorePlugins(state, pod, feasible);
+    const { totals, status } = fwk.scoreNodes(state, pod, feasible, positions);
     if (!status.isSuccess()) throw status.err ?? new Error(`running Score plugin ${status.plugin}: ${status.message()}`);
-    return { host: this.selectHost(scores), evaluatedNodes: feasible.length + diagnosis.nodeToStatus.size, feasibleNodes: feasible.length };
+    return { host: feasible[this.selectBest(totals)]!.name, evaluatedNodes: feasible.length + diagnosis.nodeToStatus.size, feasibleNodes: feasible.length };
   }
 
   /** The highest total; among equal totals each is picked with equal chance (reservoir sampling). */
   selectHost(scores: Array<{ name: string; total: number }>): string {
-    let best = scores[0]!;
-    let ties = 1;
-    for (const s of scores.slice(1)) {
-      if (s.total > best.total) {
-        best = s;
-        ties = 1;
-      } else if (s.total === best.total) {
-        ties++;
-        if (this.ctx.random() * ties < 1) best = s;
-      }
-    }
-    return best.name;
+    return scores[this.selectBest(Float64Array.from(scores, (s) => s.total))]!.name;
   }
 
-  private findNodesThatFit(fwk: Framework, state: CycleState, pod: Pod): { feasible: NodeInfo[]; diagnosis: Diagnosis } {
+  /** selectHost over totals: the index picked. */
+  private selectBest(totals: Float64Array): number {
+    let best = 0;
+    let bestTotal = totals[0]!;
+    let ties = 1;
+    for (let i = 1; i < totals.length; i++) {
+      const t = totals[i]!;
+      if (t > bestTotal) {
+        best = i;
+        bestTotal = t;
+        ties = 1;
+      } else if (t === bestTotal) {
+        ties++;
+        if (this.ctx.random() * ties < 1) best = i;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The nodes that pass the filters, up to numFeasibleNodesToFind of them, starting where the last pod stopped;
+   * positions are their places in the snapshot's list (for the score kernels), when every node was a candidate.
+   */
+  private findNodesThatFit(fwk: Framework, state: CycleState, pod: Pod): { feasible: NodeInfo[]; positions?: number[]; diagnosis: Diagnosis } {
     const snapshot = this.ctx.snapshot;
     const all = snapshot.list();
     const diagnosis: Diagnosis = { nodeToStatus: new Map(), unschedulablePlugins: new Set() };
@@ -117,21 +129,34 @@ export class Algorithm {
     }
     const want = numFeasibleNodesToFind(fwk.percentageOfNodesToScore ?? this.ctx.percentageOfNodesToScore, nodes.length);
     const feasible: NodeInfo[] = [];
+    // With every node a candidate, a node's index here is its position in the snapshot: the fast path applies.
+    const plan = nodes === all ? fwk.planFilters(state, pod) : undefined;
+    const positions: number[] | undefined = plan ? [] : undefined;
+    const nominatedAnywhere = fwk.hasNominatedPods();
     let processed = 0;
-    const start = nodes.length ? this.nextStartNodeIndex % nodes.length : 0;
-    for (let i = 0; i < nodes.length && feasible.length < want; i++) {
-      const n = nodes[(start + i) % nodes.length]!;
+    const len = nodes.length;
+    const start = len ? this.nextStartNodeIndex % len : 0;
+    for (let i = 0; i < len && feasible.length < want; i++) {
+      let at = start + i;
+      if (at >= len) at -= len;
+      const n = nodes[at]!;
       processed++;
-      const s = fwk.runFilterPluginsWithNominatedPods(state, pod, n);
-      if (s.isSuccess()) feasible.push(n);
-      else if (s.isRejected()) {
+      const s = !plan
+        ? fwk.runFilterPluginsWithNominatedPods(state, pod, n)
+        : nominatedAnywhere
+          ? fwk.runFilterPluginsWithNominatedPods(state, pod, n, plan, at)
+          : fwk.runFilterPluginsWithPlan(plan, state, pod, n, at);
+      if (s.isSuccess()) {
+        feasible.push(n);
+        positions?.push(at);
+      } else if (s.isRejected()) {
         diagnosis.nodeToStatus.set(n.name, s);
         if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
       } else throw s.err ?? new Error(`running Filter plugin ${s.plugin}: ${s.message()}`);
     }
     // The next pod starts where this one stopped, so every node gets its turn in large clusters.
-    this.nextStartNodeIndex = nodes.length ? (start + processed) % nodes.length : 0;
-    return { feasible, diagnosis };
+    this.nextStartNodeIndex = len ? (start + processed) % len : 0;
+    return { feasible, positions, diagnosis };
   }
 
   /** The scheduling cycle for one popped pod; starts its binding cycle in the background on success. */

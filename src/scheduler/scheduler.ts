@@ -162,6 +162,7 @@ export class Scheduler {
           priorityClassValue: (n) => inf.priorityClassValue(n),
           defaultSpreadSelectors: (pod) => inf.defaultSpreadSelectors(pod),
           nominatedPodsForNode: (n) => queue?.nominator.podsForNode(n) ?? [],
+          hasNominatedPods: () => !(queue?.nominator.empty() ?? true),
           disruptionBudgets: () => inf.disruptionBudgets(),
           snapshot: () => snapshot,
           recordEvent: (pod, type, reason, message) => recorder.record(pod, type, reason, message, p.schedulerName),

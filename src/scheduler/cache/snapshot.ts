@@ -1,6 +1,7 @@
 // A point-in-time view of the cluster for one scheduling cycle: NodeInfos by name and as a list. Built
 // incrementally by the cache (only nodes whose generation changed are cloned). Preemption derives what-if views
 // with one node replaced.
+import { NodeColumns } from "../framework/node_columns.js";
 import type { NodeInfo } from "../framework/node_info.js";
 
 export class Snapshot {
@@ -11,6 +12,8 @@ export class Snapshot {
   private antiAffinityNodes?: NodeInfo[];
   /** A what-if view (withNode): this node replaces its namesake, the maps are shared with the original. */
   private override?: NodeInfo;
+  /** The hot per-node values of list(), by position (undefined in a what-if view). */
+  private cols?: NodeColumns;
 
   static of(infos: NodeInfo[]): Snapshot {
     const s = new Snapshot();
@@ -24,6 +27,7 @@ export class Snapshot {
     this.nodes = infos;
     this.byName = new Map(infos.map((n) => [n.name, n]));
     this.indexOf = new Map(infos.map((n, i) => [n.name, i]));
+    this.cols = NodeColumns.of(infos);
     this.affinityNodes = undefined;
     this.antiAffinityNodes = undefined;
   }
@@ -45,6 +49,7 @@ export class Snapshot {
       const i = this.indexOf.get(info.name)!;
       const old = nodes[i]!;
       nodes[i] = info;
+      this.cols?.set(i, info);
       this.byName.set(info.name, info);
       if (old.podsWithAffinity.length || info.podsWithAffinity.length) this.affinityNodes = undefined;
       if (old.podsWithRequiredAntiAffinity.length || info.podsWithRequiredAntiAffinity.length) this.antiAffinityNodes = undefined;
@@ -59,9 +64,22 @@ export class Snapshot {
     return this.nodes;
   }
 
+  /**
+   * The hot per-node values of the current list(), by position; undefined for a what-if view. Unlike list(), it
+   * always shows the latest contents: read it in the cycle that updated the snapshot.
+   */
+  columns(): NodeColumns | undefined {
+    return this.cols;
+  }
+
   get(name: string): NodeInfo | undefined {
     if (this.override !== undefined && this.override.name === name) return this.override;
     return this.byName.get(name);
+  }
+
+  /** Where the node of this name is in list(). */
+  positionOf(name: string): number | undefined {
+    return this.indexOf.get(name);
   }
 
   numNodes(): number {
@@ -92,6 +110,7 @@ export class Snapshot {
     s.byName = this.byName;
     s.indexOf = this.indexOf;
     s.override = info;
+    s.cols = undefined;
     return s;
   }
 }

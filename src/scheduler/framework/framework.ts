@@ -16,6 +16,7 @@ import type {
   BindPlugin,
   ClusterEvent,
   EnqueueExtensions,
+  FilterKernel,
   FilterPlugin,
   Handle,
   NodeScore,
@@ -45,6 +46,8 @@ export interface FrameworkDeps {
   priorityClassValue(name: string): number | undefined;
   defaultSpreadSelectors: Handle["defaultSpreadSelectors"];
   nominatedPodsForNode(nodeName: string): readonly Pod[];
+  /** Whether any pod is nominated to any node (false lets the filters skip the per-node lookup); assumed true if absent. */
+  hasNominatedPods?(): boolean;
   disruptionBudgets?: Handle["disruptionBudgets"];
   snapshot(): Snapshot;
   recordEvent?(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
@@ -56,6 +59,17 @@ export interface NodePluginScores {
   name: string;
   total: number;
 }
+
+/**
+ * One cycle's Filter plugins as the fast path runs them (see FilterPlugin.filterKernel): the kernels of the plugins
+ * that have one, then the other plugins in their configured order; plugins that pass every node are left out.
+ */
+export interface FilterPlan {
+  kernels: FilterKernel[];
+  rest: FilterPlugin[];
+}
+
+const SUCCESS = Status.success();
 
 export class Framework implements Handle {
   readonly profileName: string;
@@ -199,13 +213,54 @@ export class Framework implements Handle {
   }
 
   /**
+   * The fast path for this cycle's Filter calls over state.snapshot's node columns (call after PreFilter), or
+   * undefined when the snapshot has no columns (a what-if view).
+   */
+  planFilters(state: CycleState, pod: Pod): FilterPlan | undefined {
+    const cols = state.snapshot.columns();
+    if (!cols) return undefined;
+    const kernels: FilterKernel[] = [];
+    const rest: FilterPlugin[] = [];
+    for (const pl of this.activeFilters(state)) {
+      const k = pl.filterKernel?.(state, pod, cols);
+      if (k === "all") continue;
+      if (k) kernels.push(k);
+      else rest.push(pl);
+    }
+    return { kernels, rest };
+  }
+
+  /**
+   * runFilterPlugins for the node at position i of state.snapshot.list(), through a plan: when every kernel passes
+   * the node, the plugins with a kernel would all answer Success, so the first failure is the first among the rest;
+   * a node a kernel does not pass goes through every plugin for its status. Same answer as runFilterPlugins.
+   */
+  runFilterPluginsWithPlan(plan: FilterPlan, state: CycleState, pod: Pod, node: NodeInfo, i: number): Status {
+    const ks = plan.kernels;
+    for (let k = 0; k < ks.length; k++) if (!ks[k]!(i)) return this.runFilterPlugins(state, pod, node);
+    const rest = plan.rest;
+    for (let k = 0; k < rest.length; k++) {
+      const pl = rest[k]!;
+      const s = pl.filter(state, pod, node);
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return SUCCESS;
+  }
+
+  /** Whether some pod is nominated to some node (when not, runFilterPluginsWithNominatedPods is runFilterPlugins). */
+  hasNominatedPods(): boolean {
+    return this.deps.hasNominatedPods?.() ?? true;
+  }
+
+  /**
    * Filters with the pods nominated to this node (by earlier preemptions) counted as if already there, when they
    * have at least the incoming pod's priority: a preemptor's freed room is not taken by a lesser pod. The node must
-   * pass both with and without them (the nominated pods may never arrive).
+   * pass both with and without them (the nominated pods may never arrive). With a plan, node must be at position i
+   * of state.snapshot.list().
    */
-  runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, node: NodeInfo): Status {
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, node: NodeInfo, plan?: FilterPlan, i = -1): Status {
     const onNode = this.deps.nominatedPodsForNode(node.name);
-    if (onNode.length === 0) return this.runFilterPlugins(state, pod, node);
+    if (onNode.length === 0) return plan ? this.runFilterPluginsWithPlan(plan, state, pod, node, i) : this.runFilterPlugins(state, pod, node);
     const prio = podPriority(pod);
     const uid = pod.metadata?.uid;
     const nominated = onNode.filter((p) => p.metadata?.uid !== uid && podPriority(p) >= prio);
@@ -215,7 +270,7 @@ export class Framework implements Handle {
       const s = this.runFilterPlugins(state, pod, withNominated);
       if (!s.isSuccess()) return s;
     }
-    return this.runFilterPlugins(state, pod, node);
+    return plan ? this.runFilterPluginsWithPlan(plan, state, pod, node, i) : this.runFilterPlugins(state, pod, node);
   }
 
   hasPostFilterPlugins(): boolean {
@@ -248,29 +303,86 @@ export class Framework implements Handle {
 
   /** Every score plugin on every node, normalized and weighted, summed per node. */
   runScorePlugins(state: CycleState, pod: Pod, nodes: NodeInfo[]): { scores: NodePluginScores[]; status: Status } {
-    const out: NodePluginScores[] = nodes.map((n) => ({ name: n.name, total: 0 }));
-    // One NodeScore list reused across plugins (each plugin's normalizeScore may rewrite it in place).
-    const list: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    const { totals, status } = this.scoreNodes(state, pod, nodes, this.positionsOf(state, nodes));
+    if (!status.isSuccess()) return { scores: [], status };
+    return { scores: nodes.map((n, i) => ({ name: n.name, total: totals[i]! })), status };
+  }
+
+  /** Each node's position in state.snapshot.list(), or undefined when some node is not the one there. */
+  private positionsOf(state: CycleState, nodes: NodeInfo[]): number[] | undefined {
+    const list = state.snapshot.list();
+    const out: number[] = [];
+    for (const n of nodes) {
+      const i = state.snapshot.positionOf(n.name);
+      if (i === undefined || list[i] !== n) return undefined;
+      out.push(i);
+    }
+    return out;
+  }
+
+  /**
+   * runScorePlugins as weighted totals in the order of nodes. With positions (each node's position in
+   * state.snapshot.list()), plugins with a scoreKernel answer from the snapshot's node columns.
+   */
+  scoreNodes(state: CycleState, pod: Pod, nodes: NodeInfo[], positions?: ArrayLike<number>): { totals: Float64Array; status: Status } {
+    const n = nodes.length;
+    const totals = new Float64Array(n);
+    const cols = positions ? state.snapshot.columns() : undefined;
+    // One NodeScore list reused across the plugins that normalize (each normalizeScore may rewrite it in place).
+    let list: NodeScore[] | undefined;
+    let scratch: Float64Array | undefined;
     for (const pl of this.activeScores(state)) {
-      for (let i = 0; i < nodes.length; i++) {
-        const { score, status } = pl.score(state, pod, nodes[i]!);
-        if (!status.isSuccess()) return { scores: [], status: status.withPlugin(pl.name) };
-        const ns = list[i]!;
-        ns.name = nodes[i]!.name;
-        ns.score = score;
-      }
-      if (pl.normalizeScore) {
-        const s = pl.normalizeScore(state, pod, list);
-        if (!s.isSuccess()) return { scores: [], status: s.withPlugin(pl.name) };
-      }
+      const kernel = cols ? pl.scoreKernel?.(state, pod, cols) : undefined;
       const w = this.weights.get(pl.name) ?? 1;
-      for (let i = 0; i < list.length; i++) {
-        const s = list[i]!;
-        if (s.score < 0 || s.score > MAX_NODE_SCORE) throw new Error(`plugin ${pl.name} returned an invalid score ${s.score} for node ${s.name}`);
-        out[i]!.total += s.score * w;
+      if (!pl.normalizeScore) {
+        // Raw scores are final: checked and weighted as they come.
+        if (typeof kernel === "number") {
+          if (n > 0) checkScore(pl.name, kernel, nodes[0]!);
+          for (let i = 0; i < n; i++) totals[i] += kernel * w;
+        } else if (kernel) {
+          for (let i = 0; i < n; i++) {
+            const s = kernel(positions![i]!);
+            if (!(s >= 0 && s <= MAX_NODE_SCORE)) checkScore(pl.name, s, nodes[i]!);
+            totals[i] += s * w;
+          }
+        } else {
+          // Every node first (a failing call wins over an invalid score), then checked and weighted.
+          const raw = (scratch ??= new Float64Array(n));
+          for (let i = 0; i < n; i++) {
+            const { score, status } = pl.score(state, pod, nodes[i]!);
+            if (!status.isSuccess()) return { totals, status: status.withPlugin(pl.name) };
+            raw[i] = score;
+          }
+          for (let i = 0; i < n; i++) {
+            const score = raw[i]!;
+            if (!(score >= 0 && score <= MAX_NODE_SCORE)) checkScore(pl.name, score, nodes[i]!);
+            totals[i] += score * w;
+          }
+        }
+        continue;
+      }
+      if (!list) {
+        list = new Array<NodeScore>(n);
+        for (let i = 0; i < n; i++) list[i] = { name: nodes[i]!.name, score: 0 };
+      }
+      if (typeof kernel === "number") for (let i = 0; i < n; i++) list[i]!.score = kernel;
+      else if (kernel) for (let i = 0; i < n; i++) list[i]!.score = kernel(positions![i]!);
+      else {
+        for (let i = 0; i < n; i++) {
+          const { score, status } = pl.score(state, pod, nodes[i]!);
+          if (!status.isSuccess()) return { totals, status: status.withPlugin(pl.name) };
+          list[i]!.score = score;
+        }
+      }
+      const s = pl.normalizeScore(state, pod, list);
+      if (!s.isSuccess()) return { totals, status: s.withPlugin(pl.name) };
+      for (let i = 0; i < n; i++) {
+        const ns = list[i]!;
+        if (!(ns.score >= 0 && ns.score <= MAX_NODE_SCORE)) throw new Error(`plugin ${pl.name} returned an invalid score ${ns.score} for node ${ns.name}`);
+        totals[i] += ns.score * w;
       }
     }
-    return { scores: out, status: Status.success() };
+    return { totals, status: SUCCESS };
   }
 
   runReservePluginsReserve(state: CycleState, pod: Pod, nodeName: string): Status {
@@ -334,6 +446,11 @@ export class Framework implements Handle {
     }
     return Status.error(`no bind plugin bound pod ${pod.metadata?.namespace}/${pod.metadata?.name}`);
   }
+}
+
+/** Throws for a score outside 0..MAX_NODE_SCORE (a plugin bug). */
+function checkScore(plugin: string, score: number, node: NodeInfo): void {
+  if (score < 0 || score > MAX_NODE_SCORE) throw new Error(`plugin ${plugin} returned an invalid score ${score} for node ${node.name}`);
 }
 
 /** Kubernetes caps a Permit wait at 15 minutes. */

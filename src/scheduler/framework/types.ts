@@ -18,6 +18,7 @@ import type { Logger } from "../../util/log.js";
 import type { Snapshot } from "../cache/snapshot.js";
 import type { Pod } from "./api_types.js";
 import type { CycleState } from "./cycle_state.js";
+import type { NodeColumns } from "./node_columns.js";
 import type { NodeInfo } from "./node_info.js";
 import type { Status } from "./status.js";
 import type { WaitingPods } from "./waiting_pods.js";
@@ -40,7 +41,16 @@ export interface PreFilterPlugin extends Plugin {
 
 export interface FilterPlugin extends Plugin {
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
+  /**
+   * Optional fast path, asked once per cycle (after PreFilter) for the snapshot's node columns: "all" when filter()
+   * would pass every node for this pod, or a check of node position i that answers true only when filter() would
+   * answer Success there (false sends the node through filter() for its status). undefined: no fast path.
+   */
+  filterKernel?(state: CycleState, pod: Pod, cols: NodeColumns): FilterKernel | "all" | undefined;
 }
+
+/** See FilterPlugin.filterKernel. */
+export type FilterKernel = (i: number) => boolean;
 
 export interface PostFilterResult {
   nominatedNodeName?: string;
@@ -68,7 +78,16 @@ export interface ScorePlugin extends Plugin {
   score(state: CycleState, pod: Pod, node: NodeInfo): { score: number; status: Status };
   /** Rescales this plugin's raw scores into 0..MAX_NODE_SCORE in place. */
   normalizeScore?(state: CycleState, pod: Pod, scores: NodeScore[]): Status;
+  /**
+   * Optional fast path, asked once per cycle (after PreScore) for the snapshot's node columns: the raw score (what
+   * score() would answer, before normalizeScore) of the node at position i, or a number when every node gets that
+   * raw score. undefined: no fast path.
+   */
+  scoreKernel?(state: CycleState, pod: Pod, cols: NodeColumns): ScoreKernel | number | undefined;
 }
+
+/** See ScorePlugin.scoreKernel. */
+export type ScoreKernel = (i: number) => number;
 
 export interface ReservePlugin extends Plugin {
   reserve(state: CycleState, pod: Pod, nodeName: string): Status;

@@ -2,6 +2,7 @@
 // image is spread (an image on every node says little; one big image on this node alone says a lot).
 import type { Pod } from "../../framework/api_types.js";
 import type { NodeInfo } from "../../framework/node_info.js";
+import { NODE_IMAGES } from "../../framework/node_columns.js";
 import { Status } from "../../framework/status.js";
 import type { StateData } from "../../framework/cycle_state.js";
 import { MAX_NODE_SCORE, type Handle, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
@@ -49,7 +50,9 @@ export function newImageLocality(_args: unknown, handle: Handle): PreScorePlugin
     name: NAME,
     // When no candidate node reports any image, every node would score 0 (the sum is under MIN_THRESHOLD): the
     // Score calls are skipped, the totals are the same.
-    preScore(_state, _pod, nodes) {
+    preScore(state, _pod, nodes) {
+      // The nodes are the cycle snapshot's: when none of its nodes reports an image, no candidate does.
+      if (state.snapshot.columns()?.count(NODE_IMAGES) === 0) return Status.skip();
       for (const n of nodes) if (n.imageStates.size > 0) return Status.success();
       return Status.skip();
     },

@@ -14,6 +14,8 @@ export function newNodeName(): FilterPlugin & EnqueueExtensions {
       const want = pod.spec?.nodeName;
       return !want || want === node.name ? Status.success() : Status.unresolvable(ERR_REASON);
     },
+    // A pod that names no node passes everywhere; one that does goes through filter() (names are not columns).
+    filterKernel: (_state, pod) => (pod.spec?.nodeName ? undefined : "all"),
     eventsToRegister: (): ClusterEvent[] => [{ resource: "Node", action: "Add" }],
   };
 }

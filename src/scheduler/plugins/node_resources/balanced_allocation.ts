@@ -41,5 +41,23 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
       }
       return { score: balancedScore(fractions, n), status: Status.success() };
     },
+    // score() over the columns when the resources are cpu and memory only (the default).
+    scoreKernel(state, pod, cols) {
+      if (!resources.every((r) => r.name === "cpu" || r.name === "memory")) return undefined;
+      const info = state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
+      const caps = resources.map((r) => (r.name === "cpu" ? cols.allocCpu : cols.allocMemory));
+      const used = resources.map((r) => (r.name === "cpu" ? cols.reqCpu : cols.reqMemory));
+      const podReqs = resources.map((r) => (r.name === "cpu" ? info.requests.cpu : info.requests.memory));
+      const k = resources.length;
+      return (i) => {
+        let n = 0;
+        for (let r = 0; r < k; r++) {
+          const cap = caps[r]![i]!;
+          if (cap === 0) continue;
+          fractions[n++] = (used[r]![i]! + podReqs[r]!) / cap;
+        }
+        return balancedScore(fractions, n);
+      };
+    },
   };
 }

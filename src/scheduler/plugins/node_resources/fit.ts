@@ -123,6 +123,18 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
       const reasons = insufficient.map((r) => r.reason);
       return insufficient.some((r) => r.unresolvable) ? Status.unresolvable(...reasons) : Status.unschedulable(...reasons);
     },
+    // fitsFixed over the columns; pods asking for extended resources go through filter().
+    filterKernel(state, pod, cols) {
+      const requests = infoOf(state, pod).requests;
+      if (requests.hasExtended()) return undefined;
+      const { cpu, memory, ephemeralStorage } = requests;
+      const { podCount, allocPods, allocCpu, reqCpu, allocMemory, reqMemory, allocEphemeral, reqEphemeral } = cols;
+      return (i) =>
+        !(podCount[i]! + 1 > allocPods[i]!) &&
+        !exceeds(cpu, allocCpu[i]!, reqCpu[i]!) &&
+        !exceeds(memory, allocMemory[i]!, reqMemory[i]!) &&
+        !exceeds(ephemeralStorage, allocEphemeral[i]!, reqEphemeral[i]!);
+    },
     preScore(state, pod) {
       if (!state.read(STATE_KEY)) state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
       return Status.success();
@@ -160,6 +172,29 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
       if (weights === 0) return { score: 0, status: Status.success() };
       const score = strategy === "RequestedToCapacityRatio" ? Math.round(total / weights) : Math.trunc(total / weights);
       return { score, status: Status.success() };
+    },
+    // The default scoring over the columns (other strategies go through score()).
+    scoreKernel(state, pod, cols) {
+      if (!defaultScoring) return undefined;
+      const info = infoOf(state, pod);
+      const podCpu = info.nonZeroRequests.cpu;
+      const podMemory = info.nonZeroRequests.memory;
+      const { allocCpu, allocMemory, nonZeroCpu, nonZeroMemory } = cols;
+      return (i) => {
+        const cpuCap = allocCpu[i]!;
+        const memCap = allocMemory[i]!;
+        let total = 0;
+        let weights = 0;
+        if (cpuCap !== 0) {
+          total += leastRequestedScore(nonZeroCpu[i]! + podCpu, cpuCap);
+          weights++;
+        }
+        if (memCap !== 0) {
+          total += leastRequestedScore(nonZeroMemory[i]! + podMemory, memCap);
+          weights++;
+        }
+        return weights === 0 ? 0 : Math.trunc(total / weights);
+      };
     },
     eventsToRegister: (): ClusterEvent[] => [
       { resource: "AssignedPod", action: "Delete" },

@@ -2,6 +2,7 @@
 // only lower a node's score (more untolerated ones, lower score).
 import type { Pod, Toleration } from "../../framework/api_types.js";
 import type { StateData } from "../../framework/cycle_state.js";
+import { NODE_HARD_TAINTS, NODE_SOFT_TAINTS } from "../../framework/node_columns.js";
 import { Status } from "../../framework/status.js";
 import { MAX_NODE_SCORE, type ClusterEvent, type EnqueueExtensions, type FilterPlugin, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
 import { defaultNormalizeScore } from "../helper/normalize.js";
@@ -18,12 +19,18 @@ class PreferState implements StateData {
 }
 
 export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
-  return {
+  const plugin: FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions = {
     name: NAME,
     filter(_state, pod: Pod, node) {
       const taint = findUntoleratedTaint(node.node?.spec?.taints, pod.spec?.tolerations, (t) => t.effect === "NoSchedule" || t.effect === "NoExecute");
       if (!taint) return Status.success();
       return Status.unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`);
+    },
+    // A node without NoSchedule/NoExecute taints passes; one with them goes through filter().
+    filterKernel(_state, _pod, cols) {
+      if (cols.count(NODE_HARD_TAINTS) === 0) return "all";
+      const flags = cols.flags;
+      return (i) => (flags[i]! & NODE_HARD_TAINTS) === 0;
     },
     preScore(state, pod) {
       const tolerations = (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
@@ -36,6 +43,13 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
       for (const t of node.node?.spec?.taints ?? []) if (t.effect === "PreferNoSchedule" && !taintTolerated(t, tolerations)) n++;
       return { score: n, status: Status.success() };
     },
+    // A node without PreferNoSchedule taints scores 0; one with them is counted by score().
+    scoreKernel(state, pod, cols) {
+      if (cols.count(NODE_SOFT_TAINTS) === 0) return 0;
+      const flags = cols.flags;
+      const nodes = state.snapshot.list();
+      return (i) => ((flags[i]! & NODE_SOFT_TAINTS) === 0 ? 0 : plugin.score(state, pod, nodes[i]!).score);
+    },
     normalizeScore(_state, _pod, scores) {
       defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
       return Status.success();
@@ -46,4 +60,5 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
       { resource: "Pod", action: "Update" },
     ],
   };
+  return plugin;
 }
