@@ -91,7 +91,9 @@ describe("scheduler against the real API server", () => {
     const cond = await waitFor("PodScheduled=False", async () => (await getPod("huge")).status?.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False"));
     assert.equal(cond.reason, "Unschedulable");
     assert.equal(cond.message, "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.");
-    const ev = await waitFor("FailedScheduling", async () => (await client.resource(resources.events).list("sched")).items.find((e) => (e as { reason?: string }).reason === "FailedScheduling"));
+    // This pod's event: an earlier pod may have failed once too (seen before the scheduler saw any node).
+    type Ev = { reason?: string; involvedObject?: { name?: string } };
+    const ev = await waitFor("FailedScheduling", async () => (await client.resource(resources.events).list("sched")).items.find((e) => (e as Ev).reason === "FailedScheduling" && (e as Ev).involvedObject?.name === "huge"));
     assert.equal((ev as { message?: string }).message, cond.message);
     await pods().delete("sched", "huge", { gracePeriodSeconds: 0 });
   });
