@@ -334,12 +334,15 @@ export class Framework implements Handle {
     for (const pl of this.activeScores(state)) {
       const kernel = cols ? pl.scoreKernel?.(state, pod, cols) : undefined;
       const w = this.weights.get(pl.name) ?? 1;
+      if (typeof kernel === "number") {
+        // Every node's final score.
+        if (n > 0) checkScore(pl.name, kernel, nodes[0]!);
+        for (let i = 0; i < n; i++) totals[i] += kernel * w;
+        continue;
+      }
       if (!pl.normalizeScore) {
         // Raw scores are final: checked and weighted as they come.
-        if (typeof kernel === "number") {
-          if (n > 0) checkScore(pl.name, kernel, nodes[0]!);
-          for (let i = 0; i < n; i++) totals[i] += kernel * w;
-        } else if (kernel) {
+        if (kernel) {
           for (let i = 0; i < n; i++) {
             const s = kernel(positions![i]!);
             if (!(s >= 0 && s <= MAX_NODE_SCORE)) checkScore(pl.name, s, nodes[i]!);
@@ -365,8 +368,7 @@ export class Framework implements Handle {
         list = new Array<NodeScore>(n);
         for (let i = 0; i < n; i++) list[i] = { name: nodes[i]!.name, score: 0 };
       }
-      if (typeof kernel === "number") for (let i = 0; i < n; i++) list[i]!.score = kernel;
-      else if (kernel) for (let i = 0; i < n; i++) list[i]!.score = kernel(positions![i]!);
+      if (kernel) for (let i = 0; i < n; i++) list[i]!.score = kernel(positions![i]!);
       else {
         for (let i = 0; i < n; i++) {
           const { score, status } = pl.score(state, pod, nodes[i]!);

@@ -80,8 +80,8 @@ export interface ScorePlugin extends Plugin {
   normalizeScore?(state: CycleState, pod: Pod, scores: NodeScore[]): Status;
   /**
    * Optional fast path, asked once per cycle (after PreScore) for the snapshot's node columns: the raw score (what
-   * score() would answer, before normalizeScore) of the node at position i, or a number when every node gets that
-   * raw score. undefined: no fast path.
+   * score() would answer, before normalizeScore) of the node at position i; or a number when every candidate node
+   * ends with that score after normalizeScore (which is then not called). undefined: no fast path.
    */
   scoreKernel?(state: CycleState, pod: Pod, cols: NodeColumns): ScoreKernel | number | undefined;
 }

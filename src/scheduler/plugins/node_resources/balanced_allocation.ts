@@ -4,7 +4,7 @@ import type { StateData } from "../../framework/cycle_state.js";
 import type { NodeInfo } from "../../framework/node_info.js";
 import { PodInfo } from "../../framework/pod_info.js";
 import { Status } from "../../framework/status.js";
-import type { PreScorePlugin, ScorePlugin } from "../../framework/types.js";
+import { MAX_NODE_SCORE, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
 import { DEFAULT_RESOURCES, type BalancedAllocationArgs } from "./args.js";
 import { balancedScore } from "./scorers.js";
 
@@ -49,6 +49,19 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
       const used = resources.map((r) => (r.name === "cpu" ? cols.reqCpu : cols.reqMemory));
       const podReqs = resources.map((r) => (r.name === "cpu" ? info.requests.cpu : info.requests.memory));
       const k = resources.length;
+      if (k === 2) {
+        // balancedScore of two fractions, without the array.
+        const [cap0, cap1] = caps as [Float64Array, Float64Array];
+        const [used0, used1] = used as [Float64Array, Float64Array];
+        const [pod0, pod1] = podReqs as [number, number];
+        return (i) => {
+          const c0 = cap0[i]!;
+          const c1 = cap1[i]!;
+          if (c0 === 0 || c1 === 0) return c0 === 0 && c1 === 0 ? 0 : MAX_NODE_SCORE;
+          const std = Math.abs((Math.min((used0[i]! + pod0) / c0, 1) - Math.min((used1[i]! + pod1) / c1, 1)) / 2);
+          return Math.trunc((1 - std) * MAX_NODE_SCORE);
+        };
+      }
       return (i) => {
         let n = 0;
         for (let r = 0; r < k; r++) {

@@ -43,9 +43,10 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
       for (const t of node.node?.spec?.taints ?? []) if (t.effect === "PreferNoSchedule" && !taintTolerated(t, tolerations)) n++;
       return { score: n, status: Status.success() };
     },
-    // A node without PreferNoSchedule taints scores 0; one with them is counted by score().
+    // A node without PreferNoSchedule taints scores 0; one with them is counted by score(). With none anywhere,
+    // every raw score is 0, which normalizes (reversed) to MAX_NODE_SCORE on every node.
     scoreKernel(state, pod, cols) {
-      if (cols.count(NODE_SOFT_TAINTS) === 0) return 0;
+      if (cols.count(NODE_SOFT_TAINTS) === 0) return MAX_NODE_SCORE;
       const flags = cols.flags;
       const nodes = state.snapshot.list();
       return (i) => ((flags[i]! & NODE_SOFT_TAINTS) === 0 ? 0 : plugin.score(state, pod, nodes[i]!).score);
