@@ -33,8 +33,9 @@ export class Snapshot {
   }
 
   /**
-   * Puts info in place of the node of the same name (false when there is none). The node list is copied first, so
-   * a list() handed out earlier keeps showing the view it was taken from.
+   * Puts info in place of the node of the same name (false when there is none), in place: like Kubernetes' snapshot,
+   * list() is the live list, read by the cycle that updated it (cycles do not overlap); a what-if view (withNode)
+   * has its own copy.
    */
   replace(infos: NodeInfo[]): boolean {
     if (infos.some((info) => !this.indexOf.has(info.name))) return false;
@@ -44,7 +45,7 @@ export class Snapshot {
       this.byName.set(this.override.name, this.override);
       this.override = undefined;
     }
-    const nodes = this.nodes.slice();
+    const nodes = this.nodes;
     for (const info of infos) {
       const i = this.indexOf.get(info.name)!;
       const old = nodes[i]!;
@@ -56,7 +57,6 @@ export class Snapshot {
     }
     if (this.affinityNodes) this.affinityNodes = this.affinityNodes.map((n) => this.byName.get(n.name)!);
     if (this.antiAffinityNodes) this.antiAffinityNodes = this.antiAffinityNodes.map((n) => this.byName.get(n.name)!);
-    this.nodes = nodes;
     return true;
   }
 
