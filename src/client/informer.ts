@@ -171,7 +171,15 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   private upsert(obj: T): void {
     const old = this.indexer.upsert(obj);
-    for (const { handler } of this.handlers) this.call(() => (old ? handler.onUpdate?.(old, obj) : handler.onAdd?.(obj, false)));
+    // The per-event path: handlers called in place, without a closure each.
+    for (const { handler } of this.handlers) {
+      try {
+        if (old) handler.onUpdate?.(old, obj);
+        else handler.onAdd?.(obj, false);
+      } catch (err) {
+        this.log.error("event handler failed", { err });
+      }
+    }
   }
 
   private remove(obj: T): void {

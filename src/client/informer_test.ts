@@ -5,7 +5,7 @@ import { createClient } from "./rest_client.js";
 import { resources } from "./resources.js";
 import { SharedInformerFactory } from "./informer_factory.js";
 import { SharedInformer, Tombstone, unwrapTombstone } from "./informer.js";
-import { NODE_NAME_INDEX, nodeNameIndexFunc, OWNER_UID_INDEX, ownerUidIndexFunc } from "./indexer.js";
+import { deepFreeze, Indexer, NAMESPACE_INDEX as NAMESPACE, NODE_NAME_INDEX, nodeNameIndexFunc, OWNER_UID_INDEX, ownerUidIndexFunc } from "./indexer.js";
 import { startFakeApiServer, type FakeApiServer } from "./testing/fake_apiserver.js";
 
 async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
@@ -102,6 +102,37 @@ test("cached objects are frozen; indexes find pods by node and by owner", async 
   assert.throws(() => ((p1.metadata as { name: string }).name = "x"), TypeError);
   assert.deepEqual(inf.lister().byIndex(NODE_NAME_INDEX, "n1").map((p) => p.metadata?.name), ["p1"]);
   assert.deepEqual(inf.lister().byIndex(OWNER_UID_INDEX, "u-rs").map((p) => p.metadata?.name), ["p2"]);
+});
+
+test("deepFreeze freezes every nested object and array, not what an object inherits", () => {
+  const inherited = { shared: { x: 1 } };
+  const o = Object.assign(Object.create(inherited) as Record<string, unknown>, { spec: { containers: [{ name: "c", ports: [{ containerPort: 80 }] }], empty: [] }, n: 1, s: "x", nil: null });
+  assert.equal(deepFreeze(o), o);
+  const c = (o.spec as { containers: Array<{ ports: object[] }> }).containers;
+  for (const v of [o, o.spec, c, c[0], c[0]!.ports, c[0]!.ports[0], (o.spec as { empty: unknown[] }).empty]) assert.ok(Object.isFrozen(v));
+  assert.ok(!Object.isFrozen(inherited.shared), "inherited values are not the object's to freeze");
+  assert.equal(deepFreeze("s"), "s");
+  assert.equal(deepFreeze(null), null);
+});
+
+test("an update moves an object between index values; an unchanged value keeps it; a delete drops it", () => {
+  const idx = new Indexer<KubeObject>({ indexers: { [NODE_NAME_INDEX]: nodeNameIndexFunc, [OWNER_UID_INDEX]: ownerUidIndexFunc } });
+  const p = (node: string | undefined, owners: string[], rv: string): KubeObject => ({
+    metadata: { name: "p", namespace: "ns", resourceVersion: rv, ownerReferences: owners.map((uid) => ({ apiVersion: "v1", kind: "X", name: uid, uid })) },
+    spec: node ? { nodeName: node } : {},
+  });
+  const names = (index: string, value: string): string[] => idx.byIndex(index, value).map((o) => o.metadata!.resourceVersion!);
+  idx.upsert(p(undefined, ["a", "b"], "1"));
+  assert.deepEqual(idx.indexValues(NODE_NAME_INDEX), []);
+  idx.upsert(p("n1", ["a", "b"], "2"));
+  assert.deepEqual(names(NODE_NAME_INDEX, "n1"), ["2"], "the cached object is the newest one");
+  assert.deepEqual(names(OWNER_UID_INDEX, "a"), ["2"]);
+  idx.upsert(p("n2", ["b", "c"], "3"));
+  assert.deepEqual(idx.indexValues(NODE_NAME_INDEX), ["n2"]);
+  assert.deepEqual(idx.indexValues(OWNER_UID_INDEX).sort(), ["b", "c"]);
+  assert.deepEqual(names(NAMESPACE, "ns"), ["3"]);
+  idx.deleteKey("ns/p");
+  assert.deepEqual([idx.indexValues(NODE_NAME_INDEX), idx.indexValues(OWNER_UID_INDEX), idx.indexValues(NAMESPACE)], [[], [], []]);
 });
 
 test("resync replays every object as an update; late handlers get the cache as adds", async (t) => {
