@@ -172,6 +172,34 @@ test("watch decodes events split across chunks and reports a non-2xx answer as a
   assert.ok(isStatusError(failure, "Forbidden"));
 });
 
+test("watch decodes events sent a byte at a time, with multi-byte characters, CRLF and blank lines between events", async (t) => {
+  const events = [
+    { type: "ADDED", object: { metadata: { name: "a" }, data: { text: "grüße 日本 🚀" } } },
+    { type: "MODIFIED", object: { metadata: { name: "a" }, data: { text: "x".repeat(70_000) } } },
+    { type: "DELETED", object: { metadata: { name: "a" }, data: { text: "é" } } },
+  ];
+  const wire = Buffer.from(`\n${JSON.stringify(events[0])}\r\n\n  \n${JSON.stringify(events[1])}\n${JSON.stringify(events[2])}\n`);
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    // The first 400 bytes one at a time (every multi-byte character split), then the rest in one write.
+    let i = 0;
+    const next = (): void => {
+      if (i >= 400) return void res.end(wire.subarray(i));
+      res.write(wire.subarray(i, i + 1));
+      i++;
+      setImmediate(next);
+    };
+    next();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const c = createClient({ server: `http://127.0.0.1:${(server.address() as { port: number }).port}` });
+  t.after(() => c.close());
+  const got: WatchEvent[] = [];
+  await c.resource(resources.configmaps).watch("default", {}, { onEvent: (e) => got.push(e) }).done;
+  assert.deepEqual(got, events);
+});
+
 // --- The unary transport (http1_pool.ts) against real servers -------------------------------------------------
 
 const log = (msg: string): void => void process.stderr.write(`# ${msg}\n`);
