@@ -10,6 +10,7 @@
 // allows on this machine; the real scheduler's figure is printed beside it as a ratio.
 //   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no] [--real=no]
 // --real=no runs only the null scheduler: the API path alone, for work on the API server's cost per pod.
+// K8TS_BENCH_PROFILE=DIR writes a CPU profile of the API server child over each measured phase to DIR.
 import { spawn } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -245,6 +246,7 @@ async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<Res
     const t1 = performance.now();
     const cpu0 = process.cpuUsage();
     const server0 = processCpuSec(server.pid);
+    if (process.env.K8TS_BENCH_PROFILE) process.kill(server.pid, "SIGUSR2");
     await createPods(client, w.pods, "measured", w.pod);
     const createSec = (performance.now() - t1) / 1000;
     await until("measured pods bound", () => scheduled() - before >= w.pods, 900_000);
@@ -252,6 +254,7 @@ async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<Res
     const cpu = process.cpuUsage(cpu0);
     const cpuMsPerPod = (cpu.user + cpu.system) / 1000 / w.pods;
     const serverCpuMsPerPod = ((processCpuSec(server.pid) - server0) * 1000) / w.pods;
+    if (process.env.K8TS_BENCH_PROFILE) process.kill(server.pid, "SIGUSR2");
     const list = await client.resource<Pod>(resources.pods).list("default");
     const unbound = list.items.filter((p) => p.metadata?.name?.startsWith("measured-") && !p.spec?.nodeName).length;
     if (unbound) throw new Error(`${w.name}: ${unbound} measured pods have no node in the API`);
