@@ -20,9 +20,15 @@ export function decodeKv(kv: KeyValue, revision: number = kv.modRevision): Store
 
 /** The object a write stored, with the write's resourceVersion: `obj` is what was encoded (encodeObject) and
  *  written, so parsing the stored text again would only rebuild it (fields whose value is undefined aside, which
- *  serialize to nothing either way). Takes over `obj`: the caller must not change it afterwards. */
+ *  serialize to nothing either way). Takes over `obj`: the caller must not change it afterwards. The watch cache
+ *  may already hold `obj` itself, frozen (WatchCache.offer): then it carries this resourceVersion already, unless
+ *  another write of the same text was taken for it, and a shallow copy names this one. */
 export function written(obj: StoredObject, kv: KeyValue): StoredObject {
-  (obj.metadata as { resourceVersion?: string }).resourceVersion = String(kv.modRevision);
+  const rv = String(kv.modRevision);
+  const m = obj.metadata as { resourceVersion?: string };
+  if (m.resourceVersion === rv) return obj;
+  if (Object.isFrozen(m)) return { ...obj, metadata: { ...obj.metadata, resourceVersion: rv } };
+  m.resourceVersion = rv;
   return obj;
 }
 

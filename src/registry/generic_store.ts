@@ -4,6 +4,7 @@
 import type { KubeList, StoredObject } from "../api/object.js";
 import { errors, StatusError, type GroupResource, type Status } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
+import type { KeyValue } from "../storage/types.js";
 import { CacheWatcher } from "./cache_watcher.js";
 import { apiVersionOf, decodeKv, encodeObject, VersionCodec, written } from "./codec.js";
 import { checkNamespaceForCreate, isNamespaceResource, prepareNamespaceCreate } from "./namespace_lifecycle.js";
@@ -108,11 +109,23 @@ export class GenericStore implements ResourceStore, StoreLookup {
 
   async writeStored(obj: StoredObject): Promise<StoredObject> {
     const name = obj.metadata.name ?? "";
+    const expectedRevision = parseResourceVersion(obj.metadata.resourceVersion ?? "0");
     try {
-      const kv = await this.deps.storage.update(this.key(obj.metadata.namespace, name), encodeObject(obj), { expectedRevision: parseResourceVersion(obj.metadata.resourceVersion ?? "0") });
-      return written(obj, kv);
+      return await this.put(this.key(obj.metadata.namespace, name), obj, (value, key) => this.deps.storage.update(key, value, { expectedRevision }));
     } catch (err) {
       throw this.storageError(err, name);
+    }
+  }
+
+  /** Stores `obj` (encodeObject) with `write` and returns it with the write's resourceVersion. The watch cache is
+   *  offered `obj` itself for the stored value, sparing it a parse: `obj` is not the caller's to change any more. */
+  async put(key: string, obj: StoredObject, write: (value: string, key: string) => Promise<KeyValue>): Promise<StoredObject> {
+    const value = encodeObject(obj);
+    const release = this.deps.cache.offer(key, value, obj);
+    try {
+      return written(obj, await write(value, key));
+    } finally {
+      release();
     }
   }
 
@@ -264,7 +277,7 @@ export class GenericStore implements ResourceStore, StoreLookup {
           if (await this.deps.storage.get(key)) throw errors.alreadyExists(this.gr, name);
           return obj;
         }
-        return written(obj, await this.deps.storage.create(key, encodeObject(obj)));
+        return await this.put(key, obj, (value) => this.deps.storage.create(key, value));
       } catch (err) {
         const collided = isStorageError(err, "KeyExists") || (err instanceof Error && "status" in err && (err as { status: Status }).status.reason === "AlreadyExists");
         if (collided && generated && attempt < GENERATE_NAME_ATTEMPTS) {

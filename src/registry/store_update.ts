@@ -6,7 +6,6 @@
 import { deepClone, type StoredObject } from "../api/object.js";
 import { errors } from "../machinery/errors.js";
 import { isStorageError } from "../storage/errors.js";
-import { encodeObject, written as writtenObject } from "./codec.js";
 import type { GenericStore } from "./generic_store.js";
 import { updateManagedFields } from "./managed_fields.js";
 import { finalizeNamespace, isNamespaceResource, prepareNamespaceUpdate, shouldDeleteNamespace } from "./namespace_lifecycle.js";
@@ -95,9 +94,9 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
         return { object: store.out(next, ctx), created: false };
       }
       if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
-      const kv2 = await storage.update(key, encodeObject(next), { expectedRevision });
+      const stored = await store.put(key, next, (value) => storage.update(key, value, { expectedRevision }));
       committed = true;
-      return { object: store.out(writtenObject(next, kv2), ctx), created: false };
+      return { object: store.out(stored, ctx), created: false };
     } catch (err) {
       if (isStorageError(err, "Conflict") || isStorageError(err, "KeyNotFound")) continue;
       throw store.storageError(err, name);

@@ -9,6 +9,7 @@ import type { StoredObject } from "../api/object.js";
 import { errors, type StatusError } from "../machinery/errors.js";
 import type { KeyValue, Storage, Watch, WatchEvent } from "../storage/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
+import { asJsonData } from "./adopt.js";
 import { decodeKv } from "./codec.js";
 import { deepFreeze } from "../util/freeze.js";
 import { REGISTRY_PREFIX } from "./storage_keys.js";
@@ -50,6 +51,12 @@ export interface WatchCacheOptions {
 
 const DEFAULT_HISTORY = 10_000;
 
+/** An object the registry is writing, offered to the cache in place of its stored text (WatchCache.offer). */
+interface Offer {
+  value: string;
+  obj: StoredObject;
+}
+
 export class WatchCache {
   /** The revision every event up to which has been applied. */
   revision = 0;
@@ -64,6 +71,7 @@ export class WatchCache {
   private readonly historySize: number;
   private readonly log: Logger;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly offers = new Map<string, Offer>();
 
   constructor(private readonly opts: WatchCacheOptions) {
     this.historySize = opts.historySize ?? DEFAULT_HISTORY;
@@ -146,6 +154,39 @@ export class WatchCache {
     return undefined;
   }
 
+  /**
+   * The registry is about to store `value`, the encodeObject text of `obj`, under `key`. If the storage event for
+   * the key carries that same text, the cache holds `obj` itself (resourceVersion set, frozen) instead of parsing
+   * the text: the caller must not change `obj` once it is offered, and must call the returned release when the
+   * write has settled, whatever its outcome. Equal text means equal data (adopt.ts), so an offer can never put
+   * something in the cache that parsing the stored value would not have.
+   */
+  offer(key: string, value: string, obj: StoredObject): () => void {
+    const o: Offer = { value, obj };
+    this.offers.set(key, o);
+    return () => {
+      if (this.offers.get(key) === o) this.offers.delete(key);
+    };
+  }
+
+  /** The offered object for a create or update event, when its text is the stored value and it is plain data. */
+  private adopt(kv: KeyValue, revision: number): StoredObject | undefined {
+    const o = this.offers.get(kv.key);
+    // The stored value is usually the very string offered: === compares it without reading it.
+    if (o === undefined || o.value !== kv.value) return undefined;
+    this.offers.delete(kv.key);
+    const obj = o.obj;
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj) || !asJsonData(obj)) return undefined;
+    obj.metadata ??= {};
+    const m = obj.metadata as { resourceVersion?: string };
+    const rv = String(revision);
+    if (m.resourceVersion !== rv) {
+      if (Object.isFrozen(m)) return undefined;
+      m.resourceVersion = rv;
+    }
+    return deepFreeze(obj);
+  }
+
   private apply(events: WatchEvent[]): void {
     for (const ev of events) {
       const rev = ev.kv.modRevision;
@@ -154,7 +195,7 @@ export class WatchCache {
       const bucket = this.bucketOf(ev.kv.key);
       if (!bucket) continue;
       const objects = this.buckets.get(bucket)!;
-      const object = this.decode(ev.type === "delete" ? (ev.prevKv ?? ev.kv) : ev.kv, rev);
+      const object = (ev.type !== "delete" && this.offers.size > 0 ? this.adopt(ev.kv, rev) : undefined) ?? this.decode(ev.type === "delete" ? (ev.prevKv ?? ev.kv) : ev.kv, rev);
       const prevObject = objects.get(ev.kv.key);
       if (!object) {
         objects.delete(ev.kv.key);

@@ -1,0 +1,53 @@
+// Taking a written object into the watch cache without parsing its stored text again. The registry encodes each
+// object it writes (codec.encodeObject); when the storage event carries exactly that text, the object the registry
+// holds is what JSON.parse of the text would rebuild, but for what JSON.stringify leaves out or rewrites. asJsonData
+// checks for those and evens out the harmless ones in place, so an adopted object and a parsed one are the same data.
+
+/**
+ * True when JSON.parse(JSON.stringify(v)) would give back v's data: plain objects and arrays of strings, finite
+ * numbers, booleans and null. Removes object properties whose value is undefined (stringify skips them), and turns
+ * undefined array elements into null and -0 into 0 (as stringify writes them), in place where v is not frozen.
+ * False for anything stringify would rewrite otherwise (toJSON, class instances such as Date, functions, symbols,
+ * bigint, NaN, Infinity) or an undefined it cannot remove from a frozen object: the caller then parses the text.
+ */
+export function asJsonData(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return true;
+  if (Array.isArray(v)) {
+    const frozen = Object.isFrozen(v);
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (e === undefined || (typeof e === "number" && Object.is(e, -0))) {
+        if (frozen) return false;
+        v[i] = e === undefined ? null : 0;
+      } else if (!scalarOk(e) || !asJsonData(e)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
+  const o = v as Record<string, unknown>;
+  const frozen = Object.isFrozen(o);
+  for (const k of Object.keys(o)) {
+    const e = o[k];
+    if (e === undefined) {
+      if (frozen) return false;
+      delete o[k];
+    } else if (typeof e === "number" && Object.is(e, -0)) {
+      if (frozen) return false;
+      o[k] = 0;
+    } else if (!scalarOk(e) || !asJsonData(e)) return false;
+  }
+  return true;
+}
+
+function scalarOk(e: unknown): boolean {
+  switch (typeof e) {
+    case "string":
+    case "boolean":
+    case "object":
+      return true;
+    case "number":
+      return Number.isFinite(e);
+    default:
+      return false;
+  }
+}
