@@ -133,6 +133,9 @@ export class Algorithm {
     const plan = nodes === all ? fwk.planFilters(state, pod) : undefined;
     const positions: number[] | undefined = plan ? [] : undefined;
     const nominatedAnywhere = fwk.hasNominatedPods();
+    // Nothing nominated and every plugin answered by kernels: a node they all pass is feasible without more calls.
+    const kernels = plan && !nominatedAnywhere && plan.rest.length === 0 ? plan.kernels : undefined;
+    const nk = kernels?.length ?? 0;
     let processed = 0;
     const len = nodes.length;
     const start = len ? this.nextStartNodeIndex % len : 0;
@@ -141,6 +144,15 @@ export class Algorithm {
       if (at >= len) at -= len;
       const n = nodes[at]!;
       processed++;
+      if (kernels !== undefined) {
+        let k = 0;
+        while (k < nk && kernels[k]!(at)) k++;
+        if (k === nk) {
+          feasible.push(n);
+          positions!.push(at);
+          continue;
+        }
+      }
       const s = !plan
         ? fwk.runFilterPluginsWithNominatedPods(state, pod, n)
         : nominatedAnywhere

@@ -18,6 +18,8 @@ export const NODE_IMAGES = 16;
 /** Its pods request extended resources, or it offers some. */
 export const NODE_EXTENDED = 32;
 const FLAG_BITS = 6;
+/** Label keys with a column at most (the keys pods select on are few; hostname values alone are one per node). */
+const MAX_LABEL_COLUMNS = 32;
 
 export class NodeColumns {
   readonly allocCpu: Float64Array;
@@ -34,8 +36,16 @@ export class NodeColumns {
   readonly flags: Uint8Array;
   /** How many nodes have each flag bit set (so a cycle can tell "no node has it" without a pass over them). */
   private readonly counts = new Int32Array(FLAG_BITS);
+  /** Label key -> per node, the id of its value for that key (0: no such label); built on first use. */
+  private readonly labelCols = new Map<string, Int32Array>();
+  /** Label values -> ids (from 1), shared by every key. */
+  private readonly valueIds = new Map<string, number>();
 
-  constructor(readonly length: number) {
+  /** infos: the snapshot's node list, which the columns describe position by position. */
+  constructor(
+    readonly length: number,
+    private readonly infos: readonly NodeInfo[] = [],
+  ) {
     this.allocCpu = new Float64Array(length);
     this.allocMemory = new Float64Array(length);
     this.allocEphemeral = new Float64Array(length);
@@ -54,8 +64,34 @@ export class NodeColumns {
     return this.counts[31 - Math.clz32(flag)]!;
   }
 
+  /**
+   * Per node position, the id of the node's value for the label key (0 when it has no such label; compare with
+   * valueId), or undefined past MAX_LABEL_COLUMNS keys.
+   */
+  labelColumn(key: string): Int32Array | undefined {
+    let col = this.labelCols.get(key);
+    if (col) return col;
+    if (this.labelCols.size >= MAX_LABEL_COLUMNS) return undefined;
+    col = new Int32Array(this.length);
+    for (let i = 0; i < this.length; i++) col[i] = this.labelValueId(this.infos[i]!, key);
+    this.labelCols.set(key, col);
+    return col;
+  }
+
+  /** The id label columns use for this value (never 0). */
+  valueId(value: string): number {
+    let id = this.valueIds.get(value);
+    if (id === undefined) this.valueIds.set(value, (id = this.valueIds.size + 1));
+    return id;
+  }
+
+  private labelValueId(info: NodeInfo, key: string): number {
+    const labels = info.node?.metadata?.labels;
+    return labels && Object.prototype.hasOwnProperty.call(labels, key) ? this.valueId(labels[key]!) : 0;
+  }
+
   static of(infos: readonly NodeInfo[]): NodeColumns {
-    const c = new NodeColumns(infos.length);
+    const c = new NodeColumns(infos.length, infos);
     for (let i = 0; i < infos.length; i++) c.set(i, infos[i]!);
     return c;
   }
@@ -89,6 +125,7 @@ export class NodeColumns {
     if (a.hasExtended() || r.hasExtended()) f |= NODE_EXTENDED;
     this.flags[i] = f;
     this.tally(f, 1);
+    for (const [key, col] of this.labelCols) col[i] = this.labelValueId(info, key);
   }
 
   private tally(f: number, by: number): void {

@@ -28,7 +28,7 @@ function nodeSpec(i: number, images: boolean): NodeSpec {
     pods: i % 9 === 0 ? 3 : 110,
     ephemeralStorage: i % 2 === 0 ? "20Gi" : undefined,
     extra: i % 8 === 0 ? { "example.com/gpu": "2" } : undefined,
-    labels: { zone: `zone-${i % 3}`, ...(i % 3 === 0 ? { disk: "ssd" } : {}) },
+    labels: { zone: `zone-${i % 3}`, rank: String(i % 7), ...(i % 3 === 0 ? { disk: "ssd" } : {}) },
     taints,
     unschedulable: i % 11 === 0,
     images: images && i % 6 === 0 ? [{ names: ["nginx:1.25"], sizeBytes: 500 * MB }] : undefined,
@@ -50,7 +50,19 @@ const SHAPES: PodSpecInput[] = [
   { cpu: "100m", requests: { "ephemeral-storage": "15Gi" } },
   { cpu: "100m", nodeName: "node-4" },
   { cpu: "1500m", memory: "2Gi", image: "nginx:1.25", tolerations: [{ key: "old", operator: "Exists" }] },
+  { cpu: "100m", nodeSelector: { zone: "zone-2", disk: "ssd" } },
+  { cpu: "100m", nodeSelector: { zone: "nowhere" } },
+  { cpu: "100m", affinity: required([{ matchExpressions: [{ key: "zone", operator: "In", values: ["zone-0", "zone-1"] }] }]) },
+  { cpu: "100m", affinity: required([{ matchExpressions: [{ key: "zone", operator: "NotIn", values: ["zone-0"] }, { key: "disk", operator: "DoesNotExist" }] }, { matchExpressions: [{ key: "disk", operator: "Exists" }] }]) },
+  { cpu: "100m", affinity: required([{ matchExpressions: [] }, { matchExpressions: [{ key: "disk", operator: "NotIn", values: ["ssd"] }] }]) },
+  { cpu: "100m", affinity: required([]) },
+  { cpu: "100m", affinity: required([{ matchExpressions: [{ key: "rank", operator: "Gt", values: ["3"] }] }]) },
+  { cpu: "100m", affinity: required([{ matchFields: [{ key: "metadata.name", operator: "NotIn", values: ["node-1"] }] }]) },
 ];
+
+function required(nodeSelectorTerms: NonNullable<NonNullable<NonNullable<PodSpecInput["affinity"]>["nodeAffinity"]>["requiredDuringSchedulingIgnoredDuringExecution"]>["nodeSelectorTerms"]): PodSpecInput["affinity"] {
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms } } };
+}
 
 function setup(): { cache: SchedulerCache; snapshot: Snapshot; fwk: Framework } {
   const cache = new SchedulerCache({ clock: new FakeClock() });
@@ -106,7 +118,13 @@ function compareCycles(images: boolean, rounds: number): { rejectedBy: Set<strin
         const spec = { ...old.spec };
         if (flip === 0) spec.unschedulable = !spec.unschedulable;
         else if (flip === 1) spec.taints = spec.taints?.length ? [] : [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }, { key: "spot", effect: "PreferNoSchedule" }];
-        const updated: Node = { ...old, spec, metadata: { ...old.metadata, labels: { ...old.metadata!.labels, zone: flip === 2 ? "zone-1" : old.metadata!.labels!.zone! } } };
+        const labels = { ...old.metadata!.labels };
+        if (flip === 2) {
+          labels.zone = "zone-1";
+          if ("disk" in labels) delete labels.disk;
+          else labels.disk = "ssd";
+        }
+        const updated: Node = { ...old, spec, metadata: { ...old.metadata, labels } };
         nodes.set(name, updated);
         cache.updateNode(updated);
       }
@@ -129,6 +147,11 @@ function compareCycles(images: boolean, rounds: number): { rejectedBy: Set<strin
       assert.equal(cols.allocMemory[i], ni.allocatable.memory);
       assert.equal((cols.flags[i]! & NODE_UNSCHEDULABLE) !== 0, !!ni.node?.spec?.unschedulable);
       assert.equal((cols.flags[i]! & NODE_IMAGES) !== 0, ni.imageStates.size > 0);
+      // Label columns (kept up to date from the round they were first asked for).
+      for (const key of ["zone", "disk"]) {
+        const labels = ni.node!.metadata!.labels!;
+        assert.equal(cols.labelColumn(key)![i], key in labels ? cols.valueId(labels[key]!) : 0, `${key} of ${ni.name}`);
+      }
     }
     assert.equal(cols.count(NODE_HARD_TAINTS), all.filter((n) => n.node?.spec?.taints?.some((t) => t.effect === "NoSchedule" || t.effect === "NoExecute")).length);
 

@@ -1,7 +1,8 @@
 // NodeAffinity: spec.nodeSelector and required node affinity filter nodes; preferred node affinity scores them
 // by the summed weights of the terms a node matches. Required terms that pin metadata.name let PreFilter narrow
 // the candidate nodes at once.
-import type { Pod } from "../../framework/api_types.js";
+import type { NodeSelectorRequirement, Pod } from "../../framework/api_types.js";
+import { NODE_PRESENT, type NodeColumns } from "../../framework/node_columns.js";
 import type { StateData } from "../../framework/cycle_state.js";
 import { Status } from "../../framework/status.js";
 import { MAX_NODE_SCORE, type ClusterEvent, type EnqueueExtensions, type FilterPlugin, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
@@ -26,6 +27,27 @@ class PreferredState implements StateData {
   constructor(readonly terms: NonNullable<Preferred>) {}
   clone(): StateData {
     return this;
+  }
+}
+
+type LabelCheck = (i: number) => boolean;
+
+/** A label requirement over its label column (undefined for Gt/Lt or unknown operators, or no column). */
+function requirementCheck(r: NodeSelectorRequirement, cols: NodeColumns): LabelCheck | undefined {
+  const col = cols.labelColumn(r.key);
+  if (!col) return undefined;
+  const ids = (r.values ?? []).map((v) => cols.valueId(v));
+  switch (r.operator) {
+    case "In":
+      return (i) => col[i] !== 0 && ids.includes(col[i]!);
+    case "NotIn":
+      return (i) => col[i] === 0 || !ids.includes(col[i]!);
+    case "Exists":
+      return (i) => col[i] !== 0;
+    case "DoesNotExist":
+      return (i) => col[i] === 0;
+    default:
+      return undefined;
   }
 }
 
@@ -60,6 +82,39 @@ export function newNodeAffinity(rawArgs?: unknown): PreFilterPlugin & FilterPlug
       if (!node.node) return Status.unresolvable("node not found");
       if (addedRequired && !nodeMatchesTerms(addedRequired, node.node)) return Status.unresolvable(ERR_REASON_ENFORCED);
       return podMatchesNodeSelectorAndAffinity(pod, node.node) ? Status.success() : Status.unresolvable(ERR_REASON_POD);
+    },
+    // nodeSelector and required terms over label columns; terms on fields or with Gt/Lt go through filter().
+    filterKernel(_state, pod, cols) {
+      if (addedRequired) return undefined;
+      const checks: LabelCheck[] = [];
+      for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) {
+        const col = cols.labelColumn(k);
+        if (!col) return undefined;
+        const id = cols.valueId(v);
+        checks.push((i) => col[i] === id);
+      }
+      const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      if (required) {
+        const terms: LabelCheck[] = [];
+        for (const t of required.nodeSelectorTerms ?? []) {
+          if (t.matchFields?.length) return undefined;
+          const exprs: LabelCheck[] = [];
+          for (const r of t.matchExpressions ?? []) {
+            const c = requirementCheck(r, cols);
+            if (!c) return undefined;
+            exprs.push(c);
+          }
+          // A term without expressions matches no node.
+          terms.push(exprs.length === 0 ? () => false : exprs.length === 1 ? exprs[0]! : (i) => exprs.every((e) => e(i)));
+        }
+        checks.push(terms.length === 1 ? terms[0]! : (i) => terms.some((t) => t(i)));
+      }
+      const flags = cols.flags;
+      if (checks.length === 1) {
+        const only = checks[0]!;
+        return (i) => (flags[i]! & NODE_PRESENT) !== 0 && only(i);
+      }
+      return (i) => (flags[i]! & NODE_PRESENT) !== 0 && checks.every((c) => c(i));
     },
     preScore(state, pod) {
       const terms = [...addedPreferred, ...(pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])];
