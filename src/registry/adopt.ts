@@ -51,3 +51,27 @@ function scalarOk(e: unknown): boolean {
       return false;
   }
 }
+
+/**
+ * The JSON text of `obj` once metadata.resourceVersion is set to `rv`, from `stored` (obj's JSON text without
+ * resourceVersion, as codec.encodeObject writes it), when resourceVersion is metadata's first key and every key
+ * before metadata holds a string, number, boolean or null (apiVersion and kind in practice): the text is then
+ * `stored` with the field inserted where metadata opens. Undefined otherwise (the caller lets JSON.stringify do it).
+ */
+export function textWithResourceVersion(obj: Record<string, unknown>, stored: string, rv: string): string | undefined {
+  let prefix = "{";
+  for (const k in obj) {
+    const v = obj[k];
+    if (k === "metadata") {
+      prefix += `${JSON.stringify(k)}:{`;
+      const at = prefix.length;
+      if (!stored.startsWith(prefix)) return undefined;
+      const field = `"resourceVersion":${JSON.stringify(rv)}`;
+      return `${prefix}${field}${stored[at] === "}" ? "" : ","}${stored.slice(at)}`;
+    }
+    if (v === undefined) continue;
+    if (v !== null && typeof v === "object") return undefined;
+    prefix += `${JSON.stringify(k)}:${JSON.stringify(v)},`;
+  }
+  return undefined;
+}

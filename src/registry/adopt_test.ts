@@ -9,7 +9,8 @@ import type { StoredObject } from "../api/object.js";
 import { openSqliteStorage } from "../storage/sqlite/sqlite_storage.js";
 import type { Storage } from "../storage/types.js";
 import { silentLogger } from "../util/log.js";
-import { asJsonData } from "./adopt.js";
+import { jsonOf } from "../util/json_cache.js";
+import { asJsonData, textWithResourceVersion } from "./adopt.js";
 import { written } from "./codec.js";
 import { createRegistry, type RegistryHandle } from "./registry.js";
 import type { ResourceStore } from "./rest.js";
@@ -31,6 +32,28 @@ describe("asJsonData", () => {
     for (const bad of [{ d: new Date(0) }, { n: Number.NaN }, { i: Infinity }, { f: () => 1 }, { s: Symbol("s") }, { b: 1n }, { t: new Thing() }, { j: { toJSON: () => "x" } }, { m: new Map() }, [Object.create(null)], Object.freeze({ u: undefined }), Object.freeze([undefined])]) {
       assert.equal(asJsonData(bad), false, `${String(Object.keys(bad))}`);
     }
+  });
+});
+
+describe("textWithResourceVersion", () => {
+  it("is JSON.stringify of the object with resourceVersion first in metadata", () => {
+    const cases: Record<string, unknown>[] = [
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "p", labels: { a: "\"metadata\":{" } }, spec: { x: [1, { metadata: {} }] } },
+      { kind: "Thing", n: 3, flag: true, nothing: null, skipped: undefined, metadata: {}, data: "x" },
+      { metadata: { name: "first" } },
+    ];
+    for (const c of cases) {
+      const stored = JSON.stringify(c);
+      c.metadata = { resourceVersion: "42", ...(c.metadata as object) };
+      assert.equal(textWithResourceVersion(c, stored, "42"), JSON.stringify(c));
+    }
+  });
+
+  it("gives up where the text before metadata is not plain fields", () => {
+    const obj = { spec: { a: 1 }, metadata: { resourceVersion: "1", name: "x" } };
+    assert.equal(textWithResourceVersion(obj, JSON.stringify({ spec: { a: 1 }, metadata: { name: "x" } }), "1"), undefined);
+    assert.equal(textWithResourceVersion({ kind: "K", metadata: { resourceVersion: "1" } }, `{"kind":"Other","metadata":{}}`, "1"), undefined);
+    assert.equal(textWithResourceVersion({ kind: "K" }, `{"kind":"K"}`, "1"), undefined);
   });
 });
 
@@ -70,7 +93,7 @@ describe("written objects in the watch cache (SQLite)", () => {
     const cached = await widgets.get(ctx("default"), name, { resourceVersion: "0" });
     const kv = (await storage.get(`/registry/example.com/widgets/default/${name}`))!;
     const parsed = JSON.parse(kv.value) as StoredObject;
-    parsed.metadata.resourceVersion = String(kv.modRevision);
+    (parsed.metadata as { resourceVersion?: string }).resourceVersion = String(kv.modRevision);
     return { cached, parsed };
   }
 
@@ -80,6 +103,7 @@ describe("written objects in the watch cache (SQLite)", () => {
     assert.equal(created, cached, "the cache holds the object the write encoded, not a parse of it");
     assert.ok(Object.isFrozen(cached) && Object.isFrozen(cached.metadata) && Object.isFrozen(cached.spec));
     assert.deepEqual(cached, parsed);
+    assert.equal(jsonOf(cached), JSON.stringify(cached));
     assert.equal(cached.metadata.resourceVersion, String((await storage.get("/registry/example.com/widgets/default/a"))!.modRevision));
     assert.deepEqual((cached.spec as { tags: unknown[] }).tags, ["x", null]);
     assert.equal("note" in (cached.spec as object), false);
@@ -92,6 +116,7 @@ describe("written objects in the watch cache (SQLite)", () => {
     const { cached, parsed } = await cachedAndParsed("a");
     assert.equal(updated, cached);
     assert.deepEqual(cached, parsed);
+    assert.equal(jsonOf(cached), JSON.stringify(cached));
     const again = await widgets.update(ctx("default"), "a", { ...cached, spec: { size: 5 } });
     assert.equal((again.object.spec as { size: number }).size, 5);
     assert.deepEqual((await cachedAndParsed("a")).cached, (await cachedAndParsed("a")).parsed);

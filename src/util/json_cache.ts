@@ -14,6 +14,12 @@ export function jsonOf(v: unknown): string {
   return s;
 }
 
+/** Records the text of a frozen object whose JSON.stringify is already known (it must be exactly that text), so the
+ *  first reader does not compute it again. */
+export function rememberJson(v: object, text: string): void {
+  if (Object.isFrozen(v)) memo.set(v, text);
+}
+
 /** The JSON text of an object with an `items` array, each item through jsonOf; same text as JSON.stringify. */
 export function listJsonOf(list: { items: unknown[]; [field: string]: unknown }): string {
   const { items, ...rest } = list;
