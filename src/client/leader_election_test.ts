@@ -1,21 +1,40 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { StatusError } from "../machinery/errors.js";
+import { FakeClock } from "./clock.js";
 import { createClient } from "./rest_client.js";
 import { LeaderElector, type Lease } from "./leader_election.js";
 import { resources } from "./resources.js";
 import { startFakeApiServer } from "./testing/fake_apiserver.js";
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<number> {
-  const start = Date.now();
+// The candidates run on one fake clock, so the lease arithmetic is checked in the electors' own time whatever the
+// machine's load: time moves only while every candidate sleeps (each has a timer pending), and a request to the
+// API server takes no clock time. Real time is only the bound of a wait that never ends (a hang).
+
+/** Real-time wait (macrotask by macrotask) until cond holds. */
+async function settle(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 60_000;
   while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
   }
-  return Date.now() - start;
 }
 
-function candidate(server: string, identity: string, releaseOnCancel: boolean) {
+/**
+ * Moves the clock 10 ms at a time, each step once all `sleepers` candidates are asleep, until cond holds; returns
+ * the clock time that took.
+ */
+async function advanceUntil(clock: FakeClock, sleepers: number, cond: () => boolean, what: string, maxMs = 10_000): Promise<number> {
+  const start = clock.now();
+  while (!cond()) {
+    if (clock.now() - start > maxMs) throw new Error(`${what}: not within ${maxMs} ms of clock time`);
+    await settle(() => clock.pending() >= sleepers || cond(), `${what}: candidates asleep`);
+    if (!cond()) clock.advance(10);
+  }
+  return clock.now() - start;
+}
+
+function candidate(server: string, identity: string, releaseOnCancel: boolean, clock: FakeClock) {
   const client = createClient({ server });
   const ac = new AbortController();
   const state = { leading: false, started: 0, stopped: 0, leaderSignal: undefined as AbortSignal | undefined };
@@ -28,6 +47,7 @@ function candidate(server: string, identity: string, releaseOnCancel: boolean) {
     renewDeadlineMs: 700,
     retryPeriodMs: 100,
     releaseOnCancel,
+    clock,
     callbacks: {
       onStartedLeading: (s) => {
         state.leading = true;
@@ -47,12 +67,16 @@ function candidate(server: string, identity: string, releaseOnCancel: boolean) {
 test("two candidates: one leads; when it stops without releasing the other takes over after the lease expires", async (t) => {
   const srv = await startFakeApiServer();
   t.after(() => srv.close());
-  const a = candidate(srv.url, "a", false);
-  await until(() => a.state.leading, "a leads");
-  const b = candidate(srv.url, "b", false);
+  const clock = new FakeClock();
+  const a = candidate(srv.url, "a", false, clock);
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
+  const b = candidate(srv.url, "b", false, clock);
   t.after(() => (b.stop(), a.close(), b.close()));
   // Several renew periods pass: b must not take over a lease a keeps renewing.
-  await new Promise((r) => setTimeout(r, 1500));
+  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 1500).then(
+    () => assert.fail("b took over a lease a was renewing"),
+    (err: Error) => assert.match(err.message, /not within 1500 ms/),
+  );
   assert.equal(a.state.leading, true);
   assert.equal(b.state.leading, false);
   assert.equal(b.elector.getLeader(), "a");
@@ -60,8 +84,8 @@ test("two candidates: one leads; when it stops without releasing the other takes
   await a.done;
   assert.equal(a.state.stopped, 1);
   assert.equal(a.state.leaderSignal?.aborted, true, "the leader's work is cancelled");
-  const waited = await until(() => b.state.leading, "b takes over");
-  assert.ok(waited >= 700, `b waited for the lease to expire (${waited} ms)`);
+  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over");
+  assert.ok(waited >= 700, `b waited for the lease to expire (${waited} ms of clock time)`);
   const lease = (await createClient({ server: srv.url }).resource<Lease>(resources.leases).get("kube-system", "k8ts-controller-manager")).spec!;
   assert.equal(lease.holderIdentity, "b");
   assert.equal(lease.leaseTransitions, 1);
@@ -72,26 +96,28 @@ test("two candidates: one leads; when it stops without releasing the other takes
 test("a leader that releases on stop hands over at once", async (t) => {
   const srv = await startFakeApiServer();
   t.after(() => srv.close());
-  const a = candidate(srv.url, "a", true);
-  await until(() => a.state.leading, "a leads");
-  const b = candidate(srv.url, "b", true);
+  const clock = new FakeClock();
+  const a = candidate(srv.url, "a", true, clock);
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
+  const b = candidate(srv.url, "b", true, clock);
   t.after(() => (b.stop(), a.close(), b.close()));
-  await new Promise((r) => setTimeout(r, 300));
+  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 300).catch(() => undefined);
   assert.equal(b.state.leading, false);
   a.stop();
   await a.done;
-  const waited = await until(() => b.state.leading, "b takes over");
-  assert.ok(waited < 700, `handover after release is quick (${waited} ms)`);
+  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over");
+  assert.ok(waited < 700, `handover after release is quick (${waited} ms of clock time)`);
 });
 
 test("a leader that cannot renew (API failing) stops leading within the renew deadline", async (t) => {
   const srv = await startFakeApiServer();
   t.after(() => srv.close());
-  const a = candidate(srv.url, "a", false);
+  const clock = new FakeClock();
+  const a = candidate(srv.url, "a", false, clock);
   t.after(() => (a.stop(), a.close()));
-  await until(() => a.state.leading, "a leads");
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
   srv.injectError({ path: "/leases/", times: 1000, error: new StatusError({ code: 500, reason: "InternalError", message: "down" }) });
-  const waited = await until(() => a.state.stopped === 1, "a steps down");
-  assert.ok(waited < 1000, `stepped down before the lease could expire (${waited} ms)`);
+  const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down");
+  assert.ok(waited >= 600 && waited < 1000, `stepped down at the renew deadline, before the lease could expire (${waited} ms of clock time)`);
   await a.done;
 });
