@@ -7,11 +7,22 @@ import { parseQuantity } from "../../machinery/quantity.js";
 export function quantityValue(q: unknown): number | undefined {
   if (typeof q === "number") return Number.isFinite(q) ? q : undefined;
   if (typeof q !== "string") return undefined;
+  const known = values.get(q);
+  if (known !== undefined || values.has(q)) return known;
+  let v: number | undefined;
   try {
-    return Number(parseQuantity(q).nanos) / 1e9;
+    v = Number(parseQuantity(q).nanos) / 1e9;
   } catch {
-    return undefined;
+    v = undefined;
   }
+  if (values.size >= VALUES_MAX) values.clear();
+  values.set(q, v);
+  return v;
 }
+
+/** Values by text: every pod's create parses its few quantity strings ("100m", "128Mi") several times over
+ *  (defaults, QoS class, validation), each parse microseconds of BigInt arithmetic. Bounded: cleared when full. */
+const values = new Map<string, number | undefined>();
+const VALUES_MAX = 4096;
 
 export const QUANTITY_SYNTAX_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
