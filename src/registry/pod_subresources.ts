@@ -47,16 +47,22 @@ async function bind(store: GenericStore, ctx: RequestContext, name: string, body
   await writeUpdate(store, { ctx, name, build: async (cur) => {
     if (!cur) throw errors.notFound(store.gr, name);
     if (cur.metadata.deletionTimestamp) throw errors.conflict(gr, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-    const pod = deepClone(cur) as StoredObject & PodShape;
-    if (pod.spec?.nodeName) throw errors.conflict(gr, name, `pod ${name} is already assigned to node ${JSON.stringify(pod.spec.nodeName)}`);
-    pod.spec = { ...(pod.spec ?? {}), nodeName: target.name };
-    if (annotations) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
-    const status = (pod.status ??= {});
-    const conditions = (status.conditions ??= []);
+    const c = cur as StoredObject & PodShape;
+    if (c.spec?.nodeName) throw errors.conflict(gr, name, `pod ${name} is already assigned to node ${JSON.stringify(c.spec.nodeName)}`);
+    // A new object only along the paths the binding changes (metadata, spec.nodeName, the PodScheduled condition);
+    // everything else is the cached pod's, frozen, which nothing below changes (an internal write: no defaulting).
     const now = formatTime(store.now());
-    const existing = conditions.find((c) => c.type === "PodScheduled");
-    if (!existing) conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now });
-    else if (existing.status !== "True") Object.assign(existing, { status: "True", lastTransitionTime: now });
+    const scheduled = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: now };
+    const conditions = [...(c.status?.conditions ?? [])];
+    const i = conditions.findIndex((x) => x.type === "PodScheduled");
+    if (i < 0) conditions.push(scheduled);
+    else if (conditions[i]!.status !== "True") conditions[i] = { ...conditions[i]!, status: "True", lastTransitionTime: now };
+    const pod: StoredObject & PodShape = {
+      ...c,
+      metadata: { ...c.metadata, ...(annotations ? { annotations: { ...(c.metadata.annotations ?? {}), ...annotations } } : {}) },
+      spec: { ...(c.spec ?? {}), nodeName: target.name },
+      status: { ...(c.status ?? {}), conditions },
+    };
     return { obj: pod, internal: true };
   } });
   return success();

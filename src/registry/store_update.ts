@@ -147,7 +147,9 @@ function prepareUpdate(store: GenericStore, op: { ctx: RequestContext; built: Bu
     if (isNamespaceResource(def)) prepareNamespaceUpdate(obj, cur);
     s.prepareForUpdate?.(obj, cur, { now });
   }
-  s.defaults?.(obj);
+  // Defaults apply to what clients send; an internal write (binding) changes a stored, defaulted object in place of
+  // the client, as Kubernetes' BindingREST updates storage without the strategy.
+  if (!built.internal) s.defaults?.(obj);
   writableMeta(obj).generation = (cur.metadata.generation ?? 1) + (specChanged(obj, cur) ? 1 : 0);
   const strategyErrs = built.internal ? [] : sub === "status" ? (s.validateStatusUpdate?.(obj, cur) ?? []) : s.validateUpdate(obj, cur);
   const errs = [...validateObjectMetaUpdate(obj, cur, def), ...strategyErrs];
