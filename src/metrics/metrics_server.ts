@@ -116,6 +116,12 @@ export class MetricsServer {
     await Promise.all(
       nodes.map(async (node) => {
         const addr = nodeAddressing(node);
+        // Thousands of hollow nodes would each cost a rejected promise and an Error per round.
+        if (this.source.reachable?.(addr) === false) {
+          this.store.dropNode(addr.name);
+          this.custom.dropNode(addr.name);
+          return;
+        }
         try {
           const summary = await this.source.summary(addr, signal);
           const o = { now: this.clock.now(), defaultWindowMs: this.intervalMs };

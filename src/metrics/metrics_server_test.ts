@@ -99,3 +99,33 @@ describe("metrics server", () => {
     assert.deepEqual(nodeAddressing({ metadata: { name: "x" }, status: { addresses: [{ type: "Hostname", address: "x" }, { type: "InternalIP", address: "10.1.2.3" }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } }), { name: "x", address: "10.1.2.3", port: 10250, labels: {} });
   });
 });
+
+describe("metrics server with unreachable nodes", () => {
+  it("skips nodes the source says it cannot reach, without asking it", async () => {
+    const srv = await startFakeApiServer();
+    const client = createClient({ server: srv.url });
+    try {
+      for (const name of ["up", "hollow"]) await client.resource(resources.nodes).create(undefined, { metadata: { name } });
+      const asked: string[] = [];
+      const source: NodeStatsSource = {
+        reachable: (n) => n.name !== "hollow",
+        summary: async (n) => {
+          asked.push(n.name);
+          return { node: { nodeName: n.name, cpu: { usageNanoCores: 1e9 }, memory: { workingSetBytes: 1024 } }, pods: [] };
+        },
+      };
+      const metrics = new MetricsServer({ client, source, scrapeIntervalMs: 3_600_000 });
+      const ac = new AbortController();
+      const running = metrics.run(ac.signal);
+      for (let i = 0; i < 400 && !metrics.ready; i++) await new Promise((r) => setTimeout(r, 25));
+      assert.ok(metrics.ready);
+      assert.deepEqual(asked, ["up"]);
+      assert.deepEqual(metrics.listNodeMetrics().map((m) => m.metadata?.name), ["up"]);
+      ac.abort();
+      await running;
+    } finally {
+      client.close();
+      await srv.close();
+    }
+  });
+});

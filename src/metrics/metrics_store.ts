@@ -85,7 +85,7 @@ export class MetricsStore {
     this.nodes.delete(nodeName);
     for (const key of this.podsOfNode.get(nodeName) ?? []) this.pods.delete(key);
     this.podsOfNode.delete(nodeName);
-    for (const k of this.cpuReadings.keys()) if (k === `node/${nodeName}`) this.cpuReadings.delete(k);
+    this.cpuReadings.delete(`node/${nodeName}`);
   }
 
   /** Drops cpu readings of series not read since `before` (our clock), so deleted pods do not accumulate. */

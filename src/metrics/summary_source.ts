@@ -24,6 +24,10 @@ export class HttpSummarySource implements NodeStatsSource {
 
   constructor(private readonly opts: HttpSummarySourceOptions = {}) {}
 
+  reachable(node: NodeAddressing): boolean {
+    return (this.opts.nodeUrl ?? defaultNodeUrl)(node) !== undefined;
+  }
+
   summary(node: NodeAddressing, signal?: AbortSignal): Promise<StatsSummary> {
     const base = (this.opts.nodeUrl ?? defaultNodeUrl)(node);
     if (!base) return Promise.reject(new Error(`node ${node.name}: no InternalIP or kubelet port to scrape`));

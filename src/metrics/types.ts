@@ -40,6 +40,9 @@ export interface NodeAddressing {
  *  left out of this round, as metrics-server does with a failed scrape). */
 export interface NodeStatsSource {
   summary(node: NodeAddressing, signal?: AbortSignal): Promise<StatsSummary>;
+  /** False for a node this source can never reach (no address, a hollow node): the scrape round skips it without
+   *  asking, as if it had failed. Absent: every node is asked. */
+  reachable?(node: NodeAddressing): boolean;
 }
 
 /** One resource reading: cpu in nano-cores, memory working set in bytes. */
