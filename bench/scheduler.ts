@@ -93,7 +93,7 @@ class NullScheduler implements Binder {
     const bind = async (pod: Pod): Promise<void> => {
       const host = `node-${this.next++ % this.nodes}`;
       const body = { apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid }, target: { apiVersion: "v1", kind: "Node", name: host } };
-      await this.client.request({ method: "POST", path: bindingPath(pod), body });
+      await this.client.request({ method: "POST", path: bindingPath(pod), body, discardResponse: true });
       this.bound++;
       recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${host}`);
     };
