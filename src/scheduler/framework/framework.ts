@@ -67,6 +67,8 @@ export interface NodePluginScores {
 export interface FilterPlan {
   kernels: FilterKernel[];
   rest: FilterPlugin[];
+  /** Every active plugin in order, with its kernel (or "all"), for nodes a kernel does not pass. */
+  ordered: Array<{ pl: FilterPlugin; kernel?: FilterKernel | "all" }>;
 }
 
 const SUCCESS = Status.success();
@@ -221,26 +223,40 @@ export class Framework implements Handle {
     if (!cols) return undefined;
     const kernels: FilterKernel[] = [];
     const rest: FilterPlugin[] = [];
+    const ordered: FilterPlan["ordered"] = [];
     for (const pl of this.activeFilters(state)) {
       const k = pl.filterKernel?.(state, pod, cols);
+      ordered.push({ pl, kernel: k });
       if (k === "all") continue;
       if (k) kernels.push(k);
       else rest.push(pl);
     }
-    return { kernels, rest };
+    return { kernels, rest, ordered };
   }
 
   /**
    * runFilterPlugins for the node at position i of state.snapshot.list(), through a plan: when every kernel passes
    * the node, the plugins with a kernel would all answer Success, so the first failure is the first among the rest;
-   * a node a kernel does not pass goes through every plugin for its status. Same answer as runFilterPlugins.
+   * on a node a kernel does not pass, the plugins are asked in order, but for those whose kernel passes it (they
+   * would answer Success). Same answer as runFilterPlugins.
    */
   runFilterPluginsWithPlan(plan: FilterPlan, state: CycleState, pod: Pod, node: NodeInfo, i: number): Status {
     const ks = plan.kernels;
-    for (let k = 0; k < ks.length; k++) if (!ks[k]!(i)) return this.runFilterPlugins(state, pod, node);
+    for (let k = 0; k < ks.length; k++) if (!ks[k]!(i)) return this.runFilterPluginsInOrder(plan, state, pod, node, i);
     const rest = plan.rest;
     for (let k = 0; k < rest.length; k++) {
       const pl = rest[k]!;
+      const s = pl.filter(state, pod, node);
+      if (!s.isSuccess()) return s.withPlugin(pl.name);
+    }
+    return SUCCESS;
+  }
+
+  private runFilterPluginsInOrder(plan: FilterPlan, state: CycleState, pod: Pod, node: NodeInfo, i: number): Status {
+    const ordered = plan.ordered;
+    for (let k = 0; k < ordered.length; k++) {
+      const { pl, kernel } = ordered[k]!;
+      if (kernel === "all" || (kernel !== undefined && kernel(i))) continue;
       const s = pl.filter(state, pod, node);
       if (!s.isSuccess()) return s.withPlugin(pl.name);
     }

@@ -7,6 +7,8 @@ export type Code = "Success" | "Error" | "Unschedulable" | "UnschedulableAndUnre
 export class Status {
   /** The plugin that produced this status; the framework fills it in. */
   plugin = "";
+  /** The last withPlugin copy (a plugin that answers one shared Status gets one shared copy). */
+  private named?: Status;
 
   constructor(
     readonly code: Code,
@@ -48,10 +50,13 @@ export class Status {
   message(): string {
     return this.reasons.join(", ");
   }
+  /** This status as produced by the named plugin (a copy; statuses are not changed once made). */
   withPlugin(name: string): Status {
     if (this === SUCCESS) return this;
+    if (this.named?.plugin === name) return this.named;
     const s = new Status(this.code, this.reasons, this.err);
     s.plugin = name;
+    this.named = s;
     return s;
   }
 }

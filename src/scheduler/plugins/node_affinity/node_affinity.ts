@@ -32,6 +32,10 @@ class PreferredState implements StateData {
 
 type LabelCheck = (i: number) => boolean;
 
+/** The filter's rejections, shared (statuses are not changed once made). */
+const NOT_MATCHED = Status.unresolvable(ERR_REASON_POD);
+const NOT_ENFORCED = Status.unresolvable(ERR_REASON_ENFORCED);
+
 /** A label requirement over its label column (undefined for Gt/Lt or unknown operators, or no column). */
 function requirementCheck(r: NodeSelectorRequirement, cols: NodeColumns): LabelCheck | undefined {
   const col = cols.labelColumn(r.key);
@@ -80,8 +84,8 @@ export function newNodeAffinity(rawArgs?: unknown): PreFilterPlugin & FilterPlug
     },
     filter(_state, pod, node) {
       if (!node.node) return Status.unresolvable("node not found");
-      if (addedRequired && !nodeMatchesTerms(addedRequired, node.node)) return Status.unresolvable(ERR_REASON_ENFORCED);
-      return podMatchesNodeSelectorAndAffinity(pod, node.node) ? Status.success() : Status.unresolvable(ERR_REASON_POD);
+      if (addedRequired && !nodeMatchesTerms(addedRequired, node.node)) return NOT_ENFORCED;
+      return podMatchesNodeSelectorAndAffinity(pod, node.node) ? Status.success() : NOT_MATCHED;
     },
     // nodeSelector and required terms over label columns; terms on fields or with Gt/Lt go through filter().
     filterKernel(_state, pod, cols) {
