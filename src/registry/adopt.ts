@@ -26,7 +26,9 @@ export function asJsonData(v: unknown): boolean {
   if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === "function") return false;
   const o = v as Record<string, unknown>;
   const frozen = Object.isFrozen(o);
-  for (const k of Object.keys(o)) {
+  // for-in, not Object.keys: no key array per object (a pod has dozens of objects). A plain object's prototype
+  // has no enumerable properties, so for-in sees exactly its own.
+  for (const k in o) {
     const e = o[k];
     if (e === undefined) {
       if (frozen) return false;
@@ -37,6 +39,15 @@ export function asJsonData(v: unknown): boolean {
     } else if (!scalarOk(e) || !asJsonData(e)) return false;
   }
   return true;
+}
+
+/** Object.freeze over a value asJsonData accepted, without allocating (what is frozen already is left as is). */
+export function freezeJsonData<T>(v: T): T {
+  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return v;
+  Object.freeze(v);
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) freezeJsonData(v[i]);
+  else for (const k in v) freezeJsonData((v as Record<string, unknown>)[k]);
+  return v;
 }
 
 function scalarOk(e: unknown): boolean {
