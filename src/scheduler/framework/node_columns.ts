@@ -38,8 +38,9 @@ export class NodeColumns {
   private readonly counts = new Int32Array(FLAG_BITS);
   /** Label key -> per node, the id of its value for that key (0: no such label); built on first use. */
   private readonly labelCols = new Map<string, Int32Array>();
-  /** Label values -> ids (from 1), shared by every key. */
+  /** Label values -> ids (from 1), shared by every key, and back. */
   private readonly valueIds = new Map<string, number>();
+  private readonly values: string[] = [""];
 
   /** infos: the snapshot's node list, which the columns describe position by position. */
   constructor(
@@ -81,8 +82,16 @@ export class NodeColumns {
   /** The id label columns use for this value (never 0). */
   valueId(value: string): number {
     let id = this.valueIds.get(value);
-    if (id === undefined) this.valueIds.set(value, (id = this.valueIds.size + 1));
+    if (id === undefined) {
+      this.valueIds.set(value, (id = this.values.length));
+      this.values.push(value);
+    }
     return id;
+  }
+
+  /** The label value of an id from valueId. */
+  valueOf(id: number): string {
+    return this.values[id]!;
   }
 
   private labelValueId(info: NodeInfo, key: string): number {

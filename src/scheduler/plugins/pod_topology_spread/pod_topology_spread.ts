@@ -2,6 +2,9 @@
 // matching pods in its topology domain exceed the least-loaded domain by more than maxSkew (with minDomains: too
 // few domains count as a minimum of 0); ScheduleAnyway constraints score nodes by how crowded their domains are.
 import type { StateData } from "../../framework/cycle_state.js";
+import type { Snapshot } from "../../cache/snapshot.js";
+import type { Pod } from "../../framework/api_types.js";
+import { NODE_PRESENT } from "../../framework/node_columns.js";
 import type { NodeInfo } from "../../framework/node_info.js";
 import { Status } from "../../framework/status.js";
 import {
@@ -48,6 +51,47 @@ class ScoreState implements StateData {
 
 const hasAllKeys = (n: NodeInfo, cs: Constraint[]): boolean => cs.every((c) => c.topologyKey in (n.node?.metadata?.labels ?? {}));
 
+/**
+ * PreFilter's counts (per constraint: topology value -> matching pods) over the snapshot's label columns: a node's
+ * labels and inclusion are read from the columns (the node itself only when the constraint honours node affinity
+ * the pod has, or taints), its pods only when it has some. undefined without columns (the caller counts plainly)
+ * or for a topology key an object inherits (`in` would see it).
+ */
+function countWithColumns(snapshot: Snapshot, pod: Pod, ns: string, constraints: Constraint[]): Map<string, number>[] | undefined {
+  const cols = snapshot.columns();
+  if (!cols || constraints.some((c) => c.topologyKey in Object.prototype)) return undefined;
+  const keyCols: Int32Array[] = [];
+  for (const c of constraints) {
+    const col = cols.labelColumn(c.topologyKey);
+    if (!col) return undefined;
+    keyCols.push(col);
+  }
+  const nodeConstrained = Object.keys(pod.spec?.nodeSelector ?? {}).length > 0 || !!pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const needsNode = constraints.map((c) => c.honorNodeTaints || (c.honorNodeAffinity && nodeConstrained));
+  const byId = constraints.map(() => new Map<number, number>());
+  const nodes = snapshot.list();
+  const { flags, podCount } = cols;
+  const k = constraints.length;
+  for (let i = 0; i < nodes.length; i++) {
+    if ((flags[i]! & NODE_PRESENT) === 0) continue;
+    let all = true;
+    for (let c = 0; c < k; c++) if (keyCols[c]![i] === 0) all = false;
+    if (!all) continue;
+    for (let c = 0; c < k; c++) {
+      const con = constraints[c]!;
+      if (needsNode[c] && !nodeIncluded(pod, nodes[i]!.node!, con)) continue;
+      const id = keyCols[c]![i]!;
+      const m = byId[c]!;
+      m.set(id, (m.get(id) ?? 0) + (podCount[i] === 0 ? 0 : countMatching(nodes[i]!.pods, ns, con.selector)));
+    }
+  }
+  return byId.map((m) => {
+    const out = new Map<string, number>();
+    for (const [id, v] of m) out.set(cols.valueOf(id), v);
+    return out;
+  });
+}
+
 export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
   const args = (rawArgs ?? {}) as PodTopologySpreadArgs;
   for (const c of args.defaultConstraints ?? []) if (c.maxSkew <= 0) throw new Error(`PodTopologySpread args: defaultConstraints maxSkew: Invalid value: ${c.maxSkew}: must be greater than zero`);
@@ -59,8 +103,9 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
       const constraints = buildConstraints(pod, "DoNotSchedule", args, handle);
       if (constraints.length === 0) return { status: Status.skip() };
       const ns = pod.metadata?.namespace ?? "";
-      const counts = constraints.map(() => new Map<string, number>());
-      for (const n of state.snapshot.list()) {
+      const fast = countWithColumns(state.snapshot, pod, ns, constraints);
+      const counts = fast ?? constraints.map(() => new Map<string, number>());
+      if (!fast) for (const n of state.snapshot.list()) {
         if (!n.node || !hasAllKeys(n, constraints)) continue;
         const labels = n.node.metadata?.labels ?? {};
         constraints.forEach((c, i) => {

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { selectorFromSet } from "../../../machinery/labels.js";
 import type { TopologySpreadConstraint } from "../../framework/api_types.js";
+import { CycleState, type StateData } from "../../framework/cycle_state.js";
+import type { FilterPlugin, PreFilterPlugin } from "../../framework/types.js";
 import { Harness } from "../../testing/harness.js";
+import { NAME } from "./pod_topology_spread.js";
 import { makeNode, makePod } from "../../testing/builders.js";
 
 const ZONE = "topology.kubernetes.io/zone";
@@ -46,6 +49,40 @@ describe("PodTopologySpread filter", () => {
     const pod = makePod("new", { labels: app, nodeSelector: { pool: "x" }, topologySpreadConstraints: [spread({})] });
     // Zone b is outside the pod's reach, so zone a is the only domain and its skew is 0.
     assert.equal(h.filterAll(pod).a1, "");
+  });
+});
+
+describe("PodTopologySpread PreFilter over the snapshot's columns", () => {
+  it("counts as the plain pass over the nodes does (which a view without columns takes), for varied constraints", () => {
+    const nodes = Array.from({ length: 30 }, (_, i) =>
+      makeNode(`n${i}`, {
+        labels: { ...(i % 7 === 6 ? {} : { [ZONE]: `z${i % 3}` }), ...(i % 4 === 0 ? { rack: `r${i % 5}` } : {}), pool: i % 2 ? "x" : "y" },
+        taints: i % 5 === 0 ? [{ key: "t", effect: "NoSchedule" }] : undefined,
+      }),
+    );
+    const pods = Array.from({ length: 60 }, (_, i) => makePod(`w${i}`, { labels: i % 3 ? app : { app: "other" }, nodeName: `n${(i * 7) % 30}`, namespace: i % 10 === 9 ? "elsewhere" : "default" }));
+    const h = new Harness(nodes, pods);
+    const shapes = [
+      { labels: app, topologySpreadConstraints: [spread({})] },
+      { labels: app, topologySpreadConstraints: [spread({ maxSkew: 2, minDomains: 4 }), spread({ topologyKey: "rack" })] },
+      { labels: app, nodeSelector: { pool: "x" }, topologySpreadConstraints: [spread({})] },
+      { labels: app, topologySpreadConstraints: [spread({ nodeTaintsPolicy: "Honor" }), spread({ topologyKey: "kubernetes.io/hostname", maxSkew: 3 })] },
+      { labels: app, nodeSelector: { pool: "x" }, topologySpreadConstraints: [spread({ nodeAffinityPolicy: "Ignore" })] },
+    ];
+    const plainView = h.snapshot.withNode(h.snapshot.list()[0]!);
+    assert.ok(h.snapshot.columns() && !plainView.columns());
+    const pts = h.framework.pluginNames().includes(NAME) ? (h.framework as unknown as { instances: Map<string, PreFilterPlugin & FilterPlugin> }).instances.get(NAME)! : undefined;
+    assert.ok(pts);
+    for (const [k, shape] of shapes.entries()) {
+      const pod = makePod(`new${k}`, shape);
+      const fast = new CycleState(h.snapshot);
+      const plain = new CycleState(plainView);
+      assert.ok(pts.preFilter(fast, pod).status.isSuccess() && pts.preFilter(plain, pod).status.isSuccess());
+      const counts = (st: CycleState) => (st.read<StateData & { counts: Map<string, number>[] }>(`PreFilter${NAME}`)!.counts).map((m) => Object.fromEntries([...m].sort()));
+      assert.deepEqual(counts(fast), counts(plain), `shape ${k}`);
+      assert.ok(counts(fast)[0]!.z0 !== undefined);
+      for (const n of h.snapshot.list()) assert.deepEqual(pts.filter(fast, pod, n), pts.filter(plain, pod, n), `shape ${k} on ${n.name}`);
+    }
   });
 });
 
