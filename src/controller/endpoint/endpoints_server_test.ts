@@ -191,10 +191,12 @@ test("150 pods fill two slices of at most 100, with zones from their node, witho
       await report(client, `big-${i}`, { ip: `10.244.${2 + Math.floor(i / 200)}.${(i % 200) + 1}`, ready: true });
     }),
   );
-  const list = await until("150 endpoints in slices", async () => {
+  // A sync writes creates and updates before deletes (as Kubernetes' reconciler): the empty slice the service had
+  // before its pods were ready may still be listed for a moment after the new slices exist.
+  const list = await until("150 endpoints in slices, and no empty slice left", async () => {
     const l = await slices.list("default", { labelSelector: "kubernetes.io/service-name=big" });
     const total = l.items.reduce((k, s) => k + (s.endpoints?.length ?? 0), 0);
-    return total === n ? l : undefined;
+    return total === n && l.items.every((s) => (s.endpoints?.length ?? 0) > 0) ? l : undefined;
   });
   assert.deepEqual(list.items.map((s) => s.endpoints?.length ?? 0).sort((a, b) => b - a), [100, 50]);
   const e = list.items[0]!.endpoints![0]!;
