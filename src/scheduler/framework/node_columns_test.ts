@@ -58,6 +58,10 @@ const SHAPES: PodSpecInput[] = [
   { cpu: "100m", affinity: required([]) },
   { cpu: "100m", affinity: required([{ matchExpressions: [{ key: "rank", operator: "Gt", values: ["3"] }] }]) },
   { cpu: "100m", affinity: required([{ matchFields: [{ key: "metadata.name", operator: "NotIn", values: ["node-1"] }] }]) },
+  { cpu: "100m", labels: { color: "green" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "kubernetes.io/hostname" }] } } },
+  { cpu: "100m", labels: { color: "blue" }, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "blue" } }, topologyKey: "zone" }] } } },
+  { cpu: "100m", labels: { color: "green" } },
+  { cpu: "100m", labels: { color: "red" }, affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color: "green" } }, topologyKey: "zone" }] } } },
 ];
 
 function required(nodeSelectorTerms: NonNullable<NonNullable<NonNullable<PodSpecInput["affinity"]>["nodeAffinity"]>["requiredDuringSchedulingIgnoredDuringExecution"]>["nodeSelectorTerms"]): PodSpecInput["affinity"] {
@@ -199,7 +203,7 @@ describe("node columns and the filter/score kernels", () => {
   it("give the same statuses and scores as the plugins on every node, on a varied cluster that changes between cycles", () => {
     const { rejectedBy, fastNodes, imageSkips } = compareCycles(true, 400);
     // The comparison covered rejections by every plugin with a kernel and by those without, and fast answers.
-    for (const p of ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"]) assert.ok(rejectedBy.has(p), `no node rejected by ${p}`);
+    for (const p of ["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "InterPodAffinity"]) assert.ok(rejectedBy.has(p), `no node rejected by ${p}`);
     assert.ok(fastNodes > 1000, `only ${fastNodes} nodes passed every kernel`);
     assert.ok(imageSkips > 0);
   });

@@ -80,7 +80,12 @@ export function newInterPodAffinity(rawArgs: unknown, handle: Handle): PreFilter
       const affinity = new Map<string, number>();
       const anti = new Map<string, number>();
       if (info.requiredAffinity.length || info.requiredAntiAffinity.length) {
-        for (const n of state.snapshot.list()) {
+        const list = state.snapshot.list();
+        // Nodes without pods add nothing: the pod counts (when the snapshot has them) spare reading those nodes.
+        const podCount = state.snapshot.columns()?.podCount;
+        for (let i = 0; i < list.length; i++) {
+          if (podCount !== undefined && podCount[i] === 0) continue;
+          const n = list[i]!;
           const labels = labelsOf(n);
           for (const ep of n.pods) {
             // Affinity counts a pod only where it matches every term: all terms must hold in one domain.
@@ -93,6 +98,42 @@ export function newInterPodAffinity(rawArgs: unknown, handle: Handle): PreFilter
       }
       state.write(PREFILTER_KEY, new FilterState(info, existingAnti, affinity, anti));
       return { status: Status.success() };
+    },
+    // Without required affinity, a node fails only where one of its labels is a (key, value) with a positive count in
+    // the anti-affinity maps: the kernel checks the node's values for those keys; such nodes go through filter().
+    filterKernel(state, _pod, cols) {
+      const st = state.read<FilterState>(PREFILTER_KEY);
+      if (!st || st.info.requiredAffinity.length) return undefined;
+      const groups = new Map<string, Set<number>>();
+      const add = (m: Map<string, number>): boolean => {
+        for (const [pk, cnt] of m) {
+          if (cnt <= 0) continue;
+          const at = pk.indexOf("\u0000");
+          const key = pk.slice(0, at);
+          if (key in Object.prototype) return false;
+          let ids = groups.get(key);
+          if (!ids) groups.set(key, (ids = new Set()));
+          ids.add(cols.valueId(pk.slice(at + 1)));
+        }
+        return true;
+      };
+      // The pod's own anti-affinity counts only for its terms' keys (anti holds no other keys).
+      if (!add(st.anti) || !add(st.existingAnti)) return undefined;
+      if (groups.size === 0) return "all";
+      const checks: Array<{ col: Int32Array; ids: Set<number> }> = [];
+      for (const [key, ids] of groups) {
+        const col = cols.labelColumn(key);
+        if (!col) return undefined;
+        checks.push({ col, ids });
+      }
+      return (i) => {
+        for (let c = 0; c < checks.length; c++) {
+          const { col, ids } = checks[c]!;
+          const v = col[i]!;
+          if (v !== 0 && ids.has(v)) return false;
+        }
+        return true;
+      };
     },
     filter(state, _pod, node) {
       const st = state.read<FilterState>(PREFILTER_KEY);
