@@ -21,7 +21,8 @@ export interface Built {
   create?: boolean;
   /** managedFields were already computed (server-side apply). */
   managedFieldsDone?: boolean;
-  /** A server-side write of its own (binding): subresource rules and the strategy's update hooks do not apply. */
+  /** A server-side write of its own (binding): subresource rules, defaulting and the strategy's update hooks do not
+   *  apply, and it always changes the object (no no-op check). */
   internal?: boolean;
 }
 
@@ -85,7 +86,7 @@ export async function writeUpdate(store: GenericStore, op: StoreOp & { sub?: Sub
     const finish = await store.hooks.beforeUpdate?.(next, cur, { dryRun: ctx.dryRun });
     let committed = false;
     try {
-      if (sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
+      if (!built.internal && sameObject(next, cur)) return { object: store.out(cur, ctx), created: false };
       if (shouldDeleteOnUpdate(store, next)) {
         if (ctx.dryRun) return { object: store.out(next, ctx), created: false };
         const gone = await storage.delete(key, { expectedRevision });
