@@ -161,7 +161,8 @@ async function handleMain(deps: ResourceHandlerDeps, c: Call): Promise<void> {
       if (name !== undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource: POST to a named ${def.singular}`);
       const obj = await decodeObject(c, { apiVersion: gv(def.group, info.version), kind: def.kind });
       await runAdmission(deps, c, "CREATE", obj);
-      const created = await store.create(ctx, obj);
+      // The decoded body is this request's alone: the store may prepare it in place.
+      const created = await store.create(ctx, obj, { owned: true });
       return respond(c, 201, created);
     }
     case "update": {

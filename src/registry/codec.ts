@@ -74,10 +74,10 @@ export class VersionCodec {
     return v;
   }
 
-  /** A copy of a served-version object in the storage version. */
-  toStorage(obj: StoredObject, version: string): StoredObject {
+  /** A copy of a served-version object in the storage version (`owned`: the caller hands obj over, no copy). */
+  toStorage(obj: StoredObject, version: string, opts: { owned?: boolean } = {}): StoredObject {
     const sv = this.served(version);
-    const copy = deepClone(obj);
+    const copy = opts.owned ? obj : deepClone(obj);
     copy.metadata ??= {};
     if (sv.toStorage) {
       // A converter owns the stored form (it may be another group's, when storagePrefix shares objects).

@@ -230,9 +230,9 @@ export class GenericStore implements ResourceStore, StoreLookup {
 
   // ---- create ----
 
-  async create(ctx: RequestContext, obj: StoredObject): Promise<StoredObject> {
+  async create(ctx: RequestContext, obj: StoredObject, opts: { owned?: boolean } = {}): Promise<StoredObject> {
     checkUnknownFields(this.deps, { def: this.def, ctx, obj });
-    return this.out(await this.createStored(ctx, this.codec.toStorage(obj, ctx.version)), ctx);
+    return this.out(await this.createStored(ctx, this.codec.toStorage(obj, ctx.version, { owned: opts.owned })), ctx);
   }
 
   /** The create pipeline on a storage-version object this call owns. */

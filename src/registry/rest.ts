@@ -104,7 +104,9 @@ export interface ResourceStore {
   readonly def: ResourceDef;
   get(ctx: RequestContext, name: string, opts?: { resourceVersion?: string; subresource?: Subresource }): Promise<StoredObject>;
   list(ctx: RequestContext, params: ListParams): Promise<KubeList<StoredObject>>;
-  create(ctx: RequestContext, obj: StoredObject): Promise<StoredObject>;
+  /** `owned`: the caller hands `obj` over (a freshly decoded request body) and will not use it again, so the store
+   *  need not copy it before preparing it for storage. */
+  create(ctx: RequestContext, obj: StoredObject, opts?: { owned?: boolean }): Promise<StoredObject>;
   update(ctx: RequestContext, name: string, obj: StoredObject, opts?: { subresource?: Subresource }): Promise<WriteResult>;
   patch(ctx: RequestContext, name: string, patch: { type: PatchType; body: unknown; force?: boolean }, opts?: { subresource?: Subresource }): Promise<WriteResult>;
   delete(ctx: RequestContext, name: string, params: DeleteParams): Promise<DeleteResult>;
