@@ -255,15 +255,24 @@ export class StreamingHandler {
     if (!current) throw errors.badRequest(`${what} is waiting to start: ContainerCreating`);
     let id = current.id;
     let path = await streaming.logPath(current.id);
-    if (opts.previous) {
-      // The runtime keeps the instance before the current one; its log file is named after its restart count.
+    // The instance before the current one (its id, if the runtime still has it, and its log file, named after its
+    // restart count), or "" when there is none.
+    const usePrevious = async (): Promise<string> => {
       const derived = path && current.metadata.attempt > 0 ? join(dirname(path), `${current.metadata.attempt - 1}${basename(path).replace(/^\d+/, "")}`) : "";
       if (previous) {
         id = previous.id;
-        path = await streaming.logPath(previous.id).catch(() => derived);
-      } else path = derived && existsSync(derived) ? derived : "";
+        return streaming.logPath(previous.id).catch(() => derived);
+      }
+      return derived && existsSync(derived) ? derived : "";
+    };
+    if (opts.previous) {
+      path = await usePrevious();
       if (!path) throw errors.badRequest(`previous terminated ${what} not found`);
-    } else if (current.state === "created") throw errors.badRequest(`${what} is waiting to start: ContainerCreating`);
+    } else if (current.state === "created") {
+      // Not started yet (a restart under way): as the kubelet, show the last terminated instance's log if there is one.
+      path = await usePrevious();
+      if (!path) throw errors.badRequest(`${what} is waiting to start: ContainerCreating`);
+    }
     if (!path || !existsSync(path)) throw errors.badRequest(`${what} has no log file${path ? ` (${path})` : ""}`);
     const ac = new AbortController();
     res.on("close", () => ac.abort());

@@ -102,6 +102,8 @@ describe("the agent's streaming endpoints", () => {
   let handler: StreamingHandler;
   const seen: string[] = [];
   const sockets: Duplex[] = [];
+  /** Log files of particular container ids; every other container's is 0.log. */
+  const logs = new Map<string, string>();
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "k8ts-streaming-"));
@@ -120,7 +122,7 @@ describe("the agent's streaming endpoints", () => {
       exec: async (r) => new URL(`http://127.0.0.1:${upPort}/exec/token-${r.cmd.join("_")}`),
       attach: async () => new URL(`http://127.0.0.1:${upPort}/attach/token`),
       portForward: async (sb) => new URL(`http://127.0.0.1:${upPort}/portforward/${sb.length ? "sb" : ""}`),
-      logPath: async () => join(dir, "0.log"),
+      logPath: async (id) => logs.get(id) ?? join(dir, "0.log"),
     };
     runtime = new SimulatedRuntime();
     const labels = { [POD_NAME_LABEL]: "p", [POD_NAMESPACE_LABEL]: "default", [POD_UID_LABEL]: "uid-1" };
@@ -130,6 +132,16 @@ describe("the agent's streaming endpoints", () => {
     const id = await runtime.createContainer(sb, { metadata: { name: "c", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "c" }, annotations: {} }, sbConfig);
     await runtime.startContainer(id);
     await runtime.createContainer(sb, { metadata: { name: "idle", attempt: 0 }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "idle" }, annotations: {} }, sbConfig);
+    // A container that ran once and whose restart is created but not started yet.
+    const again = (attempt: number) => runtime.createContainer(sb, { metadata: { name: "again", attempt }, image: "busybox", labels: { ...labels, [CONTAINER_NAME_LABEL]: "again" }, annotations: {} }, sbConfig);
+    const first = await again(0);
+    await runtime.startContainer(first);
+    await runtime.stopContainer(first, 0);
+    const second = await again(1);
+    await writeFile(join(dir, "again-0.log"), "2026-11-26T10:00:02Z stdout F first run\n");
+    await writeFile(join(dir, "again-1.log"), "");
+    logs.set(first, join(dir, "again-0.log"));
+    logs.set(second, join(dir, "again-1.log"));
     handler = new StreamingHandler({ runtime, streaming });
     server = http.createServer((req, res) => handler.serveHttp(req, res));
     server.on("upgrade", (req, sock, head) => {
@@ -170,6 +182,14 @@ describe("the agent's streaming endpoints", () => {
     assert.match(((await idle.json()) as { message: string }).message, /waiting to start/);
     const gone = await fetch(`http://127.0.0.1:${port}/containerLogs/default/nope/c`);
     assert.equal(gone.status, 404);
+  });
+
+  it("serves the last run's log while a restart is not started yet, as the kubelet does", async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/containerLogs/default/p/again?follow=true`);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "first run\n", "ends with the log: that instance is not running");
+    const prev = await fetch(`http://127.0.0.1:${port}/containerLogs/default/p/again?previous=true`);
+    assert.equal(await prev.text(), "first run\n");
   });
 
   it("relays an exec upgrade to the runtime's URL, headers and bytes unchanged", async () => {
