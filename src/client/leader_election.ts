@@ -119,7 +119,7 @@ export class LeaderElector {
     while (!signal.aborted) {
       await sleep(this.clock, this.retryMs, signal);
       if (signal.aborted) return;
-      if (await this.tryAcquireOrRenew()) {
+      if (await this.renewBy(lastRenew + this.renewDeadlineMs)) {
         lastRenew = this.clock.now();
         continue;
       }
@@ -127,6 +127,20 @@ export class LeaderElector {
         this.log.warn("failed to renew lease within the renew deadline", { renewDeadlineMs: this.renewDeadlineMs });
         return;
       }
+    }
+  }
+
+  /**
+   * One renewal, given up (false) at the deadline, as client-go bounds each renewal by the renew deadline: a request
+   * that hangs must not keep this candidate leading past the lease others see expiring.
+   */
+  private async renewBy(deadline: number): Promise<boolean> {
+    const giveUp = new AbortController();
+    const late = sleep(this.clock, deadline - this.clock.now(), giveUp.signal).then(() => false);
+    try {
+      return await Promise.race([this.tryAcquireOrRenew(), late]);
+    } finally {
+      giveUp.abort();
     }
   }
 

@@ -24,11 +24,12 @@ async function settle(cond: () => boolean, what: string): Promise<void> {
  * Moves the clock 10 ms at a time, each step once all `sleepers` candidates are asleep, until cond holds; returns
  * the clock time that took.
  */
-async function advanceUntil(clock: FakeClock, sleepers: number, cond: () => boolean, what: string, maxMs = 10_000): Promise<number> {
+async function advanceUntil(clock: FakeClock, sleepers: number, cond: () => boolean, what: string, maxMs = 10_000, srv?: { busy(): number }): Promise<number> {
   const start = clock.now();
   while (!cond()) {
     if (clock.now() - start > maxMs) throw new Error(`${what}: not within ${maxMs} ms of clock time`);
-    await settle(() => clock.pending() >= sleepers || cond(), `${what}: candidates asleep`);
+    // A candidate waiting on an answer also has a timer (its renew deadline): the server must be idle too.
+    await settle(() => (clock.pending() >= sleepers && (srv?.busy() ?? 0) === 0) || cond(), `${what}: candidates asleep`);
     if (!cond()) clock.advance(10);
   }
   return clock.now() - start;
@@ -69,11 +70,11 @@ test("two candidates: one leads; when it stops without releasing the other takes
   t.after(() => srv.close());
   const clock = new FakeClock();
   const a = candidate(srv.url, "a", false, clock);
-  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
   const b = candidate(srv.url, "b", false, clock);
   t.after(() => (b.stop(), a.close(), b.close()));
   // Several renew periods pass: b must not take over a lease a keeps renewing.
-  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 1500).then(
+  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 1500, srv).then(
     () => assert.fail("b took over a lease a was renewing"),
     (err: Error) => assert.match(err.message, /not within 1500 ms/),
   );
@@ -84,7 +85,7 @@ test("two candidates: one leads; when it stops without releasing the other takes
   await a.done;
   assert.equal(a.state.stopped, 1);
   assert.equal(a.state.leaderSignal?.aborted, true, "the leader's work is cancelled");
-  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over");
+  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over", 10_000, srv);
   assert.ok(waited >= 700, `b waited for the lease to expire (${waited} ms of clock time)`);
   const lease = (await createClient({ server: srv.url }).resource<Lease>(resources.leases).get("kube-system", "k8ts-controller-manager")).spec!;
   assert.equal(lease.holderIdentity, "b");
@@ -98,14 +99,14 @@ test("a leader that releases on stop hands over at once", async (t) => {
   t.after(() => srv.close());
   const clock = new FakeClock();
   const a = candidate(srv.url, "a", true, clock);
-  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
   const b = candidate(srv.url, "b", true, clock);
   t.after(() => (b.stop(), a.close(), b.close()));
-  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 300).catch(() => undefined);
+  await advanceUntil(clock, 2, () => b.state.leading, "b leads", 300, srv).catch(() => undefined);
   assert.equal(b.state.leading, false);
   a.stop();
   await a.done;
-  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over");
+  const waited = await advanceUntil(clock, 1, () => b.state.leading, "b takes over", 10_000, srv);
   assert.ok(waited < 700, `handover after release is quick (${waited} ms of clock time)`);
 });
 
@@ -115,9 +116,23 @@ test("a leader that cannot renew (API failing) stops leading within the renew de
   const clock = new FakeClock();
   const a = candidate(srv.url, "a", false, clock);
   t.after(() => (a.stop(), a.close()));
-  await advanceUntil(clock, 1, () => a.state.leading, "a leads");
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
   srv.injectError({ path: "/leases/", times: 1000, error: new StatusError({ code: 500, reason: "InternalError", message: "down" }) });
-  const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down");
+  const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down", 10_000, srv);
   assert.ok(waited >= 600 && waited < 1000, `stepped down at the renew deadline, before the lease could expire (${waited} ms of clock time)`);
+  await a.done;
+});
+
+test("a leader whose renewal hangs steps down at the renew deadline, not when the request ends", async (t) => {
+  const srv = await startFakeApiServer();
+  t.after(() => srv.close());
+  const clock = new FakeClock();
+  const a = candidate(srv.url, "a", false, clock);
+  t.after(() => (a.stop(), a.close()));
+  await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
+  srv.injectError({ path: "/leases/", times: 1000, hang: true });
+  const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down", 10_000, srv);
+  assert.ok(waited >= 600 && waited < 1000, `stepped down at the renew deadline, before the lease could expire (${waited} ms of clock time)`);
+  assert.equal(a.state.leaderSignal?.aborted, true, "the leader's work is cancelled");
   await a.done;
 });

@@ -25,7 +25,9 @@ export interface InjectedError {
   path?: string;
   /** How many matching requests fail (default 1). */
   times?: number;
-  error: StatusError;
+  /** The answer: this error, or (hang) none at all until the server closes. */
+  error?: StatusError;
+  hang?: boolean;
 }
 
 interface Route {
@@ -49,6 +51,8 @@ export class FakeApiServer {
   private readonly server: http.Server;
   private readonly watchers = new Set<Watcher>();
   private readonly injected: InjectedError[] = [];
+  /** Unary requests received and not yet answered (watches and hung requests not counted). */
+  private answering = 0;
 
   constructor(private readonly opts: FakeApiServerOptions = {}) {
     this.store = new FakeStore(opts.resources ?? Object.values(resources));
@@ -68,7 +72,12 @@ export class FakeApiServer {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
-  /** Makes the next matching request(s) fail with the error. */
+  /** Requests being answered now: 0 when the server has nothing left to say (watches and hung requests aside). */
+  busy(): number {
+    return this.answering;
+  }
+
+  /** Makes the next matching request(s) fail with the error, or hang. */
   injectError(e: InjectedError): void {
     this.injected.push({ times: 1, ...e });
   }
@@ -141,6 +150,13 @@ export class FakeApiServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://fake");
     this.requests.push({ method: req.method ?? "", path: url.pathname, query: url.search });
+    this.answering++;
+    let counted = true;
+    const answered = (): void => {
+      if (counted) this.answering--;
+      counted = false;
+    };
+    res.once("close", answered);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString("utf8");
@@ -149,13 +165,17 @@ export class FakeApiServer {
       const inj = this.injected.find((e) => (!e.method || e.method === req.method) && (!e.path || url.pathname.includes(e.path)));
       if (inj) {
         if (--inj.times! <= 0) this.injected.splice(this.injected.indexOf(inj), 1);
-        throw inj.error;
+        if (inj.hang) return answered();
+        throw inj.error ?? errors.internal("injected");
       }
       const route = this.route(url.pathname);
       const q = url.searchParams;
       const body = text ? (JSON.parse(text) as KubeObject) : undefined;
       const isWatch = q.get("watch") === "true" || q.get("watch") === "1" || url.pathname.includes("/watch/");
-      if (req.method === "GET" && isWatch && !route.name) return this.watch(route, q, res);
+      if (req.method === "GET" && isWatch && !route.name) {
+        answered();
+        return this.watch(route, q, res);
+      }
       const [code, out] = this.serve(req.method ?? "GET", route, q, body, req.headers["content-type"] ?? "");
       res.writeHead(code, { "Content-Type": "application/json" });
       res.end(JSON.stringify(out));
