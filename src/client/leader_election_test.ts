@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { StatusError } from "../machinery/errors.js";
 import { FakeClock } from "./clock.js";
@@ -110,29 +110,22 @@ test("a leader that releases on stop hands over at once", async (t) => {
   assert.ok(waited < 700, `handover after release is quick (${waited} ms of clock time)`);
 });
 
-test("a leader that cannot renew (API failing) stops leading within the renew deadline", async (t) => {
+/** A leader whose lease renewals then fail as `fault` says must step down at the renew deadline, before its lease ends. */
+async function stepsDownAtRenewDeadline(t: TestContext, fault: { error?: StatusError; hang?: boolean }): Promise<void> {
   const srv = await startFakeApiServer();
   t.after(() => srv.close());
   const clock = new FakeClock();
   const a = candidate(srv.url, "a", false, clock);
   t.after(() => (a.stop(), a.close()));
   await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
-  srv.injectError({ path: "/leases/", times: 1000, error: new StatusError({ code: 500, reason: "InternalError", message: "down" }) });
-  const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down", 10_000, srv);
-  assert.ok(waited >= 600 && waited < 1000, `stepped down at the renew deadline, before the lease could expire (${waited} ms of clock time)`);
-  await a.done;
-});
-
-test("a leader whose renewal hangs steps down at the renew deadline, not when the request ends", async (t) => {
-  const srv = await startFakeApiServer();
-  t.after(() => srv.close());
-  const clock = new FakeClock();
-  const a = candidate(srv.url, "a", false, clock);
-  t.after(() => (a.stop(), a.close()));
-  await advanceUntil(clock, 1, () => a.state.leading, "a leads", 10_000, srv);
-  srv.injectError({ path: "/leases/", times: 1000, hang: true });
+  srv.injectError({ path: "/leases/", times: 1000, ...fault });
   const waited = await advanceUntil(clock, 1, () => a.state.stopped === 1, "a steps down", 10_000, srv);
   assert.ok(waited >= 600 && waited < 1000, `stepped down at the renew deadline, before the lease could expire (${waited} ms of clock time)`);
   assert.equal(a.state.leaderSignal?.aborted, true, "the leader's work is cancelled");
   await a.done;
-});
+}
+
+test("a leader that cannot renew (API failing) stops leading within the renew deadline", (t) =>
+  stepsDownAtRenewDeadline(t, { error: new StatusError({ code: 500, reason: "InternalError", message: "down" }) }));
+
+test("a leader whose renewal hangs steps down at the renew deadline, not when the request ends", (t) => stepsDownAtRenewDeadline(t, { hang: true }));
