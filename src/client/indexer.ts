@@ -2,6 +2,7 @@
 // (index name -> indexed value -> keys). Objects handed out are the cached ones: callers must clone before
 // mutating. With freeze on (the default outside production) they are deep-frozen so a mutation throws.
 import type { KubeObject } from "../api/object.js";
+import { deepFreeze } from "../util/freeze.js";
 
 export type IndexFunc<T> = (obj: T) => string[];
 export type Indexers<T> = Record<string, IndexFunc<T>>;
@@ -28,28 +29,8 @@ export const nodeNameIndexFunc: IndexFunc<KubeObject> = (o) => {
   return n ? [n] : [];
 };
 
-export function deepFreeze<T>(v: T): T {
-  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) freezeTree(v);
-  return v;
-}
-
-// Every cached object passes through here (unless freezing is off): arrays by index and objects by for-in over own
-// keys, without an array of keys per object and without a call per primitive (half the time of Object.keys).
-function freezeTree(o: object): void {
-  Object.freeze(o);
-  if (Array.isArray(o)) {
-    for (let i = 0; i < o.length; i++) {
-      const x: unknown = o[i];
-      if (typeof x === "object" && x !== null && !Object.isFrozen(x)) freezeTree(x);
-    }
-    return;
-  }
-  for (const k in o) {
-    if (!Object.hasOwn(o, k)) continue;
-    const x = (o as Record<string, unknown>)[k];
-    if (typeof x === "object" && x !== null && !Object.isFrozen(x)) freezeTree(x);
-  }
-}
+// Cached objects are frozen by util/freeze.ts's deepFreeze (re-exported for the indexer's users).
+export { deepFreeze };
 
 export const freezeByDefault = (): boolean => process.env.NODE_ENV !== "production";
 

@@ -41,15 +41,6 @@ export function asJsonData(v: unknown): boolean {
   return true;
 }
 
-/** Object.freeze over a value asJsonData accepted, without allocating (what is frozen already is left as is). */
-export function freezeJsonData<T>(v: T): T {
-  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return v;
-  Object.freeze(v);
-  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) freezeJsonData(v[i]);
-  else for (const k in v) freezeJsonData((v as Record<string, unknown>)[k]);
-  return v;
-}
-
 function scalarOk(e: unknown): boolean {
   switch (typeof e) {
     case "string":

@@ -9,7 +9,7 @@ import type { StoredObject } from "../api/object.js";
 import { errors, type StatusError } from "../machinery/errors.js";
 import type { KeyValue, Storage, Watch, WatchEvent } from "../storage/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
-import { asJsonData, freezeJsonData, textWithResourceVersion } from "./adopt.js";
+import { asJsonData, textWithResourceVersion } from "./adopt.js";
 import { rememberJson } from "../util/json_cache.js";
 import { decodeKv } from "./codec.js";
 import { deepFreeze } from "../util/freeze.js";
@@ -181,12 +181,12 @@ export class WatchCache {
     obj.metadata ??= {};
     const m = obj.metadata as { resourceVersion?: string };
     const rv = String(revision);
-    if (Object.isFrozen(m)) return m.resourceVersion === rv ? freezeJsonData(obj) : undefined;
+    if (Object.isFrozen(m)) return m.resourceVersion === rv ? deepFreeze(obj) : undefined;
     // resourceVersion first in metadata: the object's JSON text is then the stored text with that one field
     // inserted, which every answer and watch event of it reuses (jsonOf) instead of serializing it again.
     delete m.resourceVersion;
     obj.metadata = Object.assign({ resourceVersion: rv }, m);
-    freezeJsonData(obj);
+    deepFreeze(obj);
     const text = textWithResourceVersion(obj as unknown as Record<string, unknown>, kv.value, rv);
     if (text !== undefined) rememberJson(obj, text);
     return obj;
