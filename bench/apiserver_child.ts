@@ -1,15 +1,18 @@
 // The API server under benchmark, in its own process (so the load generator does not share its event loop).
-// Prints {"url": ...} on stdout once it serves, stops on SIGTERM.
+// Prints {"url": ...} on stdout once it serves, stops on SIGTERM. Runs the product from dist/ (default) or src/.
 // With K8TS_BENCH_PROFILE=DIR, SIGUSR2 starts a CPU profile and the next SIGUSR2 writes it to DIR (the benchmark
 // signals around its measured phase, so the profile holds no setup).
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
-import { startServer } from "../src/daemons/server.js";
-import { silentLogger } from "../src/util/log.js";
+import { loadProduct, productBuild } from "./support.js";
 
 const dataDir = process.argv[2];
-if (!dataDir) throw new Error("usage: apiserver_child.ts DATA_DIR");
+if (!dataDir) throw new Error("usage: apiserver_child.ts DATA_DIR [dist|src]");
+// The parent has already compiled dist/ when it asks for it.
+const build = productBuild(process.argv[3], { build: false });
+const { startServer } = await loadProduct<typeof import("../src/daemons/server.js")>(build, "daemons/server");
+const { silentLogger } = await loadProduct<typeof import("../src/util/log.js")>(build, "util/log");
 // The API server alone: the benchmark measures requests, not controllers reacting to them.
 const server = await startServer({ dataDir, port: 0, bindAddress: "127.0.0.1", logger: silentLogger, controllers: false, scheduler: false });
 

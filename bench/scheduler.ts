@@ -9,6 +9,9 @@
 // same concurrency (every binding started at once, events not awaited). Its pods/s is what the API path alone
 // allows on this machine; the real scheduler's figure is printed beside it as a ratio.
 //   node --import tsx bench/scheduler.ts [--nodes=5000] [--pods=10000] [--only=Basic,NodeAffinity,...] [--null=no] [--real=no]
+//     [--from=dist|src] [--build=no]
+// The scheduler, the API server and the pod creator run the compiled product (dist/, built first; --build=no takes it
+// as it is) as `k8ts` does; --from=src runs the TypeScript sources through tsx instead.
 // --real=no runs only the null scheduler: the API path alone, for work on the API server's cost per pod.
 // K8TS_BENCH_PROFILE=DIR writes a CPU profile of the API server child over each measured phase to DIR.
 import { spawn } from "node:child_process";
@@ -16,21 +19,12 @@ import { cpus, totalmem } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { KubeObject } from "../src/api/object.js";
-import { createClient, type Client } from "../src/client/rest_client.js";
-import { resources } from "../src/client/resources.js";
+import type { Client } from "../src/client/rest_client.js";
 import type { Node, Pod } from "../src/scheduler/framework/api_types.js";
-import { priorityClassesRef } from "../src/scheduler/informers.js";
-import { Scheduler } from "../src/scheduler/scheduler.js";
-import { EventRecorder } from "../src/scheduler/events.js";
-import { bindingPath } from "../src/scheduler/plugins/default_binder/default_binder.js";
-import { SharedInformerFactory } from "../src/client/informer_factory.js";
-import { realClock } from "../src/client/clock.js";
-import { silentLogger } from "../src/util/log.js";
-import { forCreate, makeNode, makePod, type NodeSpec, type PodSpecInput } from "../src/scheduler/testing/builders.js";
-import { processCpuSec } from "./support.js";
+import type { NodeSpec, PodSpecInput } from "../src/scheduler/testing/builders.js";
+import { firstLine, loadProduct, pool, processCpuSec, productBuild, stopChild } from "./support.js";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const NODES = Number(args.get("nodes") ?? 5000);
@@ -38,6 +32,18 @@ const PODS = Number(args.get("pods") ?? 10000);
 const ONLY = args.get("only")?.split(",");
 const WITH_NULL = args.get("null") !== "no";
 const WITH_REAL = args.get("real") !== "no";
+const BUILD = productBuild(args.get("from"), { build: args.get("build") !== "no" });
+
+const { createClient } = await loadProduct<typeof import("../src/client/rest_client.js")>(BUILD, "client/rest_client");
+const { resources } = await loadProduct<typeof import("../src/client/resources.js")>(BUILD, "client/resources");
+const { priorityClassesRef } = await loadProduct<typeof import("../src/scheduler/informers.js")>(BUILD, "scheduler/informers");
+const { Scheduler } = await loadProduct<typeof import("../src/scheduler/scheduler.js")>(BUILD, "scheduler/scheduler");
+const { EventRecorder } = await loadProduct<typeof import("../src/scheduler/events.js")>(BUILD, "scheduler/events");
+const { bindingPath } = await loadProduct<typeof import("../src/scheduler/plugins/default_binder/default_binder.js")>(BUILD, "scheduler/plugins/default_binder/default_binder");
+const { SharedInformerFactory } = await loadProduct<typeof import("../src/client/informer_factory.js")>(BUILD, "client/informer_factory");
+const { realClock } = await loadProduct<typeof import("../src/client/clock.js")>(BUILD, "client/clock");
+const { silentLogger } = await loadProduct<typeof import("../src/util/log.js")>(BUILD, "util/log");
+const { forCreate, makeNode, makePod } = await loadProduct<typeof import("../src/scheduler/testing/builders.js")>(BUILD, "scheduler/testing/builders");
 // Requests in flight while creating objects: enough to keep the server busy without queueing thousands of sockets.
 const CONCURRENCY = 64;
 const ZONES = 3;
@@ -157,14 +163,6 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-/** Runs n jobs with at most `width` in flight. */
-async function pool(n: number, width: number, job: (i: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
-    while (next < n) await job(next++);
-  }));
-}
-
 async function until(what: string, cond: () => boolean, maxMs: number): Promise<void> {
   const end = Date.now() + maxMs;
   while (!cond()) {
@@ -175,20 +173,9 @@ async function until(what: string, cond: () => boolean, maxMs: number): Promise<
 
 async function startApiServer(dataDir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, join(here, "apiserver_child.ts"), dataDir], { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (c) => reject(new Error(`server exited ${c}`)));
-  });
-  return {
-    url: (JSON.parse(line) as { url: string }).url,
-    pid: child.pid!,
-    stop: async () => {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+  const child = spawn(process.execPath, [...process.execArgv, join(here, "apiserver_child.ts"), dataDir, BUILD], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await firstLine(child, "API server");
+  return { url: (JSON.parse(line) as { url: string }).url, pid: child.pid!, stop: () => stopChild(child) };
 }
 
 async function createPods(client: Client, n: number, prefix: string, spec: (i: number) => PodSpecInput): Promise<void> {
@@ -269,7 +256,7 @@ async function run(w: Workload, dir: string, kind: "real" | "null"): Promise<Res
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "k8ts-bench-sched-"));
-  process.stdout.write(`k8ts scheduler benchmark: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`);
+  process.stdout.write(`k8ts scheduler benchmark: ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, product from ${BUILD}/\n`);
   process.stdout.write(
     "CPU ms per pod = CPU time of the measured phase over measured pods, of this process (scheduler + pod creator) / of the API server; the null scheduler's beside it.\n" +
       `| workload | nodes | init pods | measured pods | setup s | creates done s | all bound s | pods/s | null scheduler pods/s | ratio | CPU ms/pod: scheduler proc / API server | null: proc / API server | Kubernetes CI floor |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n`,
