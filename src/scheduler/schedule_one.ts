@@ -202,7 +202,7 @@ export class Algorithm {
     // Assume: the pod counts on its node from now on, before the API knows.
     const assumed: Pod = { ...pod, spec: { ...pod.spec!, nodeName: result.host } };
     try {
-      ctx.cache.assumePod(assumed, result.host);
+      ctx.cache.assumePod(assumed, result.host, state.podInfo(pod));
     } catch (err) {
       await ctx.onFailure(fwk, q, Status.error(err as Error), { started });
       return;

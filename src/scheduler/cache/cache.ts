@@ -60,8 +60,8 @@ export class SchedulerCache {
     return pod.metadata?.uid ?? `${pod.metadata?.namespace}/${pod.metadata?.name}`;
   }
 
-  private place(pod: Pod, nodeName: string, assumed: boolean): void {
-    const info = new PodInfo(pod);
+  private place(pod: Pod, nodeName: string, assumed: boolean, derivedFrom?: PodInfo): void {
+    const info = new PodInfo(pod, derivedFrom);
     this.infoFor(nodeName).addPod(info);
     this.changed.add(nodeName);
     this.pods.set(info.uid, { info, nodeName, assumed });
@@ -80,11 +80,14 @@ export class SchedulerCache {
     this.pods.delete(uid);
   }
 
-  /** Counts the pod on nodeName from now on (pod.spec.nodeName is ignored). */
-  assumePod(pod: Pod, nodeName: string): void {
+  /**
+   * Counts the pod on nodeName from now on (pod.spec.nodeName is ignored). `derivedFrom`: the scheduling cycle's
+   * PodInfo of the same pod (the assumed copy differs only in nodeName), so its requests are not worked out again.
+   */
+  assumePod(pod: Pod, nodeName: string, derivedFrom?: PodInfo): void {
     const uid = this.uidOf(pod);
     if (this.pods.has(uid)) throw new Error(`pod ${pod.metadata?.namespace}/${pod.metadata?.name} is already in the scheduler cache`);
-    this.place(pod, nodeName, true);
+    this.place(pod, nodeName, true, derivedFrom);
   }
 
   /** The binding call returned: start the expiry clock of the assumption. */

@@ -2,6 +2,8 @@
 // or PreScore computed under their own key and read it back in Filter or Score. Preemption clones it to try
 // "what if these pods were gone" without disturbing the real cycle.
 import type { Snapshot } from "../cache/snapshot.js";
+import type { Pod } from "./api_types.js";
+import { PodInfo } from "./pod_info.js";
 
 export interface StateData {
   /** A copy safe to change independently; immutable data may return itself. */
@@ -19,6 +21,8 @@ export class CycleState {
    */
   activeFilters?: { skips: number; list: unknown[] };
   activeScores?: { skips: number; list: unknown[] };
+  /** The PodInfo of the pod being scheduled (Kubernetes' QueuedPodInfo carries one): derived once per cycle. */
+  private info?: PodInfo;
 
   constructor(
     /** The cluster as this cycle sees it. */
@@ -33,9 +37,19 @@ export class CycleState {
     return this.data.get(key) as T | undefined;
   }
 
+  /**
+   * What the scheduler derives from the pod (requests, affinity terms), shared by every plugin of the cycle; a
+   * different pod object (another pod, or a new version) gets its own.
+   */
+  podInfo(pod: Pod): PodInfo {
+    if (this.info?.pod !== pod) this.info = new PodInfo(pod);
+    return this.info;
+  }
+
   /** A copy over another snapshot (preemption's what-if view); plugin data is cloned. */
   clone(snapshot: Snapshot = this.snapshot): CycleState {
     const c = new CycleState(snapshot);
+    c.info = this.info;
     for (const [k, v] of this.data) c.data.set(k, v.clone());
     for (const p of this.skipFilterPlugins) c.skipFilterPlugins.add(p);
     for (const p of this.skipScorePlugins) c.skipScorePlugins.add(p);

@@ -74,7 +74,23 @@ export class PodInfo {
   readonly preferredAffinity: AffinityTerm[];
   readonly preferredAntiAffinity: AffinityTerm[];
 
-  constructor(readonly pod: Pod) {
+  /**
+   * `derivedFrom`: a PodInfo of the same pod whose derivations hold for this version too (the assumed copy, which
+   * only adds spec.nodeName), so they are not worked out again.
+   */
+  constructor(
+    readonly pod: Pod,
+    derivedFrom?: PodInfo,
+  ) {
+    if (derivedFrom) {
+      this.requests = derivedFrom.requests;
+      this.nonZeroRequests = derivedFrom.nonZeroRequests;
+      this.requiredAffinity = derivedFrom.requiredAffinity;
+      this.requiredAntiAffinity = derivedFrom.requiredAntiAffinity;
+      this.preferredAffinity = derivedFrom.preferredAffinity;
+      this.preferredAntiAffinity = derivedFrom.preferredAntiAffinity;
+      return;
+    }
     this.requests = computePodRequests(pod);
     this.nonZeroRequests = computePodRequests(pod, { nonZero: true });
     const a = pod.spec?.affinity;

@@ -5,7 +5,7 @@
 import type { Pod } from "../../framework/api_types.js";
 import type { StateData } from "../../framework/cycle_state.js";
 import type { NodeInfo } from "../../framework/node_info.js";
-import { PodInfo, termMatches, type AffinityTerm } from "../../framework/pod_info.js";
+import { termMatches, type AffinityTerm, type PodInfo } from "../../framework/pod_info.js";
 import { Status } from "../../framework/status.js";
 import {
   MAX_NODE_SCORE,
@@ -66,7 +66,7 @@ export function newInterPodAffinity(rawArgs: unknown, handle: Handle): PreFilter
   return {
     name: NAME,
     preFilter(state, pod) {
-      const info = new PodInfo(pod);
+      const info = state.podInfo(pod);
       const existingAnti = new Map<string, number>();
       for (const n of state.snapshot.havePodsWithRequiredAntiAffinity()) {
         const labels = labelsOf(n);
@@ -157,7 +157,7 @@ export function newInterPodAffinity(rawArgs: unknown, handle: Handle): PreFilter
       return Status.success();
     },
     preScore(state, pod, nodes) {
-      const info = new PodInfo(pod);
+      const info = state.podInfo(pod);
       const hasPreferred = info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
       const candidates = hasPreferred ? state.snapshot.list() : state.snapshot.havePodsWithAffinity();
       if (!hasPreferred && candidates.length === 0) return Status.skip();

@@ -2,7 +2,6 @@
 // (0.0.0.0 overlaps every address).
 import type { Pod } from "../../framework/api_types.js";
 import type { StateData } from "../../framework/cycle_state.js";
-import { PodInfo } from "../../framework/pod_info.js";
 import { hostPortsOf, type NodeInfo } from "../../framework/node_info.js";
 import { Status } from "../../framework/status.js";
 import type { ClusterEvent, EnqueueExtensions, FilterPlugin, PreFilterPlugin } from "../../framework/types.js";
@@ -37,13 +36,13 @@ export function newNodePorts(): PreFilterPlugin & FilterPlugin & EnqueueExtensio
   return {
     name: NAME,
     preFilter(state, pod: Pod) {
-      const ports = hostPortsOf(new PodInfo(pod));
+      const ports = hostPortsOf(state.podInfo(pod));
       if (ports.length === 0) return { status: Status.skip() };
       state.write(STATE_KEY, new PortsState(ports));
       return { status: Status.success() };
     },
     filter(state, pod: Pod, node: NodeInfo) {
-      const ports = state.read<PortsState>(STATE_KEY)?.ports ?? hostPortsOf(new PodInfo(pod));
+      const ports = state.read<PortsState>(STATE_KEY)?.ports ?? hostPortsOf(state.podInfo(pod));
       return portsConflict(ports, node.usedPorts) ? Status.unschedulable(ERR_REASON) : Status.success();
     },
     eventsToRegister: (): ClusterEvent[] => [

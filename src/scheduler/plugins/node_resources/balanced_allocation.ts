@@ -2,7 +2,7 @@
 // resources) are used to similar fractions, so no node runs out of one resource while the other idles.
 import type { StateData } from "../../framework/cycle_state.js";
 import type { NodeInfo } from "../../framework/node_info.js";
-import { PodInfo } from "../../framework/pod_info.js";
+import type { PodInfo } from "../../framework/pod_info.js";
 import { Status } from "../../framework/status.js";
 import { MAX_NODE_SCORE, type PreScorePlugin, type ScorePlugin } from "../../framework/types.js";
 import { DEFAULT_RESOURCES, type BalancedAllocationArgs } from "./args.js";
@@ -26,11 +26,11 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
   return {
     name: NAME,
     preScore(state, pod) {
-      state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      state.write(STATE_KEY, new RequestsState(state.podInfo(pod)));
       return Status.success();
     },
     score(state, pod, node: NodeInfo) {
-      const info = state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
+      const info = state.read<RequestsState>(STATE_KEY)?.info ?? state.podInfo(pod);
       let n = 0;
       for (const r of resources) {
         const cap = node.allocatable.get(r.name);
@@ -44,7 +44,7 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
     // score() over the columns when the resources are cpu and memory only (the default).
     scoreKernel(state, pod, cols) {
       if (!resources.every((r) => r.name === "cpu" || r.name === "memory")) return undefined;
-      const info = state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
+      const info = state.read<RequestsState>(STATE_KEY)?.info ?? state.podInfo(pod);
       const caps = resources.map((r) => (r.name === "cpu" ? cols.allocCpu : cols.allocMemory));
       const used = resources.map((r) => (r.name === "cpu" ? cols.reqCpu : cols.reqMemory));
       const podReqs = resources.map((r) => (r.name === "cpu" ? info.requests.cpu : info.requests.memory));

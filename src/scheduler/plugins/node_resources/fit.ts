@@ -2,9 +2,9 @@
 // one pod slot) fit in the node's allocatable minus what the pods there already request. Scoring follows the
 // configured strategy: LeastAllocated spreads, MostAllocated packs, RequestedToCapacityRatio follows a shape.
 import type { Pod } from "../../framework/api_types.js";
-import type { StateData } from "../../framework/cycle_state.js";
+import type { CycleState, StateData } from "../../framework/cycle_state.js";
 import type { NodeInfo } from "../../framework/node_info.js";
-import { PodInfo } from "../../framework/pod_info.js";
+import type { PodInfo } from "../../framework/pod_info.js";
 import { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, type Resource } from "../../framework/resource.js";
 import { Status } from "../../framework/status.js";
 import type { ClusterEvent, EnqueueExtensions, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../../framework/types.js";
@@ -98,7 +98,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   const ignored = new Set(args.ignoredResources ?? []);
   const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
   const fitOpts = { ignored, ignoredGroups };
-  const infoOf = (state: { read<T extends StateData>(k: string): T | undefined }, pod: Pod): PodInfo => state.read<RequestsState>(STATE_KEY)?.info ?? new PodInfo(pod);
+  const infoOf = (state: CycleState, pod: Pod): PodInfo => state.read<RequestsState>(STATE_KEY)?.info ?? state.podInfo(pod);
 
   const resourceScore = (requested: number, capacity: number): number => {
     if (strategy === "MostAllocated") return mostRequestedScore(requested, capacity);
@@ -112,7 +112,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   return {
     name: NAME,
     preFilter(state, pod) {
-      state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      state.write(STATE_KEY, new RequestsState(state.podInfo(pod)));
       return { status: Status.success() };
     },
     filter(state, pod, node) {
@@ -136,7 +136,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
         !exceeds(ephemeralStorage, allocEphemeral[i]!, reqEphemeral[i]!);
     },
     preScore(state, pod) {
-      if (!state.read(STATE_KEY)) state.write(STATE_KEY, new RequestsState(new PodInfo(pod)));
+      if (!state.read(STATE_KEY)) state.write(STATE_KEY, new RequestsState(state.podInfo(pod)));
       return Status.success();
     },
     score(state, pod, node) {
