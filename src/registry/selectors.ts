@@ -21,6 +21,7 @@ export interface ObjectFilter {
 export function supportedFieldLabels(def: ResourceDef): Set<string> {
   const labels = new Set(["metadata.name", "metadata.namespace"]);
   const s = def.strategy;
+  if (s.fields) for (const l of Object.keys(s.fields)) labels.add(l);
   if (s.fieldLabels) for (const l of s.fieldLabels) labels.add(l);
   else if (s.fieldAttrs) {
     // Without a declared list, learn the labels from the attributes of an empty object.
@@ -33,43 +34,59 @@ export function supportedFieldLabels(def: ResourceDef): Set<string> {
   return labels;
 }
 
-/** Field attributes per object, computed once: cached objects are immutable and shared by every watcher, so an
- *  event is evaluated once however many field-selector watches (kubelets: spec.nodeName=...) look at it. */
+/** Strategy field attributes per object, computed once: cached objects are immutable and shared by every watcher,
+ *  so an event is evaluated once however many field-selector watches look at it. */
 const attrCache = new WeakMap<ResourceDef, WeakMap<StoredObject, Record<string, string>>>();
 
-export function fieldAttrs(def: ResourceDef, obj: StoredObject): Record<string, string> {
+function strategyAttrs(def: ResourceDef, obj: StoredObject): Record<string, string> {
   let perDef = attrCache.get(def);
   if (!perDef) attrCache.set(def, (perDef = new WeakMap()));
   let attrs = perDef.get(obj);
   if (!attrs) {
-    attrs = {
-      ...(def.strategy.fieldAttrs?.(obj) ?? {}),
-      "metadata.name": obj.metadata.name ?? "",
-      "metadata.namespace": obj.metadata.namespace ?? "",
-    };
+    attrs = def.strategy.fieldAttrs?.(obj) ?? {};
     perDef.set(obj, attrs);
   }
   return attrs;
+}
+
+type FieldReader = (obj: StoredObject) => string;
+
+const readName: FieldReader = (obj) => obj.metadata.name ?? "";
+const readNamespace: FieldReader = (obj) => obj.metadata.namespace ?? "";
+
+/** How a filter reads one field label of an object (a missing attribute reads as ""). */
+function fieldReader(def: ResourceDef, field: string): FieldReader {
+  if (field === "metadata.name") return readName;
+  if (field === "metadata.namespace") return readNamespace;
+  const fields = def.strategy.fields;
+  if (fields && Object.hasOwn(fields, field)) return fields[field]!;
+  return (obj) => {
+    const attrs = strategyAttrs(def, obj);
+    return Object.hasOwn(attrs, field) ? attrs[field]! : "";
+  };
 }
 
 export function buildFilter(def: ResourceDef, opts: { namespace?: string; labelSelector?: string; fieldSelector?: string }): ObjectFilter {
   const labels = parseSelector(opts.labelSelector ?? "");
   const fields = parseFieldSelector(opts.fieldSelector ?? "");
   const supported = supportedFieldLabels(def);
-  for (const r of fields.requirements()) {
+  const terms = fields.requirements();
+  for (const r of terms) {
     if (!supported.has(r.field)) throw errors.badRequest(`field label not supported: ${r.field}`);
   }
+  // Each term reads only its own field: no record of every attribute per object tested.
+  const checks = terms.map((r) => ({ read: fieldReader(def, r.field), value: r.value, equal: r.op === "=" }));
   const namespace = def.namespaced ? opts.namespace || undefined : undefined;
   const labelsEmpty = labels.empty();
-  const fieldsEmpty = fields.empty();
   return {
     namespace,
     name: fields.requiresExactMatch("metadata.name"),
-    everything: labelsEmpty && fieldsEmpty,
+    everything: labelsEmpty && checks.length === 0,
     matches(obj) {
       if (namespace !== undefined && obj.metadata.namespace !== namespace) return false;
       if (!labelsEmpty && !labels.matches(obj.metadata.labels ?? {})) return false;
-      return fieldsEmpty || fields.matches(fieldAttrs(def, obj));
+      for (const c of checks) if ((c.read(obj) === c.value) !== c.equal) return false;
+      return true;
     },
   };
 }

@@ -65,11 +65,16 @@ export interface Strategy {
   allowCreateOnUpdate?: boolean;
   /** Whether an update without metadata.resourceVersion is accepted (last write wins). */
   allowUnconditionalUpdate?: boolean;
-  /** Field selector attributes beyond metadata.name / metadata.namespace (those are generic). */
+  /** Field selector attributes beyond metadata.name / metadata.namespace (those are generic), computed once per
+   *  object and remembered: for attributes that cost more than a few property reads (events convert first). */
   fieldAttrs?(obj: StoredObject): Record<string, string>;
   /** The field labels fieldAttrs returns, for rejecting unsupported ones (400 "field label not supported: x").
    *  Absent: learned by calling fieldAttrs on an empty object. */
   fieldLabels?: string[];
+  /** Field selector attributes as one reader per field label, instead of fieldAttrs: a filter calls only the
+   *  readers its selector names, on each object it tests, so each must be a few property reads (pods: every pod
+   *  event meets every kubelet's spec.nodeName watch). A missing attribute reads as "". */
+  fields?: Readonly<Record<string, (obj: StoredObject) => string>>;
   /** Problems with metadata.name (generateName prefixes are checked with a trailing "x"). Absent: the name must
    *  be a DNS-1123 subdomain, as for most resources. */
   validateName?(name: string): string[];

@@ -74,19 +74,20 @@ function validatePod(obj: StoredObject): FieldError[] {
   return validatePodSpec(as<Pod>(obj).spec, "spec");
 }
 
-function podFieldAttrs(obj: StoredObject): Record<string, string> {
-  const p = as<Pod>(obj);
-  return {
-    "spec.nodeName": p.spec?.nodeName ?? "",
-    "spec.restartPolicy": p.spec?.restartPolicy ?? "",
-    "spec.schedulerName": p.spec?.schedulerName ?? "",
-    "spec.serviceAccountName": p.spec?.serviceAccountName ?? "",
-    "spec.hostNetwork": String(p.spec?.hostNetwork ?? false),
-    "status.phase": p.status?.phase ?? "",
-    "status.podIP": p.status?.podIPs?.[0]?.ip ?? p.status?.podIP ?? "",
-    "status.nominatedNodeName": p.status?.nominatedNodeName ?? "",
-  };
-}
+/** Pod field selectors (Kubernetes' pod GetAttrs), one reader each: see Strategy.fields. */
+const podFields: Record<string, (obj: StoredObject) => string> = {
+  "spec.nodeName": (obj) => as<Pod>(obj).spec?.nodeName ?? "",
+  "spec.restartPolicy": (obj) => as<Pod>(obj).spec?.restartPolicy ?? "",
+  "spec.schedulerName": (obj) => as<Pod>(obj).spec?.schedulerName ?? "",
+  "spec.serviceAccountName": (obj) => as<Pod>(obj).spec?.serviceAccountName ?? "",
+  "spec.hostNetwork": (obj) => String(as<Pod>(obj).spec?.hostNetwork ?? false),
+  "status.phase": (obj) => as<Pod>(obj).status?.phase ?? "",
+  "status.podIP": (obj) => {
+    const st = as<Pod>(obj).status;
+    return st?.podIPs?.[0]?.ip ?? st?.podIP ?? "";
+  },
+  "status.nominatedNodeName": (obj) => as<Pod>(obj).status?.nominatedNodeName ?? "",
+};
 
 export const pods: ResourceDef = {
   group: "",
@@ -138,7 +139,7 @@ export const pods: ResourceDef = {
       const phase = as<Pod>(obj).status?.phase;
       return phase !== undefined && !PHASES.includes(phase) ? [notSupported("status.phase", phase, PHASES)] : [];
     },
-    fieldAttrs: podFieldAttrs,
+    fields: podFields,
   },
   defaultGracePeriodSeconds(obj) {
     return as<Pod>(obj).spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;

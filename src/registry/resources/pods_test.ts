@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Pod } from "kubernetes-types/core/v1.js";
 import { pods } from "./pods.js";
+import { buildFilter } from "../selectors.js";
 import { created, fields, updated } from "./testing.js";
 
 const basic = (containers: Record<string, unknown>[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "default" }, spec: { containers } });
@@ -101,11 +102,12 @@ test("main updates keep status; status updates keep spec", () => {
 
 test("pod field selectors and graceful deletion", () => {
   const { obj } = created(pods, { ...basic([{ name: "a", image: "x" }]), spec: { nodeName: "n1", terminationGracePeriodSeconds: 5, containers: [{ name: "a", image: "x" }] } });
-  const attrs = pods.strategy.fieldAttrs!(obj);
-  assert.equal(attrs["spec.nodeName"], "n1");
-  assert.equal(attrs["status.phase"], "Pending");
-  assert.equal(attrs["spec.restartPolicy"], "Always");
-  assert.equal(attrs["spec.hostNetwork"], "false");
+  const selects = (fieldSelector: string) => buildFilter(pods, { fieldSelector }).matches(obj);
+  assert.ok(selects("spec.nodeName=n1,status.phase=Pending,spec.restartPolicy=Always,spec.hostNetwork=false"));
+  assert.ok(selects("spec.nodeName!=n2,status.podIP=,status.nominatedNodeName="));
+  assert.ok(!selects("spec.nodeName=n2"));
+  assert.ok(!selects("status.phase!=Pending"));
+  assert.throws(() => selects("spec.nodename=n1"), /field label not supported: spec.nodename/);
   assert.equal(pods.defaultGracePeriodSeconds!(obj), 5);
 });
 
