@@ -10,28 +10,39 @@ import { openSqliteStorage } from "../storage/sqlite/sqlite_storage.js";
 import type { Storage } from "../storage/types.js";
 import { silentLogger } from "../util/log.js";
 import { jsonOf } from "../util/json_cache.js";
-import { asJsonData, textWithResourceVersion } from "./adopt.js";
+import { freezeJsonData, textWithResourceVersion } from "./adopt.js";
 import { written } from "./codec.js";
 import { createRegistry, type RegistryHandle } from "./registry.js";
 import type { ResourceStore } from "./rest.js";
 import { ALL_TEST_RESOURCES, ctx, widget } from "./testing/fixtures.js";
 
-describe("asJsonData", () => {
-  it("evens out what JSON leaves out and keeps the rest, so the value equals its JSON round trip", () => {
+describe("freezeJsonData", () => {
+  it("evens out what JSON leaves out and keeps the rest, so the value equals its JSON round trip, and freezes it", () => {
     const v: Record<string, unknown> = { a: 1, gone: undefined, z: -0, list: [1, undefined, -0, "x", { b: undefined, c: [null, true] }], nested: { deep: { x: "y", u: undefined } } };
-    assert.equal(asJsonData(v), true);
+    assert.equal(freezeJsonData(v), true);
     assert.deepEqual(v, JSON.parse(JSON.stringify(v)));
     assert.deepEqual(Object.keys(v), ["a", "z", "list", "nested"]);
     assert.ok(Object.is(v.z, 0));
+    assert.ok(Object.is((v.list as unknown[])[2], 0));
+    const frozen = (x: unknown): boolean => typeof x !== "object" || x === null || (Object.isFrozen(x) && Object.values(x).every(frozen));
+    assert.ok(frozen(v));
   });
 
-  it("refuses what JSON would rewrite, and undefined it cannot remove from a frozen object", () => {
+  it("refuses what JSON would rewrite", () => {
     class Thing {
       x = 1;
     }
-    for (const bad of [{ d: new Date(0) }, { n: Number.NaN }, { i: Infinity }, { f: () => 1 }, { s: Symbol("s") }, { b: 1n }, { t: new Thing() }, { j: { toJSON: () => "x" } }, { m: new Map() }, [Object.create(null)], Object.freeze({ u: undefined }), Object.freeze([undefined])]) {
-      assert.equal(asJsonData(bad), false, `${String(Object.keys(bad))}`);
+    for (const bad of [{ d: new Date(0) }, { n: Number.NaN }, { i: Infinity }, { f: () => 1 }, { s: Symbol("s") }, { b: 1n }, { t: new Thing() }, { j: { toJSON: () => "x" } }, { m: new Map() }, [Object.create(null)], { deep: [{ x: -Infinity }] }]) {
+      assert.equal(freezeJsonData(bad), false, `${String(Object.keys(bad))}`);
     }
+  });
+
+  it("takes frozen values as the watch cache's: not walked again", () => {
+    const cached = Object.freeze({ a: Object.freeze({ b: 1 }) });
+    const v = { shared: cached, own: { c: undefined } };
+    assert.equal(freezeJsonData(v), true);
+    assert.equal(v.shared, cached);
+    assert.deepEqual(v, { shared: { a: { b: 1 } }, own: {} });
   });
 });
 
@@ -52,7 +63,6 @@ describe("textWithResourceVersion", () => {
   it("gives up where the text before metadata is not plain fields", () => {
     const obj = { spec: { a: 1 }, metadata: { resourceVersion: "1", name: "x" } };
     assert.equal(textWithResourceVersion(obj, JSON.stringify({ spec: { a: 1 }, metadata: { name: "x" } }), "1"), undefined);
-    assert.equal(textWithResourceVersion({ kind: "K", metadata: { resourceVersion: "1" } }, `{"kind":"Other","metadata":{}}`, "1"), undefined);
     assert.equal(textWithResourceVersion({ kind: "K" }, `{"kind":"K"}`, "1"), undefined);
   });
 });
@@ -104,6 +114,7 @@ describe("written objects in the watch cache (SQLite)", () => {
     assert.ok(Object.isFrozen(cached) && Object.isFrozen(cached.metadata) && Object.isFrozen(cached.spec));
     assert.deepEqual(cached, parsed);
     assert.equal(jsonOf(cached), JSON.stringify(cached));
+    assert.equal(Object.keys(cached.metadata)[0], "resourceVersion");
     assert.equal(cached.metadata.resourceVersion, String((await storage.get("/registry/example.com/widgets/default/a"))!.modRevision));
     assert.deepEqual((cached.spec as { tags: unknown[] }).tags, ["x", null]);
     assert.equal("note" in (cached.spec as object), false);
@@ -117,6 +128,7 @@ describe("written objects in the watch cache (SQLite)", () => {
     assert.equal(updated, cached);
     assert.deepEqual(cached, parsed);
     assert.equal(jsonOf(cached), JSON.stringify(cached));
+    assert.equal(Object.keys(cached.metadata)[0], "resourceVersion");
     const again = await widgets.update(ctx("default"), "a", { ...cached, spec: { size: 5 } });
     assert.equal((again.object.spec as { size: number }).size, 5);
     assert.deepEqual((await cachedAndParsed("a")).cached, (await cachedAndParsed("a")).parsed);

@@ -9,7 +9,7 @@ import type { StoredObject } from "../api/object.js";
 import { errors, type StatusError } from "../machinery/errors.js";
 import type { KeyValue, Storage, Watch, WatchEvent } from "../storage/types.js";
 import { silentLogger, type Logger } from "../util/log.js";
-import { asJsonData, textWithResourceVersion } from "./adopt.js";
+import { freezeJsonData, textWithResourceVersion } from "./adopt.js";
 import { rememberJson } from "../util/json_cache.js";
 import { decodeKv } from "./codec.js";
 import { deepFreeze } from "../util/freeze.js";
@@ -51,6 +51,23 @@ export interface WatchCacheOptions {
 }
 
 const DEFAULT_HISTORY = 10_000;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function firstKey(o: object): string | undefined {
+  for (const k in o) return k;
+  return undefined;
+}
+
+/** A copy of plain object `m` with resourceVersion `rv` as its first key (a loop, not delete + assign: deleting a
+ *  key other than the last one turns an object into a slow dictionary-mode object). */
+function withResourceVersion(rv: string, m: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { resourceVersion: rv };
+  for (const k in m) if (k !== "resourceVersion") out[k] = m[k];
+  return out;
+}
 
 /** An object the registry is writing, offered to the cache in place of its stored text (WatchCache.offer). */
 interface Offer {
@@ -177,16 +194,21 @@ export class WatchCache {
     if (o === undefined || o.value !== kv.value) return undefined;
     this.offers.delete(kv.key);
     const obj = o.obj;
-    if (typeof obj !== "object" || obj === null || Array.isArray(obj) || !asJsonData(obj)) return undefined;
-    obj.metadata ??= {};
-    const m = obj.metadata as { resourceVersion?: string };
+    if (typeof obj !== "object" || obj === null || Array.isArray(obj)) return undefined;
     const rv = String(revision);
-    if (Object.isFrozen(m)) return m.resourceVersion === rv ? deepFreeze(obj) : undefined;
+    const m = obj.metadata as Record<string, unknown> | undefined | null;
+    if (m !== undefined && m !== null && !isPlainObject(m)) return undefined;
+    if (m && Object.isFrozen(m)) {
+      // The cache's own metadata (written again unchanged): right only at its own revision, and then resourceVersion
+      // need not be its first key (a parsed object has it last), so the text is left to jsonOf.
+      return m.resourceVersion === rv && freezeJsonData(obj) ? obj : undefined;
+    }
     // resourceVersion first in metadata: the object's JSON text is then the stored text with that one field
     // inserted, which every answer and watch event of it reuses (jsonOf) instead of serializing it again.
-    delete m.resourceVersion;
-    obj.metadata = Object.assign({ resourceVersion: rv }, m);
-    deepFreeze(obj);
+    if (!m) obj.metadata = { resourceVersion: rv };
+    else if (firstKey(m) === "resourceVersion") m.resourceVersion = rv;
+    else obj.metadata = withResourceVersion(rv, m);
+    if (!freezeJsonData(obj)) return undefined;
     const text = textWithResourceVersion(obj as unknown as Record<string, unknown>, kv.value, rv);
     if (text !== undefined) rememberJson(obj, text);
     return obj;
