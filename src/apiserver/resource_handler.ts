@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { StoredObject } from "../api/object.js";
 import { errors, isNotFound } from "../machinery/errors.js";
-import type { PatchType, Registry, RequestContext, ResourceStore, Subresource, WriteResult } from "../registry/rest.js";
+import type { FieldValidation, PatchType, Registry, RequestContext, ResourceStore, Subresource, WriteResult } from "../registry/rest.js";
 import type { ResourceDef } from "../registry/types.js";
 import type { Logger } from "../util/log.js";
 import { checkObject, decodeBody, isPlainObject, readBody } from "./body.js";
@@ -48,6 +48,36 @@ function gv(group: string, version: string): string {
   return group ? `${group}/${version}` : version;
 }
 
+/** A resource request's context. Its cancellation signal is made on first read (most requests never read it). A
+ *  class with the getter on its prototype, not an object literal with a getter: V8 builds such a literal on a slow
+ *  path (a new getter closure, a runtime call), which was ~1.5% of the API server's CPU in the scheduler benchmark. A copy by
+ *  spread has no signal. */
+class ResourceRequestContext implements RequestContext {
+  readonly namespace: string | undefined;
+  readonly version: string;
+  readonly user: UserInfo;
+  dryRun: boolean;
+  readonly fieldManager: string | undefined;
+  readonly fieldValidation: FieldValidation;
+  readonly warnings: string[] = [];
+  admitPatched?: RequestContext["admitPatched"];
+  readonly #signal: () => AbortSignal;
+
+  constructor(info: ResourceRequestInfo, user: UserInfo, query: URLSearchParams, signal: () => AbortSignal) {
+    this.namespace = info.namespace;
+    this.version = info.version;
+    this.user = user;
+    this.dryRun = dryRunParam(query.getAll("dryRun"));
+    this.fieldManager = query.get("fieldManager") ?? undefined;
+    this.fieldValidation = fieldValidationParam(query);
+    this.#signal = signal;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal();
+  }
+}
+
 interface Call extends Exchange {
   store: ResourceStore;
 }
@@ -74,18 +104,7 @@ export async function handleResource(
   const sub = info.subresource;
   const transforms = sub === undefined || sub === "status" ? OBJECT_TRANSFORMS : NO_TRANSFORMS;
   const out = negotiate(req.headers.accept, transforms);
-  const ctx: RequestContext = {
-    namespace: info.namespace,
-    version: info.version,
-    user,
-    dryRun: dryRunParam(query.getAll("dryRun")),
-    fieldManager: query.get("fieldManager") ?? undefined,
-    fieldValidation: fieldValidationParam(query),
-    warnings: [],
-    get signal() {
-      return signal();
-    },
-  };
+  const ctx = new ResourceRequestContext(info, user, query, signal);
   if (isReviewResource(def)) {
     if (info.verb !== "create" || info.name !== undefined || sub !== undefined) throw errors.methodNotAllowed(`${def.resource} only accept create (POST to the collection)`);
     const call = { req, res, info, query, def, ctx, out, pretty: query.get("pretty") === "true" };

@@ -21,10 +21,10 @@ export const VIRTUAL_RESOURCES: ResourceDef[] = [
   review("authentication.k8s.io", "SelfSubjectReview", "selfsubjectreviews"),
 ];
 
-const REVIEWS = new Set(VIRTUAL_RESOURCES.map((d) => `${d.group}/${d.resource}`));
-
+/** Asked of every resource request: compares names instead of building a "group/resource" key each time. */
 export function isReviewResource(def: Pick<ResourceDef, "group" | "resource">): boolean {
-  return REVIEWS.has(`${def.group}/${def.resource}`);
+  for (const d of VIRTUAL_RESOURCES) if (d.resource === def.resource && d.group === def.group) return true;
+  return false;
 }
 
 /** The registry's resources plus the review resources it does not define itself. */
