@@ -118,6 +118,8 @@ export function encode(value: unknown, format: Format, opts: { pretty?: boolean 
 export type BodyEncoding = "json" | "yaml" | "json-patch" | "merge-patch" | "strategic-merge-patch" | "apply-patch" | "protobuf" | "unknown";
 
 export function bodyEncoding(contentType: string | undefined): BodyEncoding {
+  // What nearly every client sends, answered without splitting and lower-casing it.
+  if (contentType === "application/json") return "json";
   const t = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   switch (t) {
     case "":
