@@ -11,7 +11,7 @@ describe("decodeBody", () => {
     assert.ok(Array.isArray(decodeBody(nested(MAX_BODY_DEPTH), "application/json").value));
     assert.throws(
       () => decodeBody(nested(MAX_BODY_DEPTH + 1), "application/json"),
-      (err: unknown) => isStatusError(err) && err.status.code === 400 && /nests deeper than 512 levels/.test(err.status.message),
+      (err: unknown) => isStatusError(err) && err.status.code === 400 && /nests deeper than 512 levels/.test(err.status.message ?? ""),
     );
   });
 
