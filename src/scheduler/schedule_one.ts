@@ -58,6 +58,11 @@ export interface SchedulingContext {
 
 export class Algorithm {
   private nextStartNodeIndex = 0;
+  /**
+   * findNodesThatFit's positions, reused from cycle to cycle: they only reach scoreNodes of the same synchronous
+   * cycle, and a list of ~500 numbers grown per pod was most of what a cycle allocated.
+   */
+  private positionsScratch = new Int32Array(0);
 
   constructor(private readonly ctx: SchedulingContext) {}
 
@@ -102,9 +107,10 @@ export class Algorithm {
 
   /**
    * The nodes that pass the filters, up to numFeasibleNodesToFind of them, starting where the last pod stopped;
-   * positions are their places in the snapshot's list (for the score kernels), when every node was a candidate.
+   * positions are their places in the snapshot's list (for the score kernels), when every node was a candidate:
+   * its first feasible.length entries (the array is the reused scratch, possibly longer).
    */
-  private findNodesThatFit(fwk: Framework, state: CycleState, pod: Pod): { feasible: NodeInfo[]; positions?: number[]; diagnosis: Diagnosis } {
+  private findNodesThatFit(fwk: Framework, state: CycleState, pod: Pod): { feasible: NodeInfo[]; positions?: Int32Array; diagnosis: Diagnosis } {
     const snapshot = this.ctx.snapshot;
     const all = snapshot.list();
     const diagnosis: Diagnosis = { nodeToStatus: new Map(), unschedulablePlugins: new Set() };
@@ -128,10 +134,13 @@ export class Algorithm {
       for (const n of all) if (!result.nodeNames.has(n.name)) diagnosis.nodeToStatus.set(n.name, Status.unresolvable("node(s) didn't satisfy plugin(s) [NodeAffinity]"));
     }
     const want = numFeasibleNodesToFind(fwk.percentageOfNodesToScore ?? this.ctx.percentageOfNodesToScore, nodes.length);
-    const feasible: NodeInfo[] = [];
+    // Room for every node that can be taken, made once (not grown node by node); trimmed to the count found.
+    const feasible = new Array<NodeInfo>(Math.min(want, nodes.length));
+    let found = 0;
     // With every node a candidate, a node's index here is its position in the snapshot: the fast path applies.
     const plan = nodes === all ? fwk.planFilters(state, pod) : undefined;
-    const positions: number[] | undefined = plan ? [] : undefined;
+    if (plan && this.positionsScratch.length < feasible.length) this.positionsScratch = new Int32Array(all.length);
+    const positions = plan ? this.positionsScratch : undefined;
     const nominatedAnywhere = fwk.hasNominatedPods();
     // Nothing nominated and every plugin answered by kernels: a node they all pass is feasible without more calls.
     const kernels = plan && !nominatedAnywhere && plan.rest.length === 0 ? plan.kernels : undefined;
@@ -139,7 +148,7 @@ export class Algorithm {
     let processed = 0;
     const len = nodes.length;
     const start = len ? this.nextStartNodeIndex % len : 0;
-    for (let i = 0; i < len && feasible.length < want; i++) {
+    for (let i = 0; i < len && found < want; i++) {
       let at = start + i;
       if (at >= len) at -= len;
       const n = nodes[at]!;
@@ -148,8 +157,8 @@ export class Algorithm {
         let k = 0;
         while (k < nk && kernels[k]!(at)) k++;
         if (k === nk) {
-          feasible.push(n);
-          positions!.push(at);
+          positions![found] = at;
+          feasible[found++] = n;
           continue;
         }
       }
@@ -159,8 +168,8 @@ export class Algorithm {
           ? fwk.runFilterPluginsWithNominatedPods(state, pod, n, plan, at)
           : fwk.runFilterPluginsWithPlan(plan, state, pod, n, at);
       if (s.isSuccess()) {
-        feasible.push(n);
-        positions?.push(at);
+        if (positions) positions[found] = at;
+        feasible[found++] = n;
       } else if (s.isRejected()) {
         diagnosis.nodeToStatus.set(n.name, s);
         if (s.plugin) diagnosis.unschedulablePlugins.add(s.plugin);
@@ -168,6 +177,7 @@ export class Algorithm {
     }
     // The next pod starts where this one stopped, so every node gets its turn in large clusters.
     this.nextStartNodeIndex = len ? (start + processed) % len : 0;
+    feasible.length = found;
     return { feasible, positions, diagnosis };
   }
 

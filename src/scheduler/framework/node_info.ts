@@ -1,7 +1,7 @@
 // A node with what is placed on it: its pods (bound and assumed), the sum of their requests, the host ports they
 // use and which images it holds. The cache mutates NodeInfos and bumps `generation`; each scheduling cycle works
 // on cloned snapshots so plugins never see a half-applied change.
-import type { Node } from "./api_types.js";
+import type { Container, Node } from "./api_types.js";
 import type { PodInfo } from "./pod_info.js";
 import { PODS, Resource, toAmounts } from "./resource.js";
 
@@ -18,19 +18,43 @@ export function nextGeneration(): number {
 
 export class NodeInfo {
   node?: Node;
-  pods: PodInfo[] = [];
-  podsWithAffinity: PodInfo[] = [];
-  podsWithRequiredAntiAffinity: PodInfo[] = [];
-  requested = new Resource();
-  nonZeroRequested = new Resource();
-  allocatable = new Resource();
+  pods: PodInfo[];
+  podsWithAffinity: PodInfo[];
+  podsWithRequiredAntiAffinity: PodInfo[];
+  requested: Resource;
+  nonZeroRequested: Resource;
+  allocatable: Resource;
   /** "ip/protocol/port" of every hostPort in use ("0.0.0.0" for any address). */
-  usedPorts = new Map<string, number>();
+  usedPorts: Map<string, number>;
   /** Normalized image name -> state, for images present on this node. */
-  imageStates = new Map<string, ImageState>();
-  generation = nextGeneration();
+  imageStates: Map<string, ImageState>;
+  generation: number;
 
-  constructor(node?: Node) {
+  /** `copyOf` is clone()'s: every field copied in the same order, none made only to be replaced. */
+  constructor(node?: Node, copyOf?: NodeInfo) {
+    if (copyOf) {
+      this.node = copyOf.node;
+      this.pods = [...copyOf.pods];
+      this.podsWithAffinity = [...copyOf.podsWithAffinity];
+      this.podsWithRequiredAntiAffinity = [...copyOf.podsWithRequiredAntiAffinity];
+      this.requested = copyOf.requested.clone();
+      this.nonZeroRequested = copyOf.nonZeroRequested.clone();
+      this.allocatable = copyOf.allocatable.clone();
+      this.usedPorts = new Map(copyOf.usedPorts);
+      this.imageStates = copyOf.imageStates;
+      this.generation = copyOf.generation;
+      return;
+    }
+    this.node = undefined;
+    this.pods = [];
+    this.podsWithAffinity = [];
+    this.podsWithRequiredAntiAffinity = [];
+    this.requested = new Resource();
+    this.nonZeroRequested = new Resource();
+    this.allocatable = new Resource();
+    this.usedPorts = new Map();
+    this.imageStates = new Map();
+    this.generation = nextGeneration();
     if (node) this.setNode(node);
   }
 
@@ -76,29 +100,23 @@ export class NodeInfo {
   }
 
   clone(): NodeInfo {
-    const c = new NodeInfo();
-    c.node = this.node;
-    c.pods = [...this.pods];
-    c.podsWithAffinity = [...this.podsWithAffinity];
-    c.podsWithRequiredAntiAffinity = [...this.podsWithRequiredAntiAffinity];
-    c.requested = this.requested.clone();
-    c.nonZeroRequested = this.nonZeroRequested.clone();
-    c.allocatable = this.allocatable.clone();
-    c.usedPorts = new Map(this.usedPorts);
-    c.imageStates = this.imageStates;
-    c.generation = this.generation;
-    return c;
+    return new NodeInfo(undefined, this);
   }
 }
 
 /** The host ports a pod binds, as "ip/protocol/port". */
 export function hostPortsOf(pi: PodInfo): string[] {
   const out: string[] = [];
-  for (const c of [...(pi.pod.spec?.initContainers ?? []), ...(pi.pod.spec?.containers ?? [])]) {
+  addHostPorts(pi.pod.spec?.initContainers, out);
+  addHostPorts(pi.pod.spec?.containers, out);
+  return out;
+}
+
+function addHostPorts(containers: readonly Container[] | undefined, out: string[]): void {
+  if (!containers) return;
+  for (const c of containers) {
     for (const p of c.ports ?? []) {
-      if (!p.hostPort) continue;
-      out.push(`${p.hostIP || "0.0.0.0"}/${p.protocol ?? "TCP"}/${p.hostPort}`);
+      if (p.hostPort) out.push(`${p.hostIP || "0.0.0.0"}/${p.protocol ?? "TCP"}/${p.hostPort}`);
     }
   }
-  return out;
 }

@@ -2,20 +2,27 @@
 // (plus restartable "sidecar" init containers, which keep running) and the biggest one-at-a-time init container,
 // plus the pod overhead. Requests default to limits when only limits are set (API defaulting does the same).
 import type { Container, Pod } from "./api_types.js";
-import { CPU, MEMORY, Resource, toAmounts } from "./resource.js";
+import { amountOf, CPU, MEMORY, Resource, toAmounts } from "./resource.js";
 
 /** What the scoring plugins assume for a container that requests nothing, so empty pods still spread. */
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
+type ResourceList = Record<string, unknown>;
+
+const has = (list: ResourceList | undefined, name: string): boolean => list !== undefined && Object.hasOwn(list, name);
+
+// Straight from the request and limit lists into the Resource (no intermediate map per container: this runs for
+// every pod the scheduler looks at).
 function containerRequests(c: Container, nonZero: boolean): Resource {
-  const req = toAmounts(c.resources?.requests as Record<string, unknown> | undefined);
-  const limits = c.resources?.limits as Record<string, unknown> | undefined;
-  if (limits) for (const [k, v] of toAmounts(limits)) if (!req.has(k)) req.set(k, v);
-  const r = new Resource(req);
+  const requests = c.resources?.requests as ResourceList | undefined;
+  const limits = c.resources?.limits as ResourceList | undefined;
+  const r = new Resource();
+  if (requests) for (const k in requests) if (Object.hasOwn(requests, k)) r.set(k, amountOf(k, requests[k]));
+  if (limits) for (const k in limits) if (Object.hasOwn(limits, k) && !has(requests, k)) r.set(k, amountOf(k, limits[k]));
   if (nonZero) {
-    if (!req.has(CPU)) r.set(CPU, DEFAULT_MILLI_CPU_REQUEST);
-    if (!req.has(MEMORY)) r.set(MEMORY, DEFAULT_MEMORY_REQUEST);
+    if (!has(requests, CPU) && !has(limits, CPU)) r.set(CPU, DEFAULT_MILLI_CPU_REQUEST);
+    if (!has(requests, MEMORY) && !has(limits, MEMORY)) r.set(MEMORY, DEFAULT_MEMORY_REQUEST);
   }
   return r;
 }

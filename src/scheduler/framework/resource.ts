@@ -55,7 +55,8 @@ export class Resource {
   pods = 0;
   /** Which of the four fixed resources were ever set (so names() and entries() list only those). */
   private fixedSet = 0;
-  private readonly extended = new Map<string, number>();
+  /** Extended resources; made on the first one (most pods and nodes have none, and Resources are made per pod). */
+  private extended: Map<string, number> | undefined;
 
   constructor(init?: Map<string, number> | Iterable<[string, number]>) {
     if (init) for (const [k, v] of init) this.set(k, v);
@@ -72,7 +73,7 @@ export class Resource {
       case PODS:
         return this.pods;
       default:
-        return this.extended.get(name) ?? 0;
+        return this.extended?.get(name) ?? 0;
     }
   }
 
@@ -95,7 +96,7 @@ export class Resource {
         this.fixedSet |= 8;
         return;
       default:
-        this.extended.set(name, v);
+        (this.extended ??= new Map()).set(name, v);
     }
   }
 
@@ -105,12 +106,12 @@ export class Resource {
     if (this.fixedSet & 2) yield [MEMORY, this.memory];
     if (this.fixedSet & 4) yield [EPHEMERAL_STORAGE, this.ephemeralStorage];
     if (this.fixedSet & 8) yield [PODS, this.pods];
-    yield* this.extended;
+    if (this.extended) yield* this.extended;
   }
 
   /** True when some extended (non cpu/memory/ephemeral-storage/pods) amount was set. */
   hasExtended(): boolean {
-    return this.extended.size > 0;
+    return this.extended !== undefined && this.extended.size > 0;
   }
 
   add(other: Resource, sign = 1): void {
@@ -118,7 +119,7 @@ export class Resource {
     if (other.fixedSet & 2) this.set(MEMORY, this.memory + sign * other.memory);
     if (other.fixedSet & 4) this.set(EPHEMERAL_STORAGE, this.ephemeralStorage + sign * other.ephemeralStorage);
     if (other.fixedSet & 8) this.set(PODS, this.pods + sign * other.pods);
-    for (const [k, v] of other.extended) this.extended.set(k, (this.extended.get(k) ?? 0) + sign * v);
+    if (other.extended) for (const [k, v] of other.extended) this.set(k, this.get(k) + sign * v);
   }
 
   /** Each amount becomes the larger of this and other. */
