@@ -44,7 +44,9 @@ function walk(value: unknown, schema: OpenAPISchema | undefined, w: Walk): void 
   const additional = typeof s.additionalProperties === "object" ? s.additionalProperties : undefined;
   // An object schema declaring neither properties nor a value schema (RawExtension, FieldsV1, JSON) holds any JSON.
   if (!props && !additional) return;
-  for (const key of Object.keys(value)) {
+  // for-in, not Object.keys: no key array per object. Request bodies are JSON.parse output (plain objects, whose
+  // prototype has no enumerable properties), so for-in sees exactly their own keys, in the same order.
+  for (const key in value) {
     const known = props?.[key];
     const v = (value as Record<string, unknown>)[key];
     if (known || additional) {
