@@ -59,7 +59,8 @@ export function makePod(name: string, s: PodSpecInput = {}): Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, namespace: s.namespace ?? "default", uid: s.uid ?? `pod-uid-${name}-${++uidSeq}`, labels: s.labels },
+    // uid last: a caller that deletes it (to create the pod through the API) leaves a fast-mode object behind.
+    metadata: { name, namespace: s.namespace ?? "default", labels: s.labels, uid: s.uid ?? `pod-uid-${name}-${++uidSeq}` },
     spec: {
       nodeName: s.nodeName,
       priority: s.priority,
