@@ -69,7 +69,8 @@ export class ApiServerMetrics {
    *  `parsed` and `query` are the request's parsed target (parsePath), which the router parses anyway. */
   instrument(req: IncomingMessage, res: ServerResponse, parsed: PathInfo, query: URLSearchParams): () => void {
     const started = this.now();
-    const method = (req.method ?? "GET").toUpperCase();
+    // node:http gives the method as the parser knows it, upper case: not converted again on every request.
+    const method = req.method ?? "GET";
     const dryRun = query.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "";
     let key: string;
     let info: ResourceRequestInfo | undefined;

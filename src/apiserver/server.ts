@@ -198,8 +198,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       // An absolute-form target the URL parser refuses; answered below.
     }
     const done = metrics.instrument(req, res, parsed, target?.query ?? new URLSearchParams());
-    // One close listener does the request's bookkeeping (metrics, then cancellation).
-    res.once("close", () => {
+    // One close listener does the request's bookkeeping (metrics, then cancellation). "close" comes once: on(), not
+    // once(), which wraps every listener in another function.
+    res.on("close", () => {
       done();
       if (!res.writableFinished) {
         gone = true;
