@@ -44,6 +44,8 @@ export function validatePrefix(prefix: string): void {
 
 export function validateValue(key: string, value: string): void {
   if (typeof value !== "string") throw new StorageError("Internal", `value for ${key} must be a string`, { key });
+  // As for keys: a UTF-16 code unit is at most 3 UTF-8 bytes, so only a value of over 512 Ki units needs counting.
+  if (value.length * 3 <= MAX_VALUE_BYTES) return;
   const n = Buffer.byteLength(value);
   if (n > MAX_VALUE_BYTES)
     throw new StorageError("ValueTooLarge", `value for ${key} is ${n} bytes, over the ${MAX_VALUE_BYTES}-byte limit`, { key });
