@@ -12,6 +12,11 @@ export type AttemptResult = "scheduled" | "unschedulable" | "error";
 /** Kubernetes' buckets for attempt durations: 1 ms doubling 15 times (up to ~16 s). */
 export const DURATION_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 ** i);
 
+interface AttemptSeries {
+  attempts: ReturnType<Counter["with"]>;
+  durations: ReturnType<Histogram["with"]>;
+}
+
 export class SchedulerMetrics {
   readonly registry = new MetricsRegistry();
   private readonly attempts: Counter;
@@ -20,6 +25,7 @@ export class SchedulerMetrics {
   readonly pending = { active: 0, backoff: 0, unschedulable: 0, gated: 0 };
   preemptionAttempts = 0;
   preemptionVictims = 0;
+  private readonly series = new Map<string, Map<AttemptResult, AttemptSeries>>();
 
   constructor() {
     const r = this.registry;
@@ -45,8 +51,18 @@ export class SchedulerMetrics {
   }
 
   observeAttempt(result: AttemptResult, profile: string, seconds: number): void {
-    this.attempts.inc({ profile, result });
-    this.durations.observe({ profile, result }, seconds);
+    const s = this.seriesOf(result, profile);
+    s.attempts.inc();
+    s.durations.observe(seconds);
+  }
+
+  /** The two series of a (result, profile), looked up once: an attempt is observed for every pod scheduled. */
+  private seriesOf(result: AttemptResult, profile: string): AttemptSeries {
+    let byResult = this.series.get(profile);
+    if (!byResult) this.series.set(profile, (byResult = new Map()));
+    let s = byResult.get(result);
+    if (!s) byResult.set(result, (s = { attempts: this.attempts.with({ profile, result }), durations: this.durations.with({ profile, result }) }));
+    return s;
   }
 
   /** Attempts so far with this result (and profile, when given). */
