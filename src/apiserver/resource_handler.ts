@@ -134,11 +134,14 @@ export async function handleResource(
   throw errors.pathNotFound();
 }
 
+// A module constant: a regular expression literal inside the function would be a new RegExp object on every call.
+// eslint-disable-next-line no-control-regex
+const BAD_SEGMENT_CHAR = /[\u0000-\u001f\u007f/%]/;
+
 /** Path segments become storage keys: refuse what no valid name contains, as Kubernetes' path segment checks do. */
 function checkPathSegment(what: string, v: string | undefined): void {
   if (v === undefined) return;
-  // eslint-disable-next-line no-control-regex
-  if (v === "." || v === ".." || /[\u0000-\u001f\u007f/%]/.test(v)) {
+  if (v === "." || v === ".." || BAD_SEGMENT_CHAR.test(v)) {
     throw errors.badRequest(`invalid ${what} ${JSON.stringify(v)} in the request path: may not be "." or ".." and may not contain "/", "%" or control characters`);
   }
 }

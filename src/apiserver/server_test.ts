@@ -362,6 +362,24 @@ describe("review resources", () => {
   });
 });
 
+describe("hostile paths", () => {
+  it("refuses names and namespaces that could not be object names, on every request", async () => {
+    const h = await startHarness();
+    try {
+      for (const path of ["/api/v1/namespaces/default/configmaps/a%2Fb", "/api/v1/namespaces/a%25b/configmaps", "/api/v1/namespaces/default/configmaps/x%01y"]) {
+        for (let i = 0; i < 2; i++) {
+          const r = await request(h.url, "GET", path);
+          assert.equal(r.status, 400, `${path}: ${r.text}`);
+          assert.match(r.json().message, /in the request path: may not be/);
+        }
+      }
+      assert.equal((await request(h.url, "GET", "/api/v1/namespaces/default/configmaps/fine-name")).status, 404);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe("hostile bodies", () => {
   it("refuses deeply nested JSON with a 400 instead of overflowing the stack", async () => {
     const h = await startHarness();
