@@ -23,8 +23,9 @@ export function writerThreadMain(): void {
   db.pragma("synchronous = FULL");
   db.pragma("busy_timeout = 5000");
   const latest = db.prepare<[string], Row>("SELECT * FROM kv WHERE key = ? ORDER BY id DESC LIMIT 1");
-  const insert = db.prepare<[Row]>(
-    "INSERT INTO kv (id, key, created, deleted, create_revision, prev_revision, value) VALUES (@id, @key, @created, @deleted, @create_revision, @prev_revision, @value)",
+  // Positional parameters: binding by name looks each one up on an object (about 2 us more per write).
+  const insert = db.prepare<[number, string, number, number, number, number, string]>(
+    "INSERT INTO kv (id, key, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   // The highest revision ever handed out: read in each transaction, so ids stay right after a rolled-back batch.
   const sequence = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kv'").pluck();
@@ -53,7 +54,7 @@ export function writerThreadMain(): void {
       };
     }
     try {
-      insert.run(row);
+      insert.run(row.id, row.key, row.created, row.deleted, row.create_revision, row.prev_revision, row.value);
     } catch (err) {
       // Only another process writing the same file could get here: report the write as lost, not the batch.
       if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) return { error: "Concurrent", message: String(err) };
