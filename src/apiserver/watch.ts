@@ -37,10 +37,16 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
   res.flushHeaders();
   let ended = false;
   let first = true;
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    res.uncork();
+  // Events delivered in the same tick (a replay, a burst of writes, a commit of many) leave in one chunk and one
+  // socket write at the end of the tick, instead of a write (chunk size, data, CRLF) and a UTF-8 length count each.
+  let pending: string[] | undefined;
+  let pendingLength = 0;
+  const flush = (): void => {
+    const texts = pending;
+    pending = undefined;
+    pendingLength = 0;
+    // As one string: a Buffer of it would be allocated outside node's pool (a tick's events are often more than 4 KiB).
+    if (texts && !res.writableEnded) res.write(texts.length === 1 ? texts[0]! : texts.join(""));
   };
   const end = (): void => {
     if (ended) return;
@@ -52,6 +58,8 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
     } catch (err) {
       opts.logger.warn("watch stop failed", { err });
     }
+    // Events already accepted go out before the end.
+    flush();
     if (!res.writableEnded) res.end();
   };
   const untrack = opts.tracker.add(end);
@@ -64,16 +72,20 @@ export function serveWatch(res: ServerResponse, stream: WatchStream, opts: Serve
       if (ended) return;
       const object = opts.transform && e.type !== "ERROR" && e.type !== "BOOKMARK" ? opts.transform(e, first) : e.object;
       if (e.type !== "ERROR" && e.type !== "BOOKMARK") first = false;
-      // Events delivered in the same tick (a replay, a burst of writes) leave in one socket write: the first corks
-      // the response and the next tick uncorks it, instead of a write (chunk head, data, CRLF) per event.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
-      // Returning false pauses the registry's delivery until the socket drains (backpressure).
       // The object's text is shared by every watcher of it (jsonOf memoizes frozen cached objects).
-      return res.write(`${EVENT_HEADS[e.type] ?? `{"type":${JSON.stringify(e.type)},"object":`}${jsonOf(object)}}\n`);
+      const text = `${EVENT_HEADS[e.type] ?? `{"type":${JSON.stringify(e.type)},"object":`}${jsonOf(object)}}\n`;
+      if (!pending) {
+        pending = [];
+        process.nextTick(flush);
+      }
+      pending.push(text);
+      pendingLength += text.length;
+      // A tick's events past the response's buffer size leave at once, so that a large replay to a slow client waits
+      // for the socket instead of piling up here.
+      if (pendingLength >= res.writableHighWaterMark) flush();
+      // Backpressure: while a write waits for the socket to drain, the registry's delivery pauses (that write's
+      // "drain" resumes it); this event is accepted either way.
+      return !res.writableNeedDrain;
     },
     onClose: end,
   });

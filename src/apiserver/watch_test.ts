@@ -107,6 +107,31 @@ describe("watch over HTTP", () => {
     w.close();
   });
 
+  it("sends a replay larger than the response's buffer whole and in order, then later changes", async () => {
+    const h2 = await startHarness();
+    try {
+      const names = Array.from({ length: 120 }, (_, i) => `big-${String(i).padStart(3, "0")}`);
+      for (const name of names) {
+        await request(h2.url, "POST", "/api/v1/namespaces/default/configmaps", { body: { ...CM(name), data: { a: "x".repeat(2000) } } });
+      }
+      const w = await openWatch(h2.url, "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=0");
+      const seen: string[] = [];
+      for (let i = 0; i < names.length; i++) {
+        const e = await w.next();
+        assert.equal(e.type, "ADDED");
+        assert.equal(e.object.data.a.length, 2000);
+        seen.push(e.object.metadata.name);
+      }
+      assert.deepEqual(seen, names);
+      await request(h2.url, "DELETE", "/api/v1/namespaces/default/configmaps/big-000");
+      const e = await w.next();
+      assert.deepEqual([e.type, e.object.metadata.name], ["DELETED", "big-000"]);
+      w.close();
+    } finally {
+      await h2.close();
+    }
+  });
+
   it("ends every watch when the server shuts down", async () => {
     const h2 = await startHarness();
     const w = await openWatch(h2.url, "/api/v1/configmaps?watch=true");
