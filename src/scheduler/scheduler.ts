@@ -23,6 +23,7 @@ import { IN_TREE_REGISTRY, type Registry } from "./plugins/registry.js";
 import { patchPodStatus, unschedulablePatch } from "./pod_status.js";
 import { addEventHandlers } from "./event_handlers.js";
 import { SchedulingQueue } from "./queue/scheduling_queue.js";
+import { tieBreakRandom } from "./random.js";
 import { Algorithm, type SchedulingContext } from "./schedule_one.js";
 import type { Status } from "./framework/status.js";
 import type { FitError } from "./framework/fit_error.js";
@@ -40,7 +41,7 @@ export interface SchedulerOptions {
   metrics?: SchedulerMetrics;
   /** Share informers with other components of the process; otherwise the scheduler makes its own. */
   informers?: SharedInformerFactory;
-  /** Tie-breaking between equally scored nodes (tests pass a seeded one). */
+  /** Tie-breaking between equally scored nodes (tests pass a seeded one); default: tieBreakRandom() (random.ts). */
   random?: () => number;
   assumedPodTtlMs?: number;
   /** Leader election timings (Kubernetes' defaults: 15 s / 10 s / 2 s). */
@@ -211,7 +212,7 @@ export class Scheduler {
       clock: this.clock,
       log: this.log,
       percentageOfNodesToScore: this.config.percentageOfNodesToScore,
-      random: this.opts.random ?? Math.random,
+      random: this.opts.random ?? tieBreakRandom(),
       bindings,
       onFailure: (fwk, qpi, status, o) => this.handleFailure(inf, q, recorder, withPriority, fwk, qpi, status, o),
       onBound: (fwk, qpi, host, started) => {
