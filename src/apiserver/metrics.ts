@@ -60,9 +60,10 @@ export class ApiServerMetrics {
     this.longrunning = r.gauge({ name: "apiserver_longrunning_requests", help: "Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.", labelNames: REQUEST_LABELS });
   }
 
-  /** The series of each label tuple seen, so a request looks its series up once (one key) instead of once per
-   *  family with a label object each. */
-  private readonly series = new Map<string, RequestSeries>();
+  /** The series seen, by resource (non-resource requests under ""), each resource's few series in a list compared
+   *  label by label: a request finds its series without building a key of all its labels (a long string made and
+   *  hashed on every request was most of this function's cost). */
+  private readonly series = new Map<string, RequestSeries[]>();
 
   /** Tracks the request as in flight (or long-running) now; the returned function counts it by code and observes
    *  its duration, and is to be called once when the response ends or the client goes away (its "close").
@@ -72,33 +73,42 @@ export class ApiServerMetrics {
     // node:http gives the method as the parser knows it, upper case: not converted again on every request.
     const method = req.method ?? "GET";
     const dryRun = query.has("dryRun") ? query.getAll("dryRun").sort().join(",") : "";
-    let key: string;
-    let info: ResourceRequestInfo | undefined;
-    let verb = method;
-    if (parsed.kind === "resource") {
-      info = parsed.info;
-      verb = verbOf(info, method, req.headers["content-type"]);
-      key = `${verb}\u0000${dryRun}\u0000${info.group}\u0000${info.version}\u0000${info.resource}\u0000${info.subresource ?? ""}\u0000${scopeOf(info)}`;
-    } else {
-      key = `${method}\u0000${dryRun}`;
+    const info = parsed.kind === "resource" ? parsed.info : undefined;
+    const verb = info ? verbOf(info, method, req.headers["content-type"]) : method;
+    const resource = info?.resource ?? "";
+    let list = this.series.get(resource);
+    if (!list) {
+      list = [];
+      this.series.set(resource, list);
     }
-    let s = this.series.get(key);
-    if (!s) {
-      s = this.newSeries(labelsOf(info, verb, dryRun));
-      this.series.set(key, s);
+    const group = info?.group ?? "";
+    const version = info?.version ?? "";
+    const subresource = info?.subresource ?? "";
+    const scope = info ? scopeOf(info) : "";
+    let series: RequestSeries | undefined;
+    for (const c of list) {
+      const l = c.labels;
+      if (l.verb === verb && l.subresource === subresource && l.scope === scope && l.group === group && l.version === version && l.dry_run === dryRun) {
+        series = c;
+        break;
+      }
     }
-    const series = s;
-    series.gauge.inc();
+    if (!series) {
+      series = this.newSeries(labelsOf(info, verb, dryRun));
+      list.push(series);
+    }
+    const s = series;
+    s.gauge.inc();
     return () => {
-      series.gauge.dec();
+      s.gauge.dec();
       const code = res.statusCode;
-      let counter = series.byCode.get(code);
+      let counter = s.byCode.get(code);
       if (!counter) {
-        counter = this.requests.with({ ...series.labels, code: String(code) });
-        series.byCode.set(code, counter);
+        counter = this.requests.with({ ...s.labels, code: String(code) });
+        s.byCode.set(code, counter);
       }
       counter.inc();
-      series.duration.observe((this.now() - started) / 1000);
+      s.duration.observe((this.now() - started) / 1000);
     };
   }
 
