@@ -9,6 +9,7 @@ import { resources } from "../client/resources.js";
 import type { KubeObject } from "../api/object.js";
 import { isNotFound } from "../machinery/errors.js";
 import { PATCH_CONTENT_TYPES } from "../client/types.js";
+import { Fifo } from "../util/fifo.js";
 import type { Logger } from "../util/log.js";
 import type { Pod } from "./framework/api_types.js";
 
@@ -42,6 +43,7 @@ const AGGREGATE_WINDOW_MS = 10 * 60_000;
 const MAX_REMEMBERED = 4096;
 
 interface Remembered {
+  key: string;
   name: string;
   namespace: string;
   count: number;
@@ -54,6 +56,12 @@ export class EventRecorder {
   /** Writes not yet answered, so shutdown and tests can wait for them. */
   private readonly inFlight = new Set<Promise<void>>();
   private readonly recent = new Map<string, Remembered>();
+  /**
+   * The remembered series oldest first, for forgetting the oldest: a Map's first key is found by walking past
+   * every entry deleted since the map last rehashed (thousands here, one event per scheduled pod). A series
+   * replaced under its key stays here, stale, until it comes up.
+   */
+  private readonly order = new Fifo<Remembered>();
 
   /** Makes event names unique within this recorder; starts at random so two recorders rarely meet. */
   private seq = randomInt(0x1000000);
@@ -81,14 +89,21 @@ export class EventRecorder {
       return;
     }
     const name = `${pod.metadata?.name ?? "pod"}.${this.suffix(now)}`;
-    const r: Remembered = { name, namespace: ns, count: 1, first: now, last: this.track(this.create(name, now, 1, pod, type, reason, message, component)) };
-    this.remember(key, r);
+    const r: Remembered = { key, name, namespace: ns, count: 1, first: now, last: this.track(this.create(name, now, 1, pod, type, reason, message, component)) };
+    this.remember(r);
   }
 
-  private remember(key: string, r: Remembered): void {
-    this.recent.delete(key);
-    this.recent.set(key, r);
-    if (this.recent.size > MAX_REMEMBERED) this.recent.delete(this.recent.keys().next().value as string);
+  /** Keeps r as the series of its key; beyond MAX_REMEMBERED series the oldest is forgotten. */
+  private remember(r: Remembered): void {
+    this.recent.delete(r.key);
+    this.recent.set(r.key, r);
+    this.order.push(r);
+    while (this.recent.size > MAX_REMEMBERED) {
+      const oldest = this.order.shift()!;
+      if (this.recent.get(oldest.key) === oldest) this.recent.delete(oldest.key);
+    }
+    // Stale entries (series replaced under their key) are dropped once they would double the queue.
+    if (this.order.size > 2 * MAX_REMEMBERED) for (const x of this.order.drain()) if (this.recent.get(x.key) === x) this.order.push(x);
   }
 
   /** Never rejects: failures are logged. */
