@@ -6,13 +6,17 @@
 // anything that must be unpredictable).
 import { randomInt } from "node:crypto";
 
+/** Added to the counter at each draw: an odd constant, so the 32-bit counter visits every value before repeating. */
+const WEYL_STEP = 0x6d2b79f5;
+
 /** A uniform generator of doubles in [0, 1), seeded from `seed` or at random. */
 export function tieBreakRandom(seed: number = randomInt(2 ** 32)): () => number {
-  let state = seed | 0;
+  let counter = seed | 0;
   return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    counter = (counter + WEYL_STEP) | 0;
+    // Mix the counter's bits (mulberry32's output function: xor-shifts and 32-bit multiplies), then scale to [0, 1).
+    let z = Math.imul(counter ^ (counter >>> 15), counter | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
   };
 }
