@@ -94,6 +94,11 @@ export class NodeColumns {
     return this.values[id]!;
   }
 
+  /** One more than the largest value id handed out so far (ids are dense, from 1). */
+  get valueCount(): number {
+    return this.values.length;
+  }
+
   private labelValueId(info: NodeInfo, key: string): number {
     const labels = info.node?.metadata?.labels;
     return labels && Object.prototype.hasOwnProperty.call(labels, key) ? this.valueId(labels[key]!) : 0;

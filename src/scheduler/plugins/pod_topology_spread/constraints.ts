@@ -3,6 +3,7 @@
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { everything, nothing, selectorFromLabelSelector } from "../../../machinery/labels.js";
 import type { Node, Pod, TopologySpreadConstraint } from "../../framework/api_types.js";
+import type { NodeInfo } from "../../framework/node_info.js";
 import type { Handle } from "../../framework/types.js";
 import { podMatchesNodeSelectorAndAffinity } from "../helper/node_selector.js";
 import { findUntoleratedTaint } from "../helper/taints.js";
@@ -13,6 +14,9 @@ export interface Constraint {
   maxSkew: number;
   topologyKey: string;
   selector: Matcher;
+  /** Text equal for constraints whose selectors pick the same pods (the pod's labelSelector and the values of its
+   *  matchLabelKeys); undefined for the default constraints (selectors of the pod's owners). */
+  selectorKey?: string;
   minDomains: number;
   honorNodeAffinity: boolean;
   honorNodeTaints: boolean;
@@ -73,6 +77,7 @@ function fromPodConstraint(pod: Pod, c: TopologySpreadConstraint): Constraint {
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
     selector,
+    selectorKey: c.labelSelector ? JSON.stringify([c.labelSelector, keys.map((k) => [k, labels[k]])]) : undefined,
     minDomains: c.minDomains ?? 1,
     honorNodeAffinity: (c.nodeAffinityPolicy ?? "Honor") === "Honor",
     honorNodeTaints: (c.nodeTaintsPolicy ?? "Ignore") === "Honor",
@@ -94,6 +99,48 @@ export function countMatching(pods: Array<{ pod: Pod }>, ns: string, selector: M
     if (selector.matches(pod.metadata?.labels ?? {})) n++;
   }
   return n;
+}
+
+/** A node's count for one selector, valid while the node's generation is `generation`. */
+interface NodeCount {
+  generation: number;
+  count: number;
+}
+
+/** Selectors remembered at most; past it the memo starts over (a cluster rarely has this many spread groups). */
+const MAX_REMEMBERED_SELECTORS = 256;
+
+/**
+ * countMatching per node, remembered per selector (namespace and Constraint.selectorKey) while the node's pods stay
+ * the same: NodeInfo.generation changes with every pod added to or removed from the node, and an unchanged node
+ * keeps its NodeInfo from one snapshot to the next. Spreading pods of one group, each PreFilter then counts again
+ * only on the nodes that changed since the group's previous pod instead of over every pod in the cluster; the
+ * counts are the same.
+ */
+export class MatchCounts {
+  private readonly bySelector = new Map<string, WeakMap<NodeInfo, NodeCount>>();
+
+  /** The counter for a constraint's selector in a namespace (plain counting when it has no selectorKey). */
+  counter(ns: string, c: Constraint): (n: NodeInfo) => number {
+    if (c.selectorKey === undefined) return (n) => countMatching(n.pods, ns, c.selector);
+    const key = `${ns}\u0000${c.selectorKey}`;
+    let memo = this.bySelector.get(key);
+    if (!memo) {
+      if (this.bySelector.size >= MAX_REMEMBERED_SELECTORS) this.bySelector.clear();
+      this.bySelector.set(key, (memo = new WeakMap()));
+    }
+    const table = memo;
+    return (n) => {
+      const known = table.get(n);
+      if (known !== undefined && known.generation === n.generation) return known.count;
+      const count = countMatching(n.pods, ns, c.selector);
+      if (known !== undefined) {
+        known.generation = n.generation;
+        known.count = count;
+      } else table.set(n, { generation: n.generation, count });
+      return count;
+    };
+  }
 }
 
 export const anySelector = everything;

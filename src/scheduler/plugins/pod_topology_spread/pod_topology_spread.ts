@@ -17,7 +17,7 @@ import {
   type PreScorePlugin,
   type ScorePlugin,
 } from "../../framework/types.js";
-import { buildConstraints, countMatching, HOSTNAME_LABEL, nodeIncluded, type Constraint, type PodTopologySpreadArgs } from "./constraints.js";
+import { buildConstraints, countMatching, HOSTNAME_LABEL, MatchCounts, nodeIncluded, type Constraint, type PodTopologySpreadArgs } from "./constraints.js";
 
 export const NAME = "PodTopologySpread";
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
@@ -31,6 +31,8 @@ class FilterState implements StateData {
     /** Per constraint: topology value -> matching pods. */
     readonly counts: Map<string, number>[],
     readonly minMatch: number[],
+    /** Per constraint: 1 when the incoming pod matches its own selector (it would count in the domain it joins). */
+    readonly selfMatch: number[],
   ) {}
   clone(): StateData {
     return this;
@@ -57,7 +59,7 @@ const hasAllKeys = (n: NodeInfo, cs: Constraint[]): boolean => cs.every((c) => c
  * the pod has, or taints), its pods only when it has some. undefined without columns (the caller counts plainly)
  * or for a topology key an object inherits (`in` would see it).
  */
-function countWithColumns(snapshot: Snapshot, pod: Pod, ns: string, constraints: Constraint[]): Map<string, number>[] | undefined {
+function countWithColumns(snapshot: Snapshot, pod: Pod, constraints: Constraint[], counters: ((n: NodeInfo) => number)[]): Map<string, number>[] | undefined {
   const cols = snapshot.columns();
   if (!cols || constraints.some((c) => c.topologyKey in Object.prototype)) return undefined;
   const keyCols: Int32Array[] = [];
@@ -68,7 +70,10 @@ function countWithColumns(snapshot: Snapshot, pod: Pod, ns: string, constraints:
   }
   const nodeConstrained = Object.keys(pod.spec?.nodeSelector ?? {}).length > 0 || !!pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   const needsNode = constraints.map((c) => c.honorNodeTaints || (c.honorNodeAffinity && nodeConstrained));
-  const byId = constraints.map(() => new Map<number, number>());
+  // Per constraint, by label value id: 1 + the domain's count once a node of the domain was seen (0: not seen), and
+  // the ids in the order first seen (the order of the answer's maps, as counting node by node gives).
+  const sums = constraints.map(() => new Int32Array(cols.valueCount));
+  const seen = constraints.map((): number[] => []);
   const nodes = snapshot.list();
   const { flags, podCount } = cols;
   const k = constraints.length;
@@ -81,13 +86,17 @@ function countWithColumns(snapshot: Snapshot, pod: Pod, ns: string, constraints:
       const con = constraints[c]!;
       if (needsNode[c] && !nodeIncluded(pod, nodes[i]!.node!, con)) continue;
       const id = keyCols[c]![i]!;
-      const m = byId[c]!;
-      m.set(id, (m.get(id) ?? 0) + (podCount[i] === 0 ? 0 : countMatching(nodes[i]!.pods, ns, con.selector)));
+      const sum = sums[c]!;
+      if (sum[id] === 0) {
+        sum[id] = 1;
+        seen[c]!.push(id);
+      }
+      if (podCount[i] !== 0) sum[id] += counters[c]!(nodes[i]!);
     }
   }
-  return byId.map((m) => {
+  return seen.map((ids, c) => {
     const out = new Map<string, number>();
-    for (const [id, v] of m) out.set(cols.valueOf(id), v);
+    for (const id of ids) out.set(cols.valueOf(id), sums[c]![id]! - 1);
     return out;
   });
 }
@@ -97,13 +106,15 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
   for (const c of args.defaultConstraints ?? []) if (c.maxSkew <= 0) throw new Error(`PodTopologySpread args: defaultConstraints maxSkew: Invalid value: ${c.maxSkew}: must be greater than zero`);
   if (args.defaultingType === "System" && args.defaultConstraints?.length) throw new Error("PodTopologySpread args: defaultConstraints: Invalid value: when .defaultingType is \"System\", .defaultConstraints must be empty");
 
+  const matchCounts = new MatchCounts();
   return {
     name: NAME,
     preFilter(state, pod) {
       const constraints = buildConstraints(pod, "DoNotSchedule", args, handle);
       if (constraints.length === 0) return { status: Status.skip() };
       const ns = pod.metadata?.namespace ?? "";
-      const fast = countWithColumns(state.snapshot, pod, ns, constraints);
+      const counters = constraints.map((c) => matchCounts.counter(ns, c));
+      const fast = countWithColumns(state.snapshot, pod, constraints, counters);
       const counts = fast ?? constraints.map(() => new Map<string, number>());
       if (!fast) for (const n of state.snapshot.list()) {
         if (!n.node || !hasAllKeys(n, constraints)) continue;
@@ -111,7 +122,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
         constraints.forEach((c, i) => {
           if (!nodeIncluded(pod, n.node!, c)) return;
           const v = labels[c.topologyKey]!;
-          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + countMatching(n.pods, ns, c.selector));
+          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + counters[i]!(n));
         });
       }
       const minMatch = constraints.map((c, i) => {
@@ -121,18 +132,20 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
         for (const v of m.values()) min = Math.min(min, v);
         return min === Infinity ? 0 : min;
       });
-      state.write(PREFILTER_KEY, new FilterState(constraints, counts, minMatch));
+      const podLabels = pod.metadata?.labels ?? {};
+      const selfMatch = constraints.map((c) => (c.selector.matches(podLabels) ? 1 : 0));
+      state.write(PREFILTER_KEY, new FilterState(constraints, counts, minMatch, selfMatch));
       return { status: Status.success() };
     },
     filter(state, pod, node) {
       const st = state.read<FilterState>(PREFILTER_KEY);
       if (!st) return Status.success();
       const labels = node.node?.metadata?.labels ?? {};
-      const podLabels = pod.metadata?.labels ?? {};
-      for (const [i, c] of st.constraints.entries()) {
+      const { constraints } = st;
+      for (let i = 0; i < constraints.length; i++) {
+        const c = constraints[i]!;
         if (!(c.topologyKey in labels)) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
-        const self = c.selector.matches(podLabels) ? 1 : 0;
-        const skew = (st.counts[i]!.get(labels[c.topologyKey]!) ?? 0) + self - st.minMatch[i]!;
+        const skew = (st.counts[i]!.get(labels[c.topologyKey]!) ?? 0) + st.selfMatch[i]! - st.minMatch[i]!;
         if (skew > c.maxSkew) return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
       }
       return Status.success();
