@@ -17,7 +17,7 @@ import {
   type PreScorePlugin,
   type ScorePlugin,
 } from "../../framework/types.js";
-import { buildConstraints, countMatching, HOSTNAME_LABEL, MatchCounts, nodeIncluded, type Constraint, type PodTopologySpreadArgs } from "./constraints.js";
+import { buildConstraints, HOSTNAME_LABEL, MatchCounts, nodeIncluded, type Constraint, type PodTopologySpreadArgs } from "./constraints.js";
 
 export const NAME = "PodTopologySpread";
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
@@ -42,6 +42,8 @@ class FilterState implements StateData {
 class ScoreState implements StateData {
   constructor(
     readonly constraints: Constraint[],
+    /** Per constraint: a node's matching pods (MatchCounts), for per-node domains counted in score(). */
+    readonly counters: ((n: NodeInfo) => number)[],
     readonly counts: Map<string, number>[],
     readonly weights: number[],
     readonly ignored: Set<string>,
@@ -164,6 +166,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
         const labels = n.node!.metadata?.labels ?? {};
         constraints.forEach((c, i) => domains[i]!.add(labels[c.topologyKey]!));
       }
+      const counters = constraints.map((c) => matchCounts.counter(ns, c));
       const counts = constraints.map(() => new Map<string, number>());
       for (const n of state.snapshot.list()) {
         if (!n.node || !hasAllKeys(n, constraints)) continue;
@@ -173,24 +176,23 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Handle): PreFilte
           if (c.topologyKey === HOSTNAME_LABEL || !nodeIncluded(pod, n.node!, c)) return;
           const v = labels[c.topologyKey]!;
           if (!domains[i]!.has(v)) return;
-          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + countMatching(n.pods, ns, c.selector));
+          counts[i]!.set(v, (counts[i]!.get(v) ?? 0) + counters[i]!(n));
         });
       }
       // More domains make each one's count weigh more, so spreading over many small domains still matters.
       const weights = constraints.map((c, i) => Math.log((c.topologyKey === HOSTNAME_LABEL ? feasible.length - ignored.size : domains[i]!.size) + 2));
-      state.write(PRESCORE_KEY, new ScoreState(constraints, counts, weights, ignored));
+      state.write(PRESCORE_KEY, new ScoreState(constraints, counters, counts, weights, ignored));
       return Status.success();
     },
-    score(state, pod, node) {
+    score(state, _pod, node) {
       const st = state.read<ScoreState>(PRESCORE_KEY);
       if (!st || st.ignored.has(node.name)) return { score: 0, status: Status.success() };
       const labels = node.node?.metadata?.labels ?? {};
-      const ns = pod.metadata?.namespace ?? "";
       let score = 0;
       st.constraints.forEach((c, i) => {
         const v = labels[c.topologyKey];
         if (v === undefined) return;
-        const cnt = c.topologyKey === HOSTNAME_LABEL ? countMatching(node.pods, ns, c.selector) : (st.counts[i]!.get(v) ?? 0);
+        const cnt = c.topologyKey === HOSTNAME_LABEL ? st.counters[i]!(node) : (st.counts[i]!.get(v) ?? 0);
         score += cnt * st.weights[i]! + (c.maxSkew - 1);
       });
       return { score: Math.round(score), status: Status.success() };

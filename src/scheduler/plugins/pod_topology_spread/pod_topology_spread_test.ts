@@ -104,3 +104,36 @@ describe("PodTopologySpread score", () => {
     assert.equal(s2.h1! - s2.h2!, alone.scoreAll(makePod("other2", { labels: { app: "y" } })).h1! - alone.scoreAll(makePod("other2", { labels: { app: "y" } })).h2!);
   });
 });
+
+describe("PodTopologySpread counts across cycles", () => {
+  // PreFilter and PreScore remember each node's count per selector until the node's pods change: a pod placed or
+  // removed between cycles must show in the next one.
+  it("a pod added or removed between cycles changes the next cycle's filter and scores", () => {
+    const h = new Harness([zn("a1", "a"), zn("b1", "b")], [makePod("w1", { labels: app, nodeName: "a1" })]);
+    const filtered = makePod("new", { labels: app, topologySpreadConstraints: [spread({})] });
+    const scored = makePod("new2", { labels: app, topologySpreadConstraints: [spread({ whenUnsatisfiable: "ScheduleAnyway", topologyKey: "kubernetes.io/hostname" })] });
+    const hosts = new Harness([makeNode("a1"), makeNode("b1")], [makePod("w1", { labels: app, nodeName: "a1" })]);
+    const refresh = (x: Harness) => x.cache.updateSnapshot(x.snapshot);
+
+    assert.deepEqual(h.filterAll(filtered), { a1: "node(s) didn't match pod topology spread constraints", b1: "" });
+    assert.ok(hosts.scoreAll(scored).b1! > hosts.scoreAll(scored).a1!);
+
+    const added = [makePod("w2", { labels: app, nodeName: "b1" }), makePod("w3", { labels: app, nodeName: "b1" })];
+    for (const x of [h, hosts]) {
+      for (const p of added) x.cache.addPod(p);
+      refresh(x);
+    }
+    assert.deepEqual(h.filterAll(filtered), { a1: "", b1: "node(s) didn't match pod topology spread constraints" });
+    const after = hosts.scoreAll(scored);
+    assert.ok(after.a1! > after.b1!, JSON.stringify(after));
+
+    for (const x of [h, hosts]) {
+      for (const p of added) x.cache.removePod(p);
+      refresh(x);
+    }
+    // Back to a: 1, b: 0 matching pods.
+    assert.deepEqual(h.filterAll(filtered), { a1: "node(s) didn't match pod topology spread constraints", b1: "" });
+    const last = hosts.scoreAll(scored);
+    assert.ok(last.b1! > last.a1!, JSON.stringify(last));
+  });
+});
