@@ -29,9 +29,6 @@ export const nodeNameIndexFunc: IndexFunc<KubeObject> = (o) => {
   return n ? [n] : [];
 };
 
-// Cached objects are frozen by util/freeze.ts's deepFreeze (re-exported for the indexer's users).
-export { deepFreeze };
-
 export const freezeByDefault = (): boolean => process.env.NODE_ENV !== "production";
 
 export interface IndexerOptions<T> {

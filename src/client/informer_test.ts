@@ -5,7 +5,8 @@ import { createClient } from "./rest_client.js";
 import { resources } from "./resources.js";
 import { SharedInformerFactory } from "./informer_factory.js";
 import { SharedInformer, Tombstone, unwrapTombstone } from "./informer.js";
-import { deepFreeze, Indexer, NAMESPACE_INDEX as NAMESPACE, NODE_NAME_INDEX, nodeNameIndexFunc, OWNER_UID_INDEX, ownerUidIndexFunc } from "./indexer.js";
+import { Indexer, NAMESPACE_INDEX as NAMESPACE, NODE_NAME_INDEX, nodeNameIndexFunc, OWNER_UID_INDEX, ownerUidIndexFunc } from "./indexer.js";
+import { deepFreeze } from "../util/freeze.js";
 import { startFakeApiServer, type FakeApiServer } from "./testing/fake_apiserver.js";
 
 async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
