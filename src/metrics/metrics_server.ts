@@ -108,6 +108,12 @@ export class MetricsServer {
     }
   }
 
+  /** A node that cannot be scraped this round: its readings are left out until it answers again. */
+  private forgetNode(name: string): void {
+    this.store.dropNode(name);
+    this.custom.dropNode(name);
+  }
+
   /** One round: every node scraped concurrently; a node that fails is left out until it answers again. */
   async scrape(signal?: AbortSignal): Promise<void> {
     const started = this.clock.now();
@@ -117,19 +123,14 @@ export class MetricsServer {
       nodes.map(async (node) => {
         const addr = nodeAddressing(node);
         // Thousands of hollow nodes would each cost a rejected promise and an Error per round.
-        if (this.source.reachable?.(addr) === false) {
-          this.store.dropNode(addr.name);
-          this.custom.dropNode(addr.name);
-          return;
-        }
+        if (this.source.reachable?.(addr) === false) return this.forgetNode(addr.name);
         try {
           const summary = await this.source.summary(addr, signal);
           const o = { now: this.clock.now(), defaultWindowMs: this.intervalMs };
           this.store.ingest(addr.name, summary, o);
           this.custom.ingest(addr.name, summary, o);
         } catch (err) {
-          this.store.dropNode(addr.name);
-          this.custom.dropNode(addr.name);
+          this.forgetNode(addr.name);
           this.log.debug("node scrape failed", { node: addr.name, err });
         }
       }),
