@@ -113,27 +113,25 @@ describe("PodTopologySpread counts across cycles", () => {
     const filtered = makePod("new", { labels: app, topologySpreadConstraints: [spread({})] });
     const scored = makePod("new2", { labels: app, topologySpreadConstraints: [spread({ whenUnsatisfiable: "ScheduleAnyway", topologyKey: "kubernetes.io/hostname" })] });
     const hosts = new Harness([makeNode("a1"), makeNode("b1")], [makePod("w1", { labels: app, nodeName: "a1" })]);
-    const refresh = (x: Harness) => x.cache.updateSnapshot(x.snapshot);
-
-    assert.deepEqual(h.filterAll(filtered), { a1: "node(s) didn't match pod topology spread constraints", b1: "" });
-    assert.ok(hosts.scoreAll(scored).b1! > hosts.scoreAll(scored).a1!);
-
+    const SKEWED = "node(s) didn't match pod topology spread constraints";
+    // The zone filter admits only the emptier zone, and the hostname scores prefer the emptier host.
+    const expectEmptier = (emptier: "a1" | "b1", fuller: "a1" | "b1"): void => {
+      assert.deepEqual(h.filterAll(filtered), { [emptier]: "", [fuller]: SKEWED });
+      const s = hosts.scoreAll(scored);
+      assert.ok(s[emptier]! > s[fuller]!, JSON.stringify(s));
+    };
+    const change = (f: (x: Harness, p: ReturnType<typeof makePod>) => void): void => {
+      for (const x of [h, hosts]) {
+        for (const p of added) f(x, p);
+        x.cache.updateSnapshot(x.snapshot);
+      }
+    };
     const added = [makePod("w2", { labels: app, nodeName: "b1" }), makePod("w3", { labels: app, nodeName: "b1" })];
-    for (const x of [h, hosts]) {
-      for (const p of added) x.cache.addPod(p);
-      refresh(x);
-    }
-    assert.deepEqual(h.filterAll(filtered), { a1: "", b1: "node(s) didn't match pod topology spread constraints" });
-    const after = hosts.scoreAll(scored);
-    assert.ok(after.a1! > after.b1!, JSON.stringify(after));
 
-    for (const x of [h, hosts]) {
-      for (const p of added) x.cache.removePod(p);
-      refresh(x);
-    }
-    // Back to a: 1, b: 0 matching pods.
-    assert.deepEqual(h.filterAll(filtered), { a1: "node(s) didn't match pod topology spread constraints", b1: "" });
-    const last = hosts.scoreAll(scored);
-    assert.ok(last.b1! > last.a1!, JSON.stringify(last));
+    expectEmptier("b1", "a1"); // a: 1, b: 0 matching pods
+    change((x, p) => x.cache.addPod(p));
+    expectEmptier("a1", "b1"); // a: 1, b: 2
+    change((x, p) => x.cache.removePod(p));
+    expectEmptier("b1", "a1"); // a: 1, b: 0 again
   });
 });
