@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { FakeClock } from "../../client/clock.js";
 import { criTestSkipReason, startTestNode, type TestNode } from "../runtime/cri/testing.js";
 import type { CriRuntime } from "../runtime/cri/cri_runtime.js";
 import type { PodSandboxConfig } from "../runtime/types.js";
@@ -104,13 +105,15 @@ describe("image garbage collection on containerd", { skip }, () => {
 
   it("removes images unused for longer than the maximum age, without usage pressure", async () => {
     const stale = await addImage("stale");
-    const gc = new ImageGC({ runtime: rt, imageFs: criImageFs(rt.client), highThresholdPercent: 100, lowThresholdPercent: 100, minAgeMs: 0, maxAgeMs: 1000 });
+    // Ages on a fake clock: starting the sandbox below may take longer than the maximum age on a loaded machine.
+    const clock = new FakeClock(Date.now());
+    const gc = new ImageGC({ runtime: rt, imageFs: criImageFs(rt.client), highThresholdPercent: 100, lowThresholdPercent: 100, minAgeMs: 0, maxAgeMs: 1000, clock });
     await gc.detect();
     const keep = await runWith(IMAGE_TAGS.busybox);
     try {
       const early = await gc.garbageCollect();
       assert.deepEqual(early.removed, [], "nothing is past the maximum age yet");
-      await delay(1500);
+      clock.advance(1500);
       const res = await gc.garbageCollect();
       assert.deepEqual(res.removed.map((r) => [r.tags[0], r.reason]), [[stale, "age"]]);
       assert.deepEqual(await tags(), [IMAGE_TAGS.busybox, PAUSE_IMAGE].sort());
