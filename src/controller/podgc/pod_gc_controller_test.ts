@@ -50,9 +50,11 @@ test("podgc: orphaned pods force-deleted (deleted node at once, never-seen node 
   t.after(() => gc.stop());
 
   const gone = (name: string): Promise<true | undefined> => pods.get("default", name).then(() => undefined, (err: unknown) => (isNotFound(err) ? true : Promise.reject(err)));
-  // Watch what the pods go through on their way out.
+  // Watch what the pods go through on their way out, from before anything below changes them (a watch from "now"
+  // could be set up only after the collector marked them).
   const seen = new Map<string, PodObject>();
-  const w = pods.watch("default", {}, {
+  const from = (await pods.list("default")).metadata?.resourceVersion;
+  const w = pods.watch("default", { resourceVersion: from }, {
     onEvent: (e) => {
       if (e.type === "MODIFIED") seen.set((e.object as PodObject).metadata!.name!, e.object as PodObject);
     },
