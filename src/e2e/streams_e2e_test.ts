@@ -75,10 +75,16 @@ describe("kubectl logs, exec, attach, port-forward and cp on containerd", { skip
   });
 
   it("shows the previous container's log after a restart with --previous", async () => {
-    await ok(["apply", "-f", "-"], pod("crasher", { containers: [{ name: "c", image: "busybox", command: ["sh", "-c", "echo life-at $(date +%s); sleep 1; exit 1"] }] }));
+    // The first run waits for /dev/shm/go (the pod sandbox's shared memory, kept across restarts of its containers):
+    // while it waits there is surely no previous container, however long kubectl takes to ask; a run that exits on
+    // its own could already have been restarted.
+    const command = "echo life-at $(date +%s); until [ -f /dev/shm/go ]; do sleep 0.2; done; sleep 1; exit 1";
+    await ok(["apply", "-f", "-"], pod("crasher", { containers: [{ name: "c", image: "busybox", command: ["sh", "-c", command] }] }));
     const before = await kubectl(["logs", "crasher", "--previous"]);
     assert.notEqual(before.code, 0);
     assert.match(before.stderr, /previous terminated container "c" in pod "crasher" not found|waiting to start/);
+    await running("crasher");
+    await ok(["exec", "crasher", "--", "touch", "/dev/shm/go"]);
     let prev = before;
     const restarted = await eventually(async () => (prev = await kubectl(["logs", "crasher", "--previous"])).code === 0, { timeoutMs: 90_000, intervalMs: 500 });
     assert.ok(restarted, `no previous log: ${prev.stderr}`);
