@@ -166,6 +166,9 @@ spec:
     await until("Endpoints of web to list the 3 pods", async () => ((await serviceIPs("web")).length === 3 ? true : undefined));
     // Clients on two different nodes: whatever the spread, pods on other nodes than the client's are among those reached.
     for (const client of ["client-0", "client-2"]) {
+      // The client's node's kube-proxy follows the EndpointSlices, which trail the Endpoints (and it syncs at most
+      // once a second): the count starts once its rules have reached every pod.
+      await until(`${client} to reach the 3 web pods through the ClusterIP`, async () => (Object.keys(counts(await gets(client, `http://${ip}/`, 30))).sort().join() === names.join() ? true : undefined));
       const got = counts(await gets(client, `http://${ip}/`, 40));
       log(`${client} -> ClusterIP ${ip}: ${JSON.stringify(got)}`);
       assert.deepEqual(Object.keys(got).sort(), names, "40 requests reached each of the 3 pods and nothing failed");
