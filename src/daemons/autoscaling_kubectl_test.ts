@@ -97,7 +97,12 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
     assert.match(table, /^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\s*$/m);
     assert.match(table, /^web\s+Deployment\/web\s+cpu: 90%\/50%\s+2\s+10\s+\d+/m);
     await pollUntil("10 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "10");
-    const events = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
+    // The HPA writes its SuccessfulRescale event after the new scale, so the event may land after the scale was seen.
+    const rescales = (): Promise<string> => k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]).then(ok);
+    const events = await pollUntil("the SuccessfulRescale event to 10", async () => {
+      const out = await rescales();
+      return /^New size: 10; /m.test(out) && out;
+    });
     assert.match(events, /^New size: 4; reason: cpu resource utilization \(percentage of request\) above target$/m);
     assert.match(events, /^New size: 10; reason: cpu resource utilization \(percentage of request\) above target$/m);
     const hpa = JSON.parse(ok(await k(["get", "hpa.v2.autoscaling", "web", "-o", "json"])));
@@ -109,7 +114,10 @@ describe("autoscaling with the real kubectl: top and HPA on hollow nodes", { ski
     // The load drops to 10% per pod: the new pods replace the old ones, and after the window the HPA goes to 2.
     ok(await k(["apply", "-f", "-"], deployment("10m").replace("replicas: 2", "replicas: 10")));
     await pollUntil("2 replicas", async () => ok(await k(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"])) === "2", { maxMs: 180_000 });
-    const down = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
+    const down = await pollUntil("the SuccessfulRescale event to 2", async () => {
+      const out = await rescales();
+      return /^New size: 2; /m.test(out) && out;
+    });
     assert.match(down, /^New size: 2; reason: All metrics below target$/m);
     await pollUntil("TARGETS cpu: 10%/50%", async () => /cpu: 10%\/50%/.test(ok(await k(["get", "hpa", "web"]))));
     const described = ok(await k(["describe", "hpa", "web"]));
