@@ -162,7 +162,12 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
 
     ok(await k(["annotate", "pods", "-l", "app=api", "--overwrite", "sim.k8ts.io/metrics=requests_per_second 30\n"]));
     await pollUntil("6 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "6");
-    const events = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale,involvedObject.name=api", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
+    // The HPA writes its SuccessfulRescale event after the new scale, so the event may land after the scale was seen.
+    const rescales = (): Promise<string> => k(["get", "events", "--field-selector", "reason=SuccessfulRescale,involvedObject.name=api", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]).then(ok);
+    const events = await pollUntil("the SuccessfulRescale event to 6", async () => {
+      const out = await rescales();
+      return /^New size: 6; /m.test(out) && out;
+    });
     assert.match(events, /reason: pods metric requests_per_second above target$/m);
     const status = JSON.parse(ok(await k(["get", "hpa.v2.autoscaling", "api", "-o", "json"]))).status;
     assert.equal(status.currentMetrics[0].type, "Pods");
@@ -172,7 +177,10 @@ describe("custom.metrics.k8s.io from pods' Prometheus metrics, and HPAs on Pods 
     await pollUntil("every pod to report", async () => (await raw(`${API}/namespaces/default/pods/*/requests_per_second?labelSelector=app%3Dapi`)).items.length === 6);
     ok(await k(["annotate", "pods", "-l", "app=api", "--overwrite", "sim.k8ts.io/metrics=requests_per_second 1\n"]));
     await pollUntil("back to 2 replicas", async () => ok(await k(["get", "deploy", "api", "-o", "jsonpath={.spec.replicas}"])) === "2");
-    const down = ok(await k(["get", "events", "--field-selector", "reason=SuccessfulRescale,involvedObject.name=api", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]));
+    const down = await pollUntil("the SuccessfulRescale event to 2", async () => {
+      const out = await rescales();
+      return /^New size: 2; /m.test(out) && out;
+    });
     assert.match(down, /^New size: 2; reason: All metrics below target$/m);
   });
 
