@@ -74,7 +74,11 @@ test("HPA scales up a CPU burner Deployment on real cgroup usage; custom metrics
 
   await until("a scale up", async () => (Number(await ok(["get", "deploy", "burn", "-o", "jsonpath={.spec.replicas}"])) > 1 ? true : undefined));
   log(`first scale up ${((Date.now() - autoscaled) / 1000).toFixed(1)} s after kubectl autoscale`);
-  const events = await ok(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+  // The HPA writes its SuccessfulRescale event after the new scale, so the event may land after the scale was seen.
+  const events = await until("the SuccessfulRescale event", async () => {
+    const out = await ok(["get", "events", "--field-selector", "reason=SuccessfulRescale", "-o", "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}"]);
+    return out.trim() ? out : undefined;
+  });
   assert.match(events, /reason: cpu resource utilization \(percentage of request\) above target/);
   // On to the maximum: how soon depends on how much CPU the burners get on a shared machine (each needs more than
   // 50m of its 150m limit to keep the average above target), so the time is logged and a slow climb is not a failure.
