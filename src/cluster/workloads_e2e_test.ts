@@ -85,8 +85,15 @@ async function runCronJob(c: TestCluster): Promise<CronRun> {
     300_000,
   );
   const events = await c.ok(["get", "events", "--field-selector", `involvedObject.name=${CRON}`, "-o", "custom-columns=REASON:.reason,MESSAGE:.message", "--no-headers"]);
-  const status = (await cronjobs.get("default", CRON)).status;
-  return { jobs: await ownJobs(), samples, status, events };
+  const owned = await ownJobs();
+  const newest = owned[owned.length - 1]!.metadata!.name!;
+  // The controller writes the CronJob's status (status.active and lastScheduleTime in one update) only after it
+  // created the Job: the status checked is the first that lists the newest Job.
+  const status = await until("the CronJob's status to list its newest Job", async () => {
+    const s = (await cronjobs.get("default", CRON)).status;
+    return s?.active?.some((r) => r.name === newest) ? s : undefined;
+  });
+  return { jobs: owned, samples, status, events };
 }
 
 test("workloads on a real 3-node cluster: DaemonSet following nodes, Indexed Job, CronJob with Forbid, StatefulSet with storage and DNS", { skip, timeout: 900_000 }, async (t) => {
