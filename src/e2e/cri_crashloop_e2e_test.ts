@@ -27,17 +27,19 @@ describe("crash-loop back-off on containerd", { skip: criNodeSkip() }, () => {
     const t0 = Date.now();
     const seen40: unknown[] = [];
     let row40 = "";
-    // Poll the runtime for attempts 0..4 (and the pod's status while it waits out the 40 s back-off).
+    /** The waiting message the pod's status gave in each back-off, by restart count. */
+    const waits = new Map<number, string>();
+    // Poll the runtime for attempts 0..4, and the pod's status for what it says while it waits.
     while (!attempts.get(EXPECTED_S.length + 1)?.startedAt) {
       assert.ok(Date.now() - t0 < 200_000, `timed out; attempts so far ${JSON.stringify([...attempts.values()].map((a) => [a.metadata.attempt, a.startedAt, a.finishedAt]))}`);
       for (const c of await n.runtime.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } })) {
         const st = await n.runtime.containerStatus(c.id).catch(() => undefined);
         if (st && (st.finishedAt || !attempts.get(st.metadata.attempt)?.finishedAt)) attempts.set(st.metadata.attempt, st);
       }
-      if (attempts.get(3)?.finishedAt && !attempts.has(4) && seen40.length === 0) {
-        const p = await n.getPod("crashloop");
-        const s = p.status?.containerStatuses?.[0];
-        if (s?.state?.waiting?.reason === "CrashLoopBackOff" && s.restartCount === 3) {
+      const s = (await n.getPod("crashloop")).status?.containerStatuses?.[0];
+      if (s?.state?.waiting?.reason === "CrashLoopBackOff" && s.restartCount <= EXPECTED_S.length && !waits.has(s.restartCount)) {
+        waits.set(s.restartCount, s.state.waiting.message ?? "");
+        if (s.restartCount === 3) {
           seen40.push(s);
           // kubectl reads the pod inside the same 40 s wait. After it, the next attempt is briefly Running and
           // Ready (1/1) before it exits, as on a real kubelet, so the row is only predictable here.
@@ -63,10 +65,12 @@ describe("crash-loop back-off on containerd", { skip: criNodeSkip() }, () => {
       assert.ok(d >= s * 1000 * 0.9, `back-off ${i + 1} was ${d} ms, expected ${s} s`);
       assert.ok(d <= s * 1000 * 2 + 30_000, `back-off ${i + 1} was ${d} ms, far beyond ${s} s`);
     });
-    for (let i = 2; i < delays.length; i++) {
-      const ratio = delays[i]! / delays[i - 1]!;
-      assert.ok(ratio > 1.3 && ratio < 4, `back-off ${i} -> ${i + 1} grew ${ratio.toFixed(2)}x (${delays.join(", ")})`);
-    }
+    // Each wait doubled the one before, as the status said while waiting (the measured delays above only bound
+    // each wait from below and far above: how much later a restart comes depends on the machine's load).
+    assert.deepEqual(
+      [...waits].sort(([a], [b]) => a - b),
+      EXPECTED_S.map((s, i) => [i + 1, `back-off ${s}s restarting failed container=crash pod=crashloop_default(${uid})`]),
+    );
 
     // While it waited out the 40 s back-off the status said so, as kubectl shows it.
     assert.equal(seen40.length, 1, "saw the pod waiting in CrashLoopBackOff after the third restart");
