@@ -38,7 +38,7 @@ const { createClient } = await loadProduct<typeof import("../src/client/rest_cli
 const { resources } = await loadProduct<typeof import("../src/client/resources.js")>(BUILD, "client/resources");
 const { priorityClassesRef } = await loadProduct<typeof import("../src/scheduler/informers.js")>(BUILD, "scheduler/informers");
 const { Scheduler } = await loadProduct<typeof import("../src/scheduler/scheduler.js")>(BUILD, "scheduler/scheduler");
-const { EventRecorder } = await loadProduct<typeof import("../src/scheduler/events.js")>(BUILD, "scheduler/events");
+const { EventRecorder } = await loadProduct<typeof import("../src/client/event_recorder.js")>(BUILD, "client/event_recorder");
 const { bindingPath } = await loadProduct<typeof import("../src/scheduler/plugins/default_binder/default_binder.js")>(BUILD, "scheduler/plugins/default_binder/default_binder");
 const { SharedInformerFactory } = await loadProduct<typeof import("../src/client/informer_factory.js")>(BUILD, "client/informer_factory");
 const { realClock } = await loadProduct<typeof import("../src/client/clock.js")>(BUILD, "client/clock");
@@ -94,14 +94,14 @@ class NullScheduler implements Binder {
   async run(signal: AbortSignal): Promise<void> {
     const factory = new SharedInformerFactory({ client: this.client, clock: realClock, log: silentLogger });
     const pods = factory.forResource<Pod>(resources.pods);
-    const recorder = new EventRecorder({ client: this.client, clock: realClock, log: silentLogger, component: "default-scheduler", instance: "null-scheduler" });
+    const recorder = new EventRecorder({ client: this.client, clock: realClock, log: silentLogger, component: "default-scheduler", instance: "null-scheduler", objectKind: { apiVersion: "v1", kind: "Pod" } });
     const inFlight = new Set<Promise<void>>();
     const bind = async (pod: Pod): Promise<void> => {
       const host = `node-${this.next++ % this.nodes}`;
       const body = { apiVersion: "v1", kind: "Binding", metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, uid: pod.metadata?.uid }, target: { apiVersion: "v1", kind: "Node", name: host } };
       await this.client.request({ method: "POST", path: bindingPath(pod), body, discardResponse: true });
       this.bound++;
-      recorder.record(pod, "Normal", "Scheduled", `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${host}`);
+      recorder.event(pod, "Normal", "Scheduled", `Successfully assigned ${pod.metadata?.namespace}/${pod.metadata?.name} to ${host}`);
     };
     pods.addEventHandler({
       onAdd: (pod) => {

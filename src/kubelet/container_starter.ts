@@ -6,7 +6,7 @@ import type { Container, Pod } from "kubernetes-types/core/v1.js";
 import type { Clock } from "../client/clock.js";
 import type { Logger } from "../util/log.js";
 import { Backoff } from "./backoff.js";
-import type { EventSink } from "./events.js";
+import type { EventSink } from "../client/event_recorder.js";
 import { containerConfig, pullPolicy, type ContainerInputValues } from "./pod_config.js";
 import type { Waiting } from "./pod_status.js";
 import type { ContainerRuntime, PodSandboxConfig } from "./runtime/types.js";
@@ -59,21 +59,21 @@ export class ContainerStarter {
           wakeAt(last.at + PULL_STATUS_RESYNC_MS);
         } else {
           waiting.set(c.name, { reason: "ImagePullBackOff", message: `Back-off pulling image "${image}"` });
-          this.o.events.record(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
-          this.o.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff");
+          this.o.events.event(pod, "Normal", "BackOff", `Back-off pulling image "${image}"`);
+          this.o.events.event(pod, "Warning", "Failed", "Error: ImagePullBackOff");
           wakeAt(this.pullBackoff.expiresSinceUpdate(key));
         }
         return false;
       }
       const t0 = this.o.clock.now();
-      this.o.events.record(pod, "Normal", "Pulling", `Pulling image "${image}"`);
+      this.o.events.event(pod, "Normal", "Pulling", `Pulling image "${image}"`);
       try {
         await rt.pullImage(image, sbConfig);
         this.pullErrors.delete(key);
-        this.o.events.record(pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${this.o.clock.now() - t0}ms`);
+        this.o.events.event(pod, "Normal", "Pulled", `Successfully pulled image "${image}" in ${this.o.clock.now() - t0}ms`);
       } catch (err) {
-        this.o.events.record(pod, "Warning", "Failed", `Failed to pull image "${image}": ${(err as Error).message}`);
-        this.o.events.record(pod, "Warning", "Failed", "Error: ErrImagePull");
+        this.o.events.event(pod, "Warning", "Failed", `Failed to pull image "${image}": ${(err as Error).message}`);
+        this.o.events.event(pod, "Warning", "Failed", "Error: ErrImagePull");
         this.pullBackoff.next(key, this.o.clock.now());
         this.pullErrors.set(key, { at: this.o.clock.now(), message: (err as Error).message });
         this.o.log.info("image pull failed", { pod: podKey(pod), image, err });
@@ -81,11 +81,11 @@ export class ContainerStarter {
         wakeAt(this.o.clock.now() + PULL_STATUS_RESYNC_MS);
         return false;
       }
-    } else this.o.events.record(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
+    } else this.o.events.event(pod, "Normal", "Pulled", `Container image "${image}" already present on machine`);
     const nonRoot = runAsNonRootError(pod, c, present && policy !== "Always" ? present : await rt.imageStatus(image));
     if (nonRoot) {
       waiting.set(c.name, { reason: "CreateContainerConfigError", message: nonRoot });
-      this.o.events.record(pod, "Warning", "Failed", `Error: ${nonRoot}`);
+      this.o.events.event(pod, "Warning", "Failed", `Error: ${nonRoot}`);
       wakeAt(this.o.clock.now() + CONFIG_RETRY_MS);
       return false;
     }
@@ -98,7 +98,7 @@ export class ContainerStarter {
       } catch (err) {
         const message = (err as Error).message;
         waiting.set(c.name, { reason: "CreateContainerConfigError", message });
-        this.o.events.record(pod, "Warning", "Failed", `Error: ${message}`);
+        this.o.events.event(pod, "Warning", "Failed", `Error: ${message}`);
         this.o.log.info("container config failed", { pod: podKey(pod), container: c.name, err });
         wakeAt(this.o.clock.now() + CONFIG_RETRY_MS);
         return false;
@@ -109,26 +109,26 @@ export class ContainerStarter {
       id = await rt.createContainer(sandboxId, containerConfig(pod, c, attempt, inputs), sbConfig);
     } catch (err) {
       waiting.set(c.name, { reason: "CreateContainerError", message: (err as Error).message });
-      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
+      this.o.events.event(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
       return false;
     }
-    this.o.events.record(pod, "Normal", "Created", `Created container ${c.name}`);
+    this.o.events.event(pod, "Normal", "Created", `Created container ${c.name}`);
     try {
       await rt.startContainer(id);
     } catch (err) {
       waiting.set(c.name, { reason: "RunContainerError", message: (err as Error).message });
-      this.o.events.record(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
+      this.o.events.event(pod, "Warning", "Failed", `Error: ${(err as Error).message}`);
       return false;
     }
-    this.o.events.record(pod, "Normal", "Started", `Started container ${c.name}`);
+    this.o.events.event(pod, "Normal", "Started", `Started container ${c.name}`);
     if (c.lifecycle?.postStart && this.o.hooks) {
       // The sync waits here: the container is reported running only once its postStart hook completed.
       podIP ??= (await rt.podSandboxStatus(sandboxId).catch(() => undefined))?.network.ip || undefined;
       const failure = await this.o.hooks.postStart(pod, c, id, podIP);
       if (failure) {
         this.o.log.info("postStart hook failed, killing the container", { pod: podKey(pod), container: c.name, err: failure });
-        this.o.events.record(pod, "Warning", "FailedPostStartHook", failure);
-        this.o.events.record(pod, "Normal", "Killing", `FailedPostStartHook`);
+        this.o.events.event(pod, "Warning", "FailedPostStartHook", failure);
+        this.o.events.event(pod, "Normal", "Killing", `FailedPostStartHook`);
         await this.o.hooks.kill(pod, c, id, pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_S);
         waiting.set(c.name, { reason: "PostStartHookError", message: failure });
         return true;

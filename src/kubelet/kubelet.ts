@@ -13,7 +13,7 @@ import type { Logger } from "../util/log.js";
 import { silentLogger } from "../util/log.js";
 import type { MetricsSource } from "../util/metrics/render.js";
 import { KubeletMetrics } from "./metrics.js";
-import { EventRecorder, discardEvents, type EventSink } from "./events.js";
+import { EventRecorder, discardEvents, type EventSink } from "../client/event_recorder.js";
 import { NodeLease, DEFAULT_LEASE_DURATION_S } from "./node_lease.js";
 import { NodeStatusReporter, nodeAllocatable, type NodeConfig } from "./node_status.js";
 import { InformerPodSource } from "./pod_source.js";
@@ -95,7 +95,7 @@ export class Kubelet {
     this.startedAt = this.clock.now();
     this.metrics = new KubeletMetrics(o.nodeName);
     // Pod syncs retry failures quickly at first, then at most every 30 s.
-    if (o.recordEvents ?? true) this.recorder = new EventRecorder({ client: o.client, clock: this.clock, log: this.log, nodeName: o.nodeName });
+    if (o.recordEvents ?? true) this.recorder = new EventRecorder({ client: o.client, clock: this.clock, log: this.log, component: "kubelet", host: o.nodeName, objectKind: { apiVersion: "v1", kind: "Pod" }, failureLevel: "debug" });
     const events: EventSink = this.recorder ?? discardEvents;
     this.queue = new WorkQueue<string>({ name: this.name, clock: this.clock, rateLimiter: exponentialRateLimiter({ baseDelayMs: 200, maxDelayMs: 30_000 }) });
     this.probes = new ProbeManager({
@@ -106,7 +106,7 @@ export class Kubelet {
       onFailure: (uid, container, kind) => {
         const pod = this.syncer.states.get(uid)?.pod;
         const what = kind === "readiness" ? "Readiness" : kind === "liveness" ? "Liveness" : "Startup";
-        if (pod) events.record(pod, "Warning", "Unhealthy", `${what} probe failed: container ${container}`);
+        if (pod) events.event(pod, "Warning", "Unhealthy", `${what} probe failed: container ${container}`);
       },
       log: this.log,
     });

@@ -8,7 +8,7 @@
 import type { Container, LifecycleHandler, Pod } from "kubernetes-types/core/v1.js";
 import type { Clock, TimerHandle } from "../client/clock.js";
 import type { Logger } from "../util/log.js";
-import type { EventSink } from "./events.js";
+import type { EventSink } from "../client/event_recorder.js";
 import type { ContainerRuntime } from "./runtime/types.js";
 import type { Prober } from "./types.js";
 
@@ -102,7 +102,7 @@ export class HookRunner {
       if (res?.timedOut) this.o.log.info("preStop hook not completed in the grace period", { ...where, gracePeriodSeconds: grace });
       else if (res) {
         this.o.log.info("preStop hook failed", { ...where, err: res.failure });
-        this.o.events.record(pod, "Warning", "FailedPreStopHook", res.failure);
+        this.o.events.event(pod, "Warning", "FailedPreStopHook", res.failure);
       }
       grace = Math.max(MIN_GRACE_AFTER_PRESTOP_S, grace - Math.floor((this.o.clock.now() - t0) / 1000));
     }

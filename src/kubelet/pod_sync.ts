@@ -11,7 +11,7 @@ import { isConflict, isNotFound } from "../machinery/errors.js";
 import type { Logger } from "../util/log.js";
 import { checkFit } from "./admission.js";
 import { Backoff } from "./backoff.js";
-import type { EventSink } from "./events.js";
+import type { EventSink } from "../client/event_recorder.js";
 import { ContainerStarter } from "./container_starter.js";
 import { HookRunner, containerSpec } from "./lifecycle_hooks.js";
 import { POD_UID_LABEL, sandboxConfig } from "./pod_config.js";
@@ -147,7 +147,7 @@ export class PodSyncer {
       const rejection = accepted || !this.o.allocatable ? undefined : checkFit(pod, this.admittedPods(st), this.o.allocatable());
       if (rejection) {
         this.o.log.info("pod rejected", { pod: podKey(pod), reason: rejection.reason });
-        this.o.events.record(pod, "Warning", rejection.reason, rejection.message);
+        this.o.events.event(pod, "Warning", rejection.reason, rejection.message);
         st.terminal = { phase: "Failed", reason: rejection.reason, message: `Pod was rejected: ${rejection.message}` };
         st.startTime = now;
         await this.writeStatus(st, undefined);
@@ -165,7 +165,7 @@ export class PodSyncer {
       const end = st.startTime + deadline * 1000;
       if (now >= end) {
         this.o.log.info("pod exceeded its active deadline", { pod: podKey(pod), deadlineSeconds: deadline });
-        this.o.events.record(pod, "Normal", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
+        this.o.events.event(pod, "Normal", "DeadlineExceeded", "Pod was active on the node longer than the specified deadline");
         await this.stopAll(sandboxes, graceSeconds(pod), pod);
         st.terminal = { phase: "Failed", reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" };
         await this.writeStatus(st, sandboxes[0]);
@@ -181,7 +181,7 @@ export class PodSyncer {
       } catch (err) {
         const message = (err as Error).message;
         this.o.log.info("pod volumes not ready", { pod: podKey(pod), err });
-        this.o.events.record(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
+        this.o.events.event(pod, "Warning", "FailedMount", `MountVolume.SetUp failed: ${message}`);
         await this.writeStatus(st, sandboxes[0]);
         return VOLUME_RETRY_MS;
       }
@@ -201,7 +201,7 @@ export class PodSyncer {
       const attempt = current ? current.metadata.attempt + 1 : 0;
       const id = await this.o.runtime.runPodSandbox(sandboxConfig(pod, attempt));
       this.o.log.info(attempt ? "pod sandbox changed, restarting pod" : "pod sandbox started", { pod: podKey(pod), sandbox: id.slice(0, 12), attempt });
-      if (attempt) this.o.events.record(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+      if (attempt) this.o.events.event(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
       current = (await this.o.runtime.listPodSandbox({ id }))[0]!;
     }
     const sb = current;
@@ -217,7 +217,7 @@ export class PodSyncer {
       if (this.crashBackoff.isInBackoffSince(key, finished)) {
         const delay = this.crashBackoff.get(key);
         waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${fmtSeconds(delay)} restarting failed container=${c.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})` });
-        this.o.events.record(pod, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
+        this.o.events.event(pod, "Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
         wakeAt(finished + delay);
         return false;
       }
@@ -283,7 +283,7 @@ export class PodSyncer {
           const failed = this.o.probes.failed(latest.id);
           if (failed) {
             this.o.log.info("container failed its probe, killing it", { pod: podKey(pod), container: c.name, probe: failed });
-            this.o.events.record(pod, "Normal", "Killing", `Container ${c.name} failed ${failed} probe, will be restarted`);
+            this.o.events.event(pod, "Normal", "Killing", `Container ${c.name} failed ${failed} probe, will be restarted`);
             this.o.probes.stop(latest.id);
             // A probe's own terminationGracePeriodSeconds overrides the pod's for this kill.
             const probeGrace = (failed === "liveness" ? c.livenessProbe : c.startupProbe)?.terminationGracePeriodSeconds;
@@ -343,7 +343,7 @@ export class PodSyncer {
     for (const sb of sandboxes) {
       if (sb.state !== "ready") continue;
       const live = (await rt.listContainers({ podSandboxId: sb.id })).filter((c) => c.state === "running" || c.state === "created");
-      if (pod) for (const c of live) this.o.events.record(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`);
+      if (pod) for (const c of live) this.o.events.event(pod, "Normal", "Killing", `Stopping container ${c.metadata.name}`);
       // With the pod known (deletion, deadline), running containers get their preStop hooks first, and sidecars stop
       // after the app containers (whose preStop hooks may still need them).
       const kill = (list: typeof live): Promise<unknown> =>

@@ -16,7 +16,7 @@ import type { ExtensionPoint } from "./config/types.js";
 import { podKey, type Pod } from "./framework/api_types.js";
 import { Framework } from "./framework/framework.js";
 import type { ClusterEvent, QueuedPodInfo } from "./framework/types.js";
-import { EventRecorder } from "./events.js";
+import { EventRecorder } from "../client/event_recorder.js";
 import { SchedulerInformers } from "./informers.js";
 import { SchedulerMetrics } from "./metrics.js";
 import { IN_TREE_REGISTRY, type Registry } from "./plugins/registry.js";
@@ -98,7 +98,6 @@ export class Scheduler {
   /** Set while scheduling (leading); for tests and debugging. */
   queue?: SchedulingQueue;
   cache?: SchedulerCache;
-  private recorder?: EventRecorder;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.clock = opts.clock ?? realClock;
@@ -149,10 +148,13 @@ export class Scheduler {
     const inf = new SchedulerInformers(factory);
     const cache = (this.cache = new SchedulerCache({ clock: this.clock, assumedTtlMs: this.opts.assumedPodTtlMs }));
     const snapshot = new Snapshot();
-    const recorder = (this.recorder = new EventRecorder({ client: this.opts.client, clock: this.clock, log: this.log, component: this.config.profiles[0]?.schedulerName ?? "default-scheduler", instance: this.identity }));
+    // One recorder per profile, reporting as the profile's schedulerName, as Kubernetes gives each profile its own.
+    const recorders: EventRecorder[] = [];
     let queue: SchedulingQueue | undefined;
     const frameworks = new Map<string, Framework>();
     for (const p of this.config.profiles) {
+      const recorder = new EventRecorder({ client: this.opts.client, clock: this.clock, log: this.log, component: p.schedulerName, instance: this.identity, objectKind: { apiVersion: "v1", kind: "Pod" } });
+      recorders.push(recorder);
       frameworks.set(
         p.schedulerName,
         new Framework(p, this.registry, {
@@ -166,7 +168,7 @@ export class Scheduler {
           hasNominatedPods: () => !(queue?.nominator.empty() ?? true),
           disruptionBudgets: () => inf.disruptionBudgets(),
           snapshot: () => snapshot,
-          recordEvent: (pod, type, reason, message) => recorder.record(pod, type, reason, message, p.schedulerName),
+          recordEvent: (pod, type, reason, message) => recorder.event(pod, type, reason, message),
           volumes: inf.volumeLookup(),
         }),
       );
@@ -214,11 +216,11 @@ export class Scheduler {
       percentageOfNodesToScore: this.config.percentageOfNodesToScore,
       random: this.opts.random ?? tieBreakRandom(),
       bindings,
-      onFailure: (fwk, qpi, status, o) => this.handleFailure(inf, q, recorder, withPriority, fwk, qpi, status, o),
+      onFailure: (fwk, qpi, status, o) => this.handleFailure(inf, q, withPriority, fwk, qpi, status, o),
       onBound: (fwk, qpi, host, started) => {
         q.done(qpi.pod);
         this.metrics.observeAttempt("scheduled", fwk.profileName, (this.clock.now() - started) / 1000);
-        recorder.record(qpi.pod, "Normal", "Scheduled", `Successfully assigned ${podKey(qpi.pod)} to ${host}`, fwk.profileName);
+        fwk.recordEvent(qpi.pod, "Normal", "Scheduled", `Successfully assigned ${podKey(qpi.pod)} to ${host}`);
         this.log.debug("pod bound", { pod: podKey(qpi.pod), node: host });
       },
     };
@@ -248,7 +250,7 @@ export class Scheduler {
       cleanupTimer?.cancel();
       q.close();
       await Promise.allSettled([...bindings]);
-      await recorder.flush();
+      await Promise.all(recorders.map((r) => r.flush()));
       for (const r of regs) r.remove();
       if (own) await factory.shutdown();
     }
@@ -283,7 +285,6 @@ export class Scheduler {
   private async handleFailure(
     inf: SchedulerInformers,
     q: SchedulingQueue,
-    recorder: EventRecorder,
     withPriority: (p: Pod) => Pod,
     fwk: Framework,
     qpi: QueuedPodInfo,
@@ -305,7 +306,7 @@ export class Scheduler {
     q.addUnschedulable(qpi, cycle);
     if (o.nominatedNodeName) q.nominator.addFromPod(qpi.pod, o.nominatedNodeName);
     const message = status.message();
-    recorder.record(pod, "Warning", "FailedScheduling", message, fwk.profileName);
+    fwk.recordEvent(pod, "Warning", "FailedScheduling", message);
     this.log.info("unable to schedule pod", { pod: podKey(pod), reason: rejected ? "Unschedulable" : "SchedulerError", message });
     const patch = unschedulablePatch(cur, { reason: rejected ? "Unschedulable" : "SchedulerError", message, nominatedNodeName: o.nominatedNodeName, now: this.nowRfc3339() });
     if (!patch) return;

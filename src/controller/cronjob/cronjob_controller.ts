@@ -19,7 +19,7 @@ import { isAlreadyExists, isNotFound } from "../../machinery/errors.js";
 import { silentLogger, type Logger } from "../../util/log.js";
 import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js";
 import { semanticEqual } from "../history/semantic_equal.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { controllerRefOf, newControllerRef, rfc3339, timeMs } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
 import { CronParseError, isValidTimeZone, parseCronSchedule, type CronSchedule } from "./cron_schedule.js";
@@ -42,7 +42,7 @@ export interface CronJobControllerOptions {
   cronJobClient?: CronJobClient;
   /** Live reads of Jobs (to tell a slow cache from a deleted Job). */
   jobReader?: Pick<ResourceClient<JobObject>, "get">;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   workers?: number;
   clock?: Clock;
   log?: Logger;
@@ -55,7 +55,7 @@ export class CronJobController implements Controller {
   private readonly jobs: SharedInformer<JobObject>;
   private readonly jobWriter: ObjectWriter<JobObject>;
   private readonly cronJobClient: CronJobClient;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -63,7 +63,7 @@ export class CronJobController implements Controller {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: "cronjob", clock: this.clock });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.jobWriter = opts.jobWriter ?? new ApiObjectWriter<JobObject>(opts.client, resources.jobs);
     this.cronJobClient = opts.cronJobClient ?? opts.client.resource<CronJobObject>(resources.cronjobs);
     this.cronJobs = opts.informers.forResource<CronJobObject>(resources.cronjobs);

@@ -8,7 +8,7 @@ import { createClient } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { errors } from "../../machinery/errors.js";
 import { FakeObjectWriter } from "../history/object_writer.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import { rfc3339 } from "../replicaset/pod_utils.js";
 import { CronJobController, type CronJobObject, type JobObject } from "./cronjob_controller.js";
 

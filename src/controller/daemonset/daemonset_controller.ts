@@ -24,7 +24,7 @@ import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js"
 import { semanticEqual } from "../history/semantic_equal.js";
 import { CONTROLLER_REVISION_HASH_LABEL, ensureRevision, revisionHashOf, revisionsToPrune, type RevisionObject, type RevisionStore } from "../history/revisions.js";
 import { claimObjects } from "../replicaset/claim.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { controllerRefOf, isPodAvailable, isPodReady, newControllerRef, timeMs, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
 import { daemonSetRevisionData, podForNode, targetNodeName, type DaemonSetObject } from "./daemon_pods.js";
@@ -47,7 +47,7 @@ export interface DaemonSetControllerOptions {
   podWriter?: ObjectWriter<PodObject>;
   revisions?: RevisionStore;
   dsClient?: DaemonSetClient;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   workers?: number;
   clock?: Clock;
   log?: Logger;
@@ -64,7 +64,7 @@ export class DaemonSetController implements Controller {
   private readonly podWriter: ObjectWriter<PodObject>;
   private readonly revisions: RevisionStore;
   private readonly dsClient: DaemonSetClient;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly failedBackoff = new Map<string, { delayMs: number; atMs: number }>();
@@ -74,7 +74,7 @@ export class DaemonSetController implements Controller {
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: "daemonset", clock: this.clock });
     this.expectations = new UidTrackingExpectations({ clock: this.clock });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.podWriter = opts.podWriter ?? new ApiObjectWriter<PodObject>(opts.client, resources.pods, this.recorder);
     const revApi = opts.client.resource<RevisionObject>(resources.controllerrevisions);
     this.revisions = opts.revisions ?? { writer: new ApiObjectWriter<RevisionObject>(opts.client, resources.controllerrevisions), get: (ns, name) => revApi.get(ns, name) };

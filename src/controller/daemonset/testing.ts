@@ -10,7 +10,7 @@ import { resources } from "../../client/resources.js";
 import { errors } from "../../machinery/errors.js";
 import { FakeObjectWriter } from "../history/object_writer.js";
 import type { RevisionObject } from "../history/revisions.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
 import type { DaemonSetObject } from "./daemon_pods.js";
 import { DaemonSetController, type NodeObject } from "./daemonset_controller.js";

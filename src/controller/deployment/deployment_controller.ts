@@ -17,7 +17,7 @@ import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { claimCandidates, claimObjects, ORPHAN_INDEX, orphanIndexFunc } from "../replicaset/claim.js";
 import { WrittenObjects } from "../replicaset/written_objects.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { controllerRefOf, newControllerRef, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
 import { desiredReplicasOf } from "./annotations.js";
@@ -33,7 +33,7 @@ export interface DeploymentControllerOptions {
   client: Client;
   informers: SharedInformerFactory;
   control?: AppsControl;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   workers?: number;
   clock?: Clock;
   log?: Logger;
@@ -46,7 +46,7 @@ export class DeploymentController implements Controller {
   private readonly replicaSets: SharedInformer<ReplicaSetObject>;
   private readonly pods: SharedInformer<PodObject>;
   private readonly control: AppsControl;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Our status writes the Deployment informer has not delivered yet. */
@@ -57,7 +57,7 @@ export class DeploymentController implements Controller {
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: "deployment", clock: this.clock });
     this.control = opts.control ?? new ApiAppsControl(opts.client);
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.deployments = opts.informers.forResource<DeploymentObject>(resources.deployments);
     this.replicaSets = opts.informers.forResource<ReplicaSetObject>(resources.replicasets, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc, [ORPHAN_INDEX]: orphanIndexFunc } });
     this.pods = opts.informers.forResource<PodObject>(resources.pods, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });

@@ -7,7 +7,7 @@ import type { DeploymentStatus } from "kubernetes-types/apps/v1.js";
 import type { Clock } from "../../client/clock.js";
 import { isAlreadyExists } from "../../machinery/errors.js";
 import type { Logger } from "../../util/log.js";
-import type { EventRecorder } from "../replicaset/event_recorder.js";
+import type { EventSink } from "../../client/event_recorder.js";
 import { controllerRefOf, newControllerRef, type PodObject } from "../replicaset/pod_utils.js";
 import {
   maxRevision,
@@ -40,7 +40,7 @@ import {
 
 export interface SyncDeps {
   control: AppsControl;
-  recorder: EventRecorder;
+  recorder: EventSink;
   clock: Clock;
   log: Logger;
 }

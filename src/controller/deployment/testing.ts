@@ -7,7 +7,7 @@ import { SharedInformerFactory } from "../../client/informer_factory.js";
 import type { SharedInformer } from "../../client/informer.js";
 import { createClient } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
 import { StoreAppsControl } from "./apps_control.js";
 import { DeploymentController } from "./deployment_controller.js";

@@ -9,7 +9,7 @@ import type { Client } from "../../client/rest_client.js";
 import type { DeleteOptions, PatchType, ResourceRef } from "../../client/types.js";
 import { jsonPatch, mergePatch } from "../../client/testing/patch.js";
 import { errors, isNotFound } from "../../machinery/errors.js";
-import type { EventRecorder } from "../replicaset/event_recorder.js";
+import type { EventSink } from "../../client/event_recorder.js";
 
 export interface ObjectWriter<T extends KubeObject> {
   /** Creates obj in namespace; answers what the server stored (name filled in from generateName). */
@@ -29,7 +29,7 @@ export class ApiObjectWriter<T extends KubeObject> implements ObjectWriter<T> {
   constructor(
     private readonly client: Client,
     private readonly ref: ResourceRef,
-    private readonly recorder?: EventRecorder,
+    private readonly recorder?: EventSink,
   ) {}
 
   private rc() {

@@ -24,7 +24,7 @@ import { nothing, selectorFromLabelSelector, selectorFromSet, type Selector } fr
 import { silentLogger, type Logger } from "../../util/log.js";
 import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js";
 import { semanticEqual } from "../history/semantic_equal.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { claimObjects } from "../replicaset/claim.js";
 import { controllerRefOf, isPodReady, newControllerRef, rfc3339, timeMs, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
@@ -60,7 +60,7 @@ export interface JobControllerOptions {
   informers: SharedInformerFactory;
   podWriter?: ObjectWriter<PodObject>;
   jobClient?: JobClient;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   workers?: number;
@@ -81,7 +81,7 @@ export class JobController implements Controller {
   private readonly pods: SharedInformer<PodObject>;
   private readonly podWriter: ObjectWriter<PodObject>;
   private readonly jobClient: JobClient;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Uids whose tracking finalizer this controller removed and whose update the pod cache has not shown yet. */
@@ -95,7 +95,7 @@ export class JobController implements Controller {
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: "job", clock: this.clock });
     this.expectations = new ControllerExpectations({ clock: this.clock });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.podWriter = opts.podWriter ?? new ApiObjectWriter<PodObject>(opts.client, resources.pods, this.recorder);
     this.jobClient = opts.jobClient ?? opts.client.resource<JobObject>(resources.jobs);
     this.jobs = opts.informers.forResource<JobObject>(resources.jobs);

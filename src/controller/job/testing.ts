@@ -9,7 +9,7 @@ import { createClient } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { errors } from "../../machinery/errors.js";
 import { FakeObjectWriter } from "../history/object_writer.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
 import { JobController, type JobClient } from "./job_controller.js";
 import type { JobObject } from "./job_pods.js";

@@ -19,7 +19,7 @@ import { isConflict, isNotFound } from "../../machinery/errors.js";
 import { parseSelector } from "../../machinery/labels.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import type { Controller } from "../types.js";
 import { AnnotationMetricsSource } from "./annotation_metrics.js";
 import { DEFAULT_DOWNSCALE_STABILIZATION_MS, ScalingHistory } from "./behavior.js";
@@ -46,7 +46,7 @@ export interface HpaControllerOptions {
   customMetrics?: CustomMetricsSource;
   scaleClient?: ScaleClient;
   hpaClient?: Pick<ResourceClient<HpaObject>, "updateStatus">;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   syncPeriodMs?: number;
   /** Scale-down stabilization without spec.behavior, and the default of behavior.scaleDown (5 min). */
   downscaleStabilizationMs?: number;
@@ -79,7 +79,7 @@ export class HorizontalPodAutoscalerController implements Controller {
   private readonly customMetrics: CustomMetricsSource;
   private readonly scales: ScaleClient;
   private readonly hpaClient: Pick<ResourceClient<HpaObject>, "updateStatus">;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly syncPeriodMs: number;
@@ -103,7 +103,7 @@ export class HorizontalPodAutoscalerController implements Controller {
         external: new AnnotationMetricsSource(opts.client, { pods: this.pods.lister(), objectPath: (ns, ref) => scales.objectPath(ns, ref), clock: this.clock }),
       });
     this.hpaClient = opts.hpaClient ?? opts.client.resource<HpaObject>(HPA_REF);
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: "horizontal-pod-autoscaler", clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: "horizontal-pod-autoscaler" });
     this.hpas.addEventHandler({
       onAdd: (h) => this.queue.add(keyOf(h)),
       // Our own status writes do not change the generation: only spec changes deserve a sync out of turn.

@@ -7,7 +7,7 @@ import { FakeClock } from "../../client/clock.js";
 import { SharedInformerFactory } from "../../client/informer_factory.js";
 import { createClient } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import { HPA_REF, HorizontalPodAutoscalerController, type HpaObject } from "./hpa_controller.js";
 import type { PodMetricsInfo } from "./replica_calculator.js";
 import type { CustomMetricsSource, ResourceMetricsClient, Scale, ScaleClient } from "./types.js";

@@ -7,7 +7,7 @@ import type { KubeObject } from "../../api/object.js";
 import type { Client } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { isNotFound } from "../../machinery/errors.js";
-import type { EventRecorder } from "./event_recorder.js";
+import type { EventSink } from "../../client/event_recorder.js";
 import type { PodObject } from "./pod_utils.js";
 
 export interface PodControl {
@@ -41,7 +41,7 @@ export function podFromTemplate(template: PodTemplateSpec | undefined, owner: Ku
 export class ApiPodControl implements PodControl {
   constructor(
     private readonly client: Client,
-    private readonly recorder: EventRecorder,
+    private readonly recorder: EventSink,
   ) {}
 
   private pods() {

@@ -18,7 +18,7 @@ import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import type { Controller } from "../types.js";
 import { claimCandidates, claimObjects, ORPHAN_INDEX, orphanIndexFunc } from "./claim.js";
-import { ApiEventRecorder, type EventRecorder } from "./event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { ApiPodControl, type PodControl } from "./pod_control.js";
 import { controllerRefOf, isPodActive, isPodReady, newControllerRef, type PodObject } from "./pod_utils.js";
 import { podsToDelete } from "./ranking.js";
@@ -40,7 +40,7 @@ export interface ReplicaSetControllerOptions {
   kind?: WorkloadKind;
   podControl?: PodControl;
   ownerClient?: OwnerClient<ReplicaSetLike>;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   burstReplicas?: number;
   workers?: number;
   clock?: Clock;
@@ -70,7 +70,7 @@ export class ReplicaSetController implements Controller {
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: this.kind.ref.resource, clock: this.clock });
     this.expectations = new UidTrackingExpectations({ clock: this.clock });
-    const recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    const recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.podControl = opts.podControl ?? new ApiPodControl(opts.client, recorder);
     this.ownerClient = opts.ownerClient ?? opts.client.resource<ReplicaSetLike>(this.kind.ref);
     this.owners = opts.informers.forResource<ReplicaSetLike>(this.kind.ref, { indexers: { [OWNER_UID_INDEX]: ownerUidIndexFunc } });

@@ -7,7 +7,7 @@ import type { SharedInformer } from "../../client/informer.js";
 import { createClient } from "../../client/rest_client.js";
 import { resources } from "../../client/resources.js";
 import { errors } from "../../machinery/errors.js";
-import { FakeRecorder } from "./event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import { FakePodControl } from "./pod_control.js";
 import type { PodObject } from "./pod_utils.js";
 import { ReplicaSetController, type OwnerClient } from "./replica_set_controller.js";

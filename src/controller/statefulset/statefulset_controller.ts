@@ -22,7 +22,7 @@ import { ApiObjectWriter, type ObjectWriter } from "../history/object_writer.js"
 import { ensureRevision, revisionsToPrune, sortRevisions, type RevisionObject, type RevisionStore } from "../history/revisions.js";
 import { semanticEqual } from "../history/semantic_equal.js";
 import { claimObjects } from "../replicaset/claim.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import { controllerRefOf, isPodAvailable, newControllerRef, type PodObject } from "../replicaset/pod_utils.js";
 import type { Controller } from "../types.js";
 import { planStatefulSet, type Action } from "./stateful_plan.js";
@@ -55,7 +55,7 @@ export interface StatefulSetControllerOptions {
   claimWriter?: ObjectWriter<ClaimObject>;
   revisions?: RevisionStore;
   setClient?: StatefulSetClient;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   workers?: number;
   clock?: Clock;
   log?: Logger;
@@ -72,7 +72,7 @@ export class StatefulSetController implements Controller {
   private readonly claimWriter: ObjectWriter<ClaimObject>;
   private readonly revisions: RevisionStore;
   private readonly setClient: StatefulSetClient;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
 
@@ -80,7 +80,7 @@ export class StatefulSetController implements Controller {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
     this.queue = new WorkQueue({ name: "statefulset", clock: this.clock });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: this.name, clock: this.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: this.name });
     this.podWriter = opts.podWriter ?? new ApiObjectWriter<PodObject>(opts.client, resources.pods);
     this.claimWriter = opts.claimWriter ?? new ApiObjectWriter<ClaimObject>(opts.client, resources.persistentvolumeclaims);
     const revApi = opts.client.resource<RevisionObject>(resources.controllerrevisions);

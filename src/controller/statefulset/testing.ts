@@ -9,7 +9,7 @@ import { resources } from "../../client/resources.js";
 import { errors } from "../../machinery/errors.js";
 import { FakeObjectWriter } from "../history/object_writer.js";
 import type { RevisionObject } from "../history/revisions.js";
-import { FakeRecorder } from "../replicaset/event_recorder.js";
+import { FakeRecorder } from "../../client/event_recorder.js";
 import type { PodObject } from "../replicaset/pod_utils.js";
 import type { ClaimObject, StatefulSetObject } from "./stateful_pods.js";
 import { StatefulSetController } from "./statefulset_controller.js";

@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import type { Node } from "kubernetes-types/core/v1.js";
 import type { KubeObject } from "../../api/object.js";
-import type { Clock } from "../../client/clock.js";
+import { realClock, type Clock } from "../../client/clock.js";
 import type { SharedInformerFactory } from "../../client/informer_factory.js";
 import { unwrapTombstone } from "../../client/informer.js";
 import type { Lister } from "../../client/lister.js";
@@ -22,7 +22,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import { isAlreadyExists, isNotFound } from "../../machinery/errors.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import type { Controller } from "../types.js";
 import { HELPER_LABEL, helperPod, helperPodName, unsafePath, type PodObject } from "./helper_pod.js";
 import {
@@ -46,7 +46,7 @@ export interface LocalPathProvisionerOptions {
   /** Namespace of the helper pods (default kube-system). */
   helperNamespace?: string;
   helperImage?: string;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   clock?: Clock;
   log?: Logger;
 }
@@ -60,14 +60,14 @@ export class LocalPathProvisioner implements Controller {
   private readonly classes: Lister<StorageClassObject>;
   private readonly nodes: Lister<NodeObject>;
   private readonly pods: Lister<PodObject>;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly log: Logger;
   private readonly helperNamespace: string;
   private readonly told = new Set<string>();
 
   constructor(private readonly opts: LocalPathProvisionerOptions) {
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: LOCAL_PATH_PROVISIONER, clock: opts.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: opts.clock ?? realClock, log: this.log, component: LOCAL_PATH_PROVISIONER });
     this.helperNamespace = opts.helperNamespace ?? "kube-system";
     this.claimQueue = new WorkQueue({ name: "local-path-claims", clock: opts.clock });
     this.volumeQueue = new WorkQueue({ name: "local-path-volumes", clock: opts.clock });

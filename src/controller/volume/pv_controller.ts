@@ -23,7 +23,7 @@ import { WorkQueue } from "../../client/workqueue.js";
 import { isNotFound } from "../../machinery/errors.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
-import { ApiEventRecorder, type EventRecorder } from "../replicaset/event_recorder.js";
+import { EventRecorder, type EventSink } from "../../client/event_recorder.js";
 import type { Controller } from "../types.js";
 import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_PROVISIONED_BY, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, NO_PROVISIONER,
@@ -36,7 +36,7 @@ export interface PersistentVolumeControllerOptions {
   informers: SharedInformerFactory;
   /** Every claim and volume is looked at again this often, healing anything an event missed (Kubernetes: 15 s). */
   resyncMs?: number;
-  recorder?: EventRecorder;
+  recorder?: EventSink;
   clock?: Clock;
   log?: Logger;
 }
@@ -51,7 +51,7 @@ export class PersistentVolumeController implements Controller {
   private readonly claims: Lister<ClaimObject>;
   private readonly volumes: Lister<VolumeObject>;
   private readonly classes: Lister<StorageClassObject>;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: EventSink;
   private readonly clock: Clock;
   private readonly log: Logger;
   /** Claims told once that they wait (so a resync does not repeat the event), by uid and reason. */
@@ -60,7 +60,7 @@ export class PersistentVolumeController implements Controller {
   constructor(private readonly opts: PersistentVolumeControllerOptions) {
     this.clock = opts.clock ?? realClock;
     this.log = (opts.log ?? silentLogger).with({ controller: this.name });
-    this.recorder = opts.recorder ?? new ApiEventRecorder(opts.client, { component: "persistentvolume-controller", clock: opts.clock, log: this.log });
+    this.recorder = opts.recorder ?? new EventRecorder({ client: opts.client, clock: this.clock, log: this.log, component: "persistentvolume-controller" });
     this.claimQueue = new WorkQueue({ name: "volumes-claims", clock: opts.clock });
     this.volumeQueue = new WorkQueue({ name: "volumes-volumes", clock: opts.clock });
     const claimInf = opts.informers.forResource<ClaimObject>(resources.persistentvolumeclaims);
