@@ -70,7 +70,7 @@ async function bind(store: GenericStore, ctx: RequestContext, name: string, body
 
 interface PdbShape {
   metadata: StoredObject["metadata"];
-  spec?: { selector?: LabelSelector };
+  spec?: { selector?: LabelSelector; unhealthyPodEvictionPolicy?: string };
   status?: { disruptionsAllowed?: number; observedGeneration?: number; currentHealthy?: number; desiredHealthy?: number; disruptedPods?: Record<string, string> };
 }
 
@@ -80,8 +80,12 @@ const tooMany = (cause: string) => {
   return e;
 };
 
-/** Checks and charges the pod's PodDisruptionBudget (at most one), retrying on write conflicts. */
-async function chargeBudget(store: GenericStore, ctx: RequestContext, pod: StoredObject): Promise<void> {
+/**
+ * Checks and charges the pod's PodDisruptionBudget (at most one), retrying on write conflicts. A pod that is not
+ * Ready counts for nothing in the budget, so evicting it spends nothing: under unhealthyPodEvictionPolicy
+ * AlwaysAllow it always goes, under IfHealthyBudget (the default) when the budget has the healthy pods it needs.
+ */
+async function chargeBudget(store: GenericStore, ctx: RequestContext, pod: StoredObject & PodShape): Promise<void> {
   const pdbs = store.deps.lookup("policy", "poddisruptionbudgets");
   if (!pdbs) return;
   for (let attempt = 0; attempt < store.deps.tuning.maxRetries; attempt++) {
@@ -96,6 +100,10 @@ async function chargeBudget(store: GenericStore, ctx: RequestContext, pod: Store
     if (!pdb) return;
     const st = pdb.status ?? {};
     if ((st.observedGeneration ?? 0) < (pdb.metadata.generation ?? 0)) throw tooMany(`The disruption budget ${pdb.metadata.name} is still being processed by the server.`);
+    if (!isReady(pod)) {
+      if (pdb.spec?.unhealthyPodEvictionPolicy === "AlwaysAllow") return;
+      if ((st.desiredHealthy ?? 0) > 0 && (st.currentHealthy ?? 0) >= (st.desiredHealthy ?? 0)) return;
+    }
     if ((st.disruptionsAllowed ?? 0) < 1) {
       throw tooMany(`The disruption budget ${pdb.metadata.name} needs ${st.desiredHealthy ?? 0} healthy pods and has ${st.currentHealthy ?? 0} currently`);
     }
@@ -110,6 +118,10 @@ async function chargeBudget(store: GenericStore, ctx: RequestContext, pod: Store
     }
   }
   throw errors.tooManyRequests("Cannot evict pod: the disruption budget kept changing; try again", 1);
+}
+
+function isReady(pod: StoredObject & PodShape): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") === true;
 }
 
 async function evict(store: GenericStore, ctx: RequestContext, name: string, body: unknown): Promise<Status> {

@@ -39,7 +39,7 @@ describe("pod subresources", () => {
   it("eviction honours a PodDisruptionBudget: 429 without disruptions allowed, charges one otherwise", async () => {
     h = await harness();
     await h.pods.create(ctx("default"), pod("p", { nodeName: "n1" }, { labels: { app: "web" } }));
-    await h.pods.update(ctx("default"), "p", { ...(await h.pods.get(ctx("default"), "p")), status: { phase: "Running" } }, { subresource: "status" });
+    await h.pods.update(ctx("default"), "p", { ...(await h.pods.get(ctx("default"), "p")), status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } }, { subresource: "status" });
     const pdb = await h.pdbs.create(ctx("default"), { metadata: { name: "budget" }, spec: { selector: { matchLabels: { app: "web" } } } });
     await h.pdbs.update(ctx("default"), "budget", { ...pdb, status: { disruptionsAllowed: 0, observedGeneration: 1, currentHealthy: 1, desiredHealthy: 1 } }, { subresource: "status" });
     const denied = await statusOf(h.pods.createSubresource!(ctx("default"), "p", "eviction", eviction("p")));
@@ -51,5 +51,43 @@ describe("pod subresources", () => {
     const after = (await h.pdbs.get(ctx("default"), "budget")) as StoredObject & { status: { disruptionsAllowed: number; disruptedPods: Record<string, string> } };
     assert.equal(after.status.disruptionsAllowed, 0);
     assert.ok(after.status.disruptedPods.p);
+  });
+
+  it("a running pod that is not Ready spends nothing: it goes when the budget is healthy, or always under AlwaysAllow", async () => {
+    h = await harness();
+    const budget = async (name: string, policy: string | undefined, status: { currentHealthy: number; desiredHealthy: number }): Promise<void> => {
+      const pdb = await h.pdbs.create(ctx("default"), { metadata: { name }, spec: { selector: { matchLabels: { app: name } }, unhealthyPodEvictionPolicy: policy } });
+      await h.pdbs.update(ctx("default"), name, { ...pdb, status: { disruptionsAllowed: 0, observedGeneration: 1, ...status } }, { subresource: "status" });
+    };
+    const unready = async (name: string, app: string): Promise<void> => {
+      await h.pods.create(ctx("default"), pod(name, { nodeName: "n1" }, { labels: { app } }));
+      await h.pods.update(ctx("default"), name, { ...(await h.pods.get(ctx("default"), name)), status: { phase: "Running", conditions: [{ type: "Ready", status: "False" }] } }, { subresource: "status" });
+    };
+    /** "Success", or the refusal's code. */
+    const evicted = async (name: string): Promise<string | number> => {
+      try {
+        return ((await h.pods.createSubresource!(ctx("default"), name, "eviction", eviction(name))) as { status: string }).status;
+      } catch (err) {
+        return (await statusOf(Promise.reject(err))).code;
+      }
+    };
+    // IfHealthyBudget (the default): the 2 healthy pods the budget needs are there, so the unready pod may go.
+    await budget("healthy", undefined, { currentHealthy: 2, desiredHealthy: 2 });
+    await unready("h", "healthy");
+    assert.equal(await evicted("h"), "Success");
+    // One healthy pod short: the unready pod stays (it may yet turn Ready).
+    await budget("short", "IfHealthyBudget", { currentHealthy: 1, desiredHealthy: 2 });
+    await unready("s", "short");
+    assert.equal(await evicted("s"), 429);
+    // AlwaysAllow: it goes even so.
+    await budget("always", "AlwaysAllow", { currentHealthy: 1, desiredHealthy: 2 });
+    await unready("a", "always");
+    assert.equal(await evicted("a"), "Success");
+    for (const name of ["healthy", "always"]) {
+      const st = ((await h.pdbs.get(ctx("default"), name)) as StoredObject & { status: { disruptionsAllowed: number; disruptedPods?: object } }).status;
+      assert.deepEqual([st.disruptionsAllowed, st.disruptedPods], [0, undefined], "nothing charged");
+    }
+    assert.ok((await h.pods.get(ctx("default"), "h")).metadata.deletionTimestamp);
+    assert.ok(!(await h.pods.get(ctx("default"), "s")).metadata.deletionTimestamp);
   });
 });
