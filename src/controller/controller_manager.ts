@@ -18,6 +18,7 @@ import { silentLogger } from "../util/log.js";
 import { CronJobController } from "./cronjob/cronjob_controller.js";
 import { DaemonSetController } from "./daemonset/daemonset_controller.js";
 import { DeploymentController } from "./deployment/deployment_controller.js";
+import { DisruptionController, PDB_REF } from "./disruption/disruption_controller.js";
 import { EndpointsController } from "./endpoint/endpoints_controller.js";
 import { EndpointSliceController } from "./endpointslice/endpointslice_controller.js";
 import { GarbageCollector } from "./garbage_collector/garbage_collector.js";
@@ -40,7 +41,7 @@ export const LEASE_NAMESPACE = "kube-system";
 export const LEASE_NAME = "kube-controller-manager";
 
 /** Every controller this manager knows, by the names `--controllers` takes (Kubernetes' names). */
-export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc", "persistentvolume-binder", "local-path-provisioner", "pvc-protection", "pv-protection"] as const;
+export const CONTROLLER_NAMES = ["deployment", "replicaset", "replicationcontroller", "garbagecollector", "namespace", "endpoint", "endpointslice", "horizontalpodautoscaling", "job", "cronjob", "daemonset", "statefulset", "nodeipam", "podgc", "disruption", "persistentvolume-binder", "local-path-provisioner", "pvc-protection", "pv-protection"] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 export interface ControllerManagerOptions {
@@ -203,6 +204,11 @@ export class ControllerManager implements Controller {
     if (enabled.has("pv-protection")) controllers.push(new PvProtectionController(common));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
+    // PodDisruptionBudgets' status, which evictions (kubectl drain) and preemption go by.
+    if (enabled.has("disruption")) {
+      if (await serves(client, PDB_REF)) controllers.push(new DisruptionController(common));
+      else this.log.warn("skipping controller: resource not served", { controller: "disruption", resource: "poddisruptionbudgets.policy/v1" });
+    }
     if (enabled.has("horizontalpodautoscaling")) {
       if (await serves(client, HPA_REF)) controllers.push(new HorizontalPodAutoscalerController({ ...common, ...this.opts.horizontalPodAutoscaler }));
       else this.log.warn("skipping controller: resource not served", { controller: "horizontalpodautoscaling", resource: "horizontalpodautoscalers.autoscaling/v2" });
