@@ -91,7 +91,11 @@ export class DisruptionController implements Controller {
     const scaled = (ref: ResourceRef): Lister<ScaledObject> => {
       const inf = opts.informers.forResource<ScaledObject>(ref);
       // A changed scale changes the expected pods of the budgets over its pods.
-      inf.addEventHandler({ onUpdate: (old, cur) => old.spec?.replicas !== cur.spec?.replicas && this.enqueueNamespace(cur.metadata?.namespace) });
+      inf.addEventHandler({
+        onUpdate: (old, cur) => {
+          if (old.spec?.replicas !== cur.spec?.replicas) this.enqueueNamespace(cur.metadata?.namespace);
+        },
+      });
       return inf.lister();
     };
     this.replicaSets = scaled(resources.replicasets);
