@@ -8,6 +8,7 @@
 import { randomInt } from "node:crypto";
 import type { KubeObject, ObjectMeta } from "../api/object.js";
 import { isNotFound } from "../machinery/errors.js";
+import { formatTime } from "../machinery/managed_fields.js";
 import { Fifo } from "../util/fifo.js";
 import type { Logger } from "../util/log.js";
 import type { Clock } from "./clock.js";
@@ -45,20 +46,6 @@ export interface EventRecorderOptions {
   objectKind?: { apiVersion: string; kind: string };
   /** Failed writes are logged at warn, or at debug where they would be noise (thousands of hollow nodes). */
   failureLevel?: "warn" | "debug";
-}
-
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-
-/** rfc3339 of the latest second asked for, kept: a burst of events shares one timestamp. */
-let stampSecond = NaN;
-let stamp = "";
-function timestamp(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second !== stampSecond) {
-    stamp = rfc3339(ms);
-    stampSecond = second;
-  }
-  return stamp;
 }
 
 /** Series remembered for counting repeats; the least recently seen is forgotten beyond this (as client-go's cache). */
@@ -161,7 +148,7 @@ export class EventRecorder implements EventSink {
       await this.opts.client.request({
         method: "PATCH",
         path: resourcePath(resources.events, seen.namespace, seen.name),
-        body: { count, lastTimestamp: timestamp(now) },
+        body: { count, lastTimestamp: formatTime(new Date(now)) },
         contentType: PATCH_CONTENT_TYPES.merge,
         discardResponse: true,
       });
@@ -174,7 +161,7 @@ export class EventRecorder implements EventSink {
 
   private create(name: string, ns: string, now: number, count: number, obj: EventObject, type: EventType, reason: string, message: string): Promise<void> {
     const m = obj.metadata;
-    const at = timestamp(now);
+    const at = formatTime(new Date(now));
     const { component, instance, host, objectKind } = this.opts;
     const event: KubeObject = {
       apiVersion: "v1",
