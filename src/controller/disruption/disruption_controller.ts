@@ -26,7 +26,7 @@ import type { ResourceRef } from "../../client/types.js";
 import { WorkQueue } from "../../client/workqueue.js";
 import { isConflict, isNotFound } from "../../machinery/errors.js";
 import { scaledValueFromIntOrPercent, type IntOrString } from "../../machinery/intstr.js";
-import { selectorFromLabelSelector } from "../../machinery/labels.js";
+import { selectorFromLabelSelector, type Selector } from "../../machinery/labels.js";
 import type { Logger } from "../../util/log.js";
 import { silentLogger } from "../../util/log.js";
 import { controllerRefOf, isPodReady, rfc3339, timeMs } from "../replicaset/pod_utils.js";
@@ -129,8 +129,9 @@ export class DisruptionController implements Controller {
   private enqueueBudgetsOf(pod: PodObject): void {
     const ns = pod.metadata?.namespace;
     if (!ns) return;
+    const labels = pod.metadata?.labels ?? {};
     for (const p of this.pdbs.namespace(ns).list()) {
-      if (selects(p, pod)) this.enqueue(p);
+      if (selectorOf(p).matches(labels)) this.enqueue(p);
     }
   }
 
@@ -145,7 +146,7 @@ export class DisruptionController implements Controller {
     const pdb = this.pdbs.get(key);
     if (!pdb) return;
     const ns = pdb.metadata!.namespace!;
-    const pods = this.pods.namespace(ns).list((p) => selects(pdb, p));
+    const pods = this.pods.namespace(ns).list(selectorOf(pdb));
     const now = this.clock.now();
     let status: PdbStatus;
     try {
@@ -243,8 +244,8 @@ export class DisruptionController implements Controller {
   }
 }
 
-function selects(pdb: PdbObject, pod: PodObject): boolean {
-  return selectorFromLabelSelector(pdb.spec?.selector).matches(pod.metadata?.labels ?? {});
+function selectorOf(pdb: PdbObject): Selector {
+  return selectorFromLabelSelector(pdb.spec?.selector);
 }
 
 /** conditions with DisruptionAllowed set; its lastTransitionTime moves only when its status does. */
