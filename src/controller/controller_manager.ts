@@ -204,15 +204,14 @@ export class ControllerManager implements Controller {
     if (enabled.has("pv-protection")) controllers.push(new PvProtectionController(common));
     // As kube-controller-manager, a controller whose resource the server does not serve is skipped: its informer
     // would never sync and hold up every controller sharing the factory.
+    const ifServed = async (name: ControllerName, ref: ResourceRef, make: () => Controller): Promise<void> => {
+      if (!enabled.has(name)) return;
+      if (await serves(client, ref)) controllers.push(make());
+      else this.log.warn("skipping controller: resource not served", { controller: name, resource: `${ref.resource}.${ref.group}/${ref.version}` });
+    };
     // PodDisruptionBudgets' status, which evictions (kubectl drain) and preemption go by.
-    if (enabled.has("disruption")) {
-      if (await serves(client, PDB_REF)) controllers.push(new DisruptionController(common));
-      else this.log.warn("skipping controller: resource not served", { controller: "disruption", resource: "poddisruptionbudgets.policy/v1" });
-    }
-    if (enabled.has("horizontalpodautoscaling")) {
-      if (await serves(client, HPA_REF)) controllers.push(new HorizontalPodAutoscalerController({ ...common, ...this.opts.horizontalPodAutoscaler }));
-      else this.log.warn("skipping controller: resource not served", { controller: "horizontalpodautoscaling", resource: "horizontalpodautoscalers.autoscaling/v2" });
-    }
+    await ifServed("disruption", PDB_REF, () => new DisruptionController(common));
+    await ifServed("horizontalpodautoscaling", HPA_REF, () => new HorizontalPodAutoscalerController({ ...common, ...this.opts.horizontalPodAutoscaler }));
     if (signal.aborted) return;
     this.leading = true;
     this.log.info("starting controllers", { controllers: controllers.map((c) => c.name), identity: this.identity });
