@@ -58,7 +58,21 @@ async function runCronJob(c: TestCluster): Promise<CronRun> {
       schedule: "*/1 * * * *",
       concurrencyPolicy: "Forbid",
       startingDeadlineSeconds: 8,
-      jobTemplate: { spec: { backoffLimit: 0, template: { spec: { restartPolicy: "Never", terminationGracePeriodSeconds: 1, containers: [container("echo run; sleep 70")] } } } },
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: "Never",
+              terminationGracePeriodSeconds: 1,
+              // Only the cluster's own three nodes: the DaemonSet part adds a node and removes it again meanwhile, and
+              // a run placed there would fail with it (pod GC), ending the 70 s run this part depends on.
+              affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["node-0", "node-1", "node-2"] }] }] } } },
+              containers: [container("echo run; sleep 70")],
+            },
+          },
+        },
+      },
     },
   };
   await c.ok(["apply", "-f", "-"], { input: JSON.stringify(cj) });
